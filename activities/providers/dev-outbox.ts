@@ -1,0 +1,32 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../db/connect';
+import { devOutbox } from '../../db/schema';
+import type { OutboundMessage, Provider, SendResult } from './provider';
+
+/** Delivers into a table the user can browse at /dev/outbox: real output without provider accounts. */
+export class DevOutboxProvider implements Provider {
+  readonly name = 'dev-outbox';
+
+  constructor(private readonly db: Database) {}
+
+  async send(message: OutboundMessage): Promise<SendResult> {
+    await this.db
+      .insert(devOutbox)
+      .values({
+        tenantId: message.tenantId,
+        notificationId: message.notificationId,
+        deliveryKey: message.deliveryKey,
+        channel: message.channel,
+        recipient: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      })
+      .onConflictDoNothing({ target: devOutbox.deliveryKey });
+    const [row] = await this.db
+      .select({ id: devOutbox.id })
+      .from(devOutbox)
+      .where(eq(devOutbox.deliveryKey, message.deliveryKey));
+    return { providerMessageId: `outbox-${row!.id}`, status: 'delivered' };
+  }
+}

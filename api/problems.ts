@@ -1,0 +1,85 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** An RFC 9457 problem: every error Herald answers with has this shape. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    /** The request field at fault, in the notation `recipients[0].email`. */
+    readonly field?: string,
+  ) {
+    super(detail);
+  }
+}
+
+export const badRequest = (field: string, detail: string) => new Problem(400, 'Invalid request', detail, field);
+export const notFound = (detail: string) => new Problem(404, 'Not found', detail);
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/recipients/0/email` + missing `text` → `recipients[0].email.text`. */
+export function fieldOf(issue: AjvIssue, scope?: string): string {
+  const segments = issue.instancePath.split('/').filter(Boolean);
+  const child = issue.params.missingProperty ?? issue.params.additionalProperty;
+  if (typeof child === 'string') segments.push(child);
+  const path = segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+  return path || scope || 'body';
+}
+
+function describe(issue: AjvIssue): string {
+  if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  if (issue.keyword === 'required') return 'is required';
+  if (issue.keyword === 'enum') return `must be one of: ${(issue.params.allowedValues as string[]).join(', ')}`;
+  return issue.message ?? 'is invalid';
+}
+
+function toProblem(error: FastifyError): Problem {
+  if (error instanceof Problem) return error;
+  if (error.validation?.length) {
+    const issues = error.validation as AjvIssue[];
+    // anyOf reports every branch; the most specific issue is the deepest one.
+    const issue = issues.reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a));
+    const field = fieldOf(issue, error.validationContext);
+    return new Problem(400, 'Invalid request', `${field} ${describe(issue)}`, field);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new Problem(415, 'Unsupported media type', 'Send the body as application/json', 'content-type');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new Problem(413, 'Request body too large', error.message, 'body');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new Problem(400, 'Invalid request', 'The JSON body is empty', 'body');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new Problem(400, 'Invalid request', `The body is not valid JSON: ${error.message}`, 'body');
+  }
+  if (error instanceof SyntaxError) return new Problem(400, 'Invalid request', `The body is not valid JSON: ${error.message}`, 'body');
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new Problem(status, 'Request error', error.message);
+  return new Problem(500, 'Internal error', 'Herald could not handle this request; it has been logged');
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem, instance?: string) {
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({
+      type: 'about:blank',
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      ...(problem.field ? { field: problem.field } : {}),
+      ...(instance ? { instance } : {}),
+    });
+}
+
+export function problemErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblem(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, problem, request.url.split('?')[0]);
+}

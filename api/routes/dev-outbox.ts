@@ -1,0 +1,78 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { devOutbox } from '../../db/schema';
+import type { ApiContext } from '../context';
+import { problemSchema } from '../schemas';
+
+type OutboxRow = typeof devOutbox.$inferSelect;
+
+/** The dev outbox: what every unconfigured channel "sent", as JSON or as a page for a browser. */
+export const devOutboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  app.get(
+    '/dev/outbox',
+    {
+      preHandler: ctx.authenticate,
+      schema: {
+        summary: "Messages delivered into the dev outbox for the caller's tenant, newest first",
+        description: 'Browsers may pass the key as `?api_key=`; ask for text/html to get a page.',
+        tags: ['dev'],
+        security: [{ bearer: [] }],
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+            notification_id: { type: 'string', maxLength: 128 },
+            api_key: { type: 'string' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const limit = Math.min(Number(request.query.limit ?? 100), 1000);
+      const rows = await ctx.db
+        .select()
+        .from(devOutbox)
+        .where(
+          and(
+            eq(devOutbox.tenantId, request.tenantId),
+            request.query.notification_id ? eq(devOutbox.notificationId, request.query.notification_id) : undefined,
+          ),
+        )
+        .orderBy(desc(devOutbox.id))
+        .limit(limit);
+      if (request.headers.accept?.includes('text/html')) return reply.type('text/html; charset=utf-8').send(page(rows));
+      return { messages: rows.map(toJson) };
+    },
+  );
+};
+
+function toJson(r: OutboxRow) {
+  return {
+    id: r.id,
+    notification_id: r.notificationId,
+    channel: r.channel,
+    recipient: r.recipient,
+    subject: r.subject ?? undefined,
+    text: r.text,
+    html: r.html ?? undefined,
+    created_at: r.createdAt.toISOString(),
+  };
+}
+
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function page(rows: OutboxRow[]): string {
+  const items = rows
+    .map(
+      (r) => `<tr><td>${escape(r.createdAt.toISOString())}</td><td>${escape(r.channel)}</td><td>${escape(r.recipient)}</td>
+<td><strong>${escape(r.subject ?? '')}</strong><pre>${escape(r.text)}</pre></td><td><code>${escape(r.notificationId)}</code></td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Herald dev outbox</title>
+<meta http-equiv="refresh" content="5">
+<style>body{font:14px system-ui;margin:2rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.5rem;text-align:left;vertical-align:top}pre{white-space:pre-wrap;margin:.25rem 0}</style>
+</head><body><h1>Dev outbox</h1><p>${rows.length} message(s). Channels with no provider configured deliver here.</p>
+<table><tr><th>When</th><th>Channel</th><th>To</th><th>Message</th><th>Notification</th></tr>
+${items || '<tr><td colspan="5">Nothing yet: POST /notify to send something.</td></tr>'}</table></body></html>`;
+}

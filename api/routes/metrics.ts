@@ -1,0 +1,71 @@
+import { count, eq } from 'drizzle-orm';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { Counter, Registry } from 'prom-client';
+import { deliveries } from '../../db/schema';
+import type { ApiContext } from '../context';
+import { problemSchema } from '../schemas';
+
+interface ChannelCounts {
+  sent: number;
+  succeeded: number;
+  failed: number;
+}
+
+const SUCCEEDED = new Set(['sent', 'delivered']);
+
+const countsSchema = {
+  type: 'object',
+  properties: { sent: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' } },
+} as const;
+
+export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  app.get(
+    '/metrics',
+    {
+      preHandler: ctx.authenticate,
+      schema: {
+        summary: "Delivery counts for the caller's tenant: Prometheus text, or JSON when asked",
+        tags: ['metrics'],
+        security: [{ bearer: [] }],
+        produces: ['text/plain', 'application/json'],
+        response: {
+          200: {
+            type: ['object', 'string'],
+            properties: { ...countsSchema.properties, by_channel: { type: 'object', additionalProperties: countsSchema } },
+          },
+          '4xx': problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const rows = await ctx.db
+        .select({ channel: deliveries.channel, status: deliveries.status, n: count() })
+        .from(deliveries)
+        .where(eq(deliveries.tenantId, request.tenantId))
+        .groupBy(deliveries.channel, deliveries.status);
+
+      const byChannel: Record<string, ChannelCounts> = {};
+      for (const { channel, status, n } of rows) {
+        const c = (byChannel[channel] ??= { sent: 0, succeeded: 0, failed: 0 });
+        if (SUCCEEDED.has(status)) c.succeeded += n;
+        if (status === 'failed') c.failed += n;
+        if (SUCCEEDED.has(status) || status === 'failed') c.sent += n;
+      }
+
+      if (request.headers.accept?.includes('application/json')) {
+        const total = (k: keyof ChannelCounts) => Object.values(byChannel).reduce((sum, c) => sum + c[k], 0);
+        return { sent: total('sent'), succeeded: total('succeeded'), failed: total('failed'), by_channel: byChannel };
+      }
+      const registry = new Registry();
+      const counters = {
+        sent: new Counter({ name: 'herald_notifications_sent_total', help: 'Deliveries attempted, by channel', labelNames: ['channel'], registers: [registry] }),
+        succeeded: new Counter({ name: 'herald_notifications_succeeded_total', help: 'Deliveries a provider took, by channel', labelNames: ['channel'], registers: [registry] }),
+        failed: new Counter({ name: 'herald_notifications_failed_total', help: 'Deliveries that failed for good, by channel', labelNames: ['channel'], registers: [registry] }),
+      };
+      for (const [channel, c] of Object.entries(byChannel)) {
+        for (const k of ['sent', 'succeeded', 'failed'] as const) counters[k].inc({ channel }, c[k]);
+      }
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
+};

@@ -1,0 +1,153 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import stringify from 'safe-stable-stringify';
+import type { Database } from '../../db/connect';
+import { notifications, recipients as recipientsTable } from '../../db/schema';
+import type { Channel } from '../../domain/channels';
+import { PRIORITY_KEYS } from '../../domain/delivery-policy';
+import type { Contact, Message, NotificationRequest, Priority } from '../../domain/notification';
+import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
+import { badRequest, Problem } from '../problems';
+import { acceptedSchema, idempotencyHeadersSchema, notifyBodySchema, problemSchema } from '../schemas';
+import type { ApiContext } from '../context';
+
+type InlineRecipient = { id?: string; email?: string; phone?: string; push_tokens?: string[]; locale?: string; timezone?: string };
+
+export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  app.post(
+    '/notify',
+    {
+      preHandler: ctx.authenticate,
+      schema: {
+        summary: 'Accept a notification for delivery',
+        tags: ['notifications'],
+        security: [{ bearer: [] }],
+        headers: idempotencyHeadersSchema,
+        body: notifyBodySchema,
+        response: { 202: acceptedSchema, '4xx': problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const tenantId = request.tenantId;
+      const idempotencyKey = request.headers['idempotency-key'];
+      const requestHash = sha256(stringify(body) ?? '');
+      const notificationId = idempotencyKey ? idFromKey(tenantId, idempotencyKey) : randomUUID();
+      const accepted = () =>
+        reply.code(202).send({ notification_id: notificationId, status_url: `/status/${notificationId}` });
+
+      if (idempotencyKey) {
+        const [seen] = await ctx.db
+          .select({ requestHash: notifications.requestHash })
+          .from(notifications)
+          .where(and(eq(notifications.tenantId, tenantId), eq(notifications.id, notificationId)));
+        if (seen) return sameRequestOr409(seen.requestHash, requestHash, accepted);
+      }
+
+      const contacts = body.recipient_ids
+        ? await resolveRecipients(ctx.db, tenantId, body.recipient_ids, body.recipients)
+        : inlineRecipients(body.recipients);
+      const priority: Priority = body.priority ?? 'normal';
+      const channels = body.channels as Channel[];
+      const input: NotificationRequest = {
+        notificationId,
+        tenantId,
+        channels,
+        recipients: contacts,
+        message: toMessage(body.message),
+        priority,
+        category: body.category,
+        metadata: body.metadata as Record<string, unknown> | undefined,
+        requestHash,
+        createdAt: new Date().toISOString(),
+        receiptWindowMs: ctx.receiptWindowMs,
+      };
+
+      try {
+        await ctx.temporal.workflow.start('notificationWorkflow', {
+          taskQueue: ctx.taskQueue,
+          workflowId: notificationWorkflowId(tenantId, notificationId),
+          args: [input],
+          // A closed workflow keeps its id: a replay of the same key must not deliver again.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          memo: { requestHash },
+          priority: { priorityKey: PRIORITY_KEYS[priority] },
+          typedSearchAttributes: [
+            { key: searchAttributes.tenant, value: tenantId },
+            { key: searchAttributes.status, value: 'accepted' },
+            { key: searchAttributes.channels, value: channels },
+            { key: searchAttributes.priority, value: priority },
+          ],
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
+        const description = await ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, notificationId)).describe();
+        return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
+      }
+      return accepted();
+    },
+  );
+};
+
+function sameRequestOr409<T>(storedHash: string, requestHash: string, accepted: () => T): T {
+  if (storedHash !== requestHash) {
+    throw new Problem(409, 'Idempotency key reused', 'This Idempotency-Key was already used with a different request body', 'idempotency-key');
+  }
+  return accepted();
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The same tenant and key always name the same notification, formatted as a UUID. */
+function idFromKey(tenantId: string, key: string): string {
+  const h = sha256(`${tenantId}\u0000${key}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function toMessage(message: string | Message): Message {
+  return typeof message === 'string' ? { text: message } : message;
+}
+
+function toContact(id: string, r: InlineRecipient): Contact {
+  return { id, email: r.email, phone: r.phone, pushTokens: r.push_tokens, locale: r.locale, timezone: r.timezone };
+}
+
+function inlineRecipients(list: InlineRecipient[] | undefined): Contact[] {
+  if (!list) throw badRequest('recipients', 'Either recipient_ids or recipients is required');
+  const seen = new Set<string>();
+  return list.map((r, i) => {
+    const id = r.id ?? r.email ?? r.phone ?? `recipient-${i + 1}`;
+    if (seen.has(id)) throw badRequest(`recipients[${i}]`, `recipients[${i}] repeats the recipient "${id}"`);
+    seen.add(id);
+    return toContact(id, r);
+  });
+}
+
+async function resolveRecipients(db: Database, tenantId: string, ids: string[], inline: unknown): Promise<Contact[]> {
+  if (inline) throw badRequest('recipients', 'Send either recipient_ids or recipients, not both');
+  const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (duplicate >= 0) throw badRequest(`recipient_ids[${duplicate}]`, `recipient_ids[${duplicate}] repeats "${ids[duplicate]}"`);
+  const rows = await db
+    .select()
+    .from(recipientsTable)
+    .where(and(eq(recipientsTable.tenantId, tenantId), inArray(recipientsTable.id, ids)));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id, i) => {
+    const row = byId.get(id);
+    if (!row) {
+      throw new Problem(422, 'Unknown recipient', `recipient_ids[${i}] names no recipient: create it with PUT /recipients/${id}`, `recipient_ids[${i}]`);
+    }
+    return toContact(id, {
+      email: row.email ?? undefined,
+      phone: row.phone ?? undefined,
+      push_tokens: row.pushTokens,
+      locale: row.locale ?? undefined,
+      timezone: row.timezone ?? undefined,
+    });
+  });
+}

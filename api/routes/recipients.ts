@@ -1,0 +1,78 @@
+import { and, eq } from 'drizzle-orm';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { recipients } from '../../db/schema';
+import type { ApiContext } from '../context';
+import { notFound } from '../problems';
+import { problemSchema, recipientBodySchema, recipientIdSchema, recipientSchema } from '../schemas';
+
+const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
+
+type Row = typeof recipients.$inferSelect;
+
+function toResponse(r: Row) {
+  return {
+    id: r.id,
+    email: r.email ?? undefined,
+    phone: r.phone ?? undefined,
+    push_tokens: r.pushTokens,
+    locale: r.locale ?? undefined,
+    timezone: r.timezone ?? undefined,
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  app.addHook('preHandler', ctx.authenticate);
+
+  app.put(
+    '/recipients/:id',
+    {
+      schema: {
+        summary: "Create or replace a recipient's contact profile",
+        tags: ['recipients'],
+        security: [{ bearer: [] }],
+        params,
+        body: recipientBodySchema,
+        response: { 200: recipientSchema, '4xx': problemSchema },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const values = {
+        email: b.email ?? null,
+        phone: b.phone ?? null,
+        pushTokens: b.push_tokens ?? [],
+        locale: b.locale ?? null,
+        timezone: b.timezone ?? null,
+        updatedAt: new Date(),
+      };
+      const [row] = await ctx.db
+        .insert(recipients)
+        .values({ tenantId: request.tenantId, id: request.params.id, ...values })
+        .onConflictDoUpdate({ target: [recipients.tenantId, recipients.id], set: values })
+        .returning();
+      return toResponse(row!);
+    },
+  );
+
+  app.get(
+    '/recipients/:id',
+    {
+      schema: {
+        summary: "A recipient's contact profile",
+        tags: ['recipients'],
+        security: [{ bearer: [] }],
+        params,
+        response: { 200: recipientSchema, '4xx': problemSchema },
+      },
+    },
+    async (request) => {
+      const [row] = await ctx.db
+        .select()
+        .from(recipients)
+        .where(and(eq(recipients.tenantId, request.tenantId), eq(recipients.id, request.params.id)));
+      if (!row) throw notFound(`No recipient ${request.params.id}`);
+      return toResponse(row);
+    },
+  );
+};

@@ -1,0 +1,139 @@
+import { CHANNELS } from '../domain/channels';
+import { DELIVERY_STATUSES, NOTIFICATION_STATUSES, PRIORITIES, RECEIPT_STATUSES } from '../domain/notification';
+
+/** Route schemas: each is the validation, the serializer and the OpenAPI document at once. */
+
+export const problemSchema = {
+  type: 'object',
+  description: 'An RFC 9457 problem',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    field: { type: 'string', description: 'The request field at fault' },
+    instance: { type: 'string' },
+  },
+} as const;
+
+const contactFields = {
+  email: { type: 'string', format: 'email', maxLength: 254 },
+  phone: { type: 'string', format: 'phone', description: 'E.164, e.g. +14155550100' },
+  push_tokens: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4096 }, maxItems: 20 },
+  locale: { type: 'string', minLength: 2, maxLength: 35 },
+  timezone: { type: 'string', format: 'timezone', description: 'IANA name, e.g. Europe/Paris' },
+} as const;
+
+export const recipientIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s/]+$' } as const;
+
+export const MAX_RECIPIENTS = 1000;
+
+export const notifyBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['channels', 'message'],
+  properties: {
+    channels: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', enum: CHANNELS },
+    },
+    recipient_ids: { type: 'array', minItems: 1, maxItems: MAX_RECIPIENTS, items: recipientIdSchema },
+    recipients: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_RECIPIENTS,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { id: recipientIdSchema, ...contactFields },
+      },
+    },
+    message: {
+      anyOf: [
+        { type: 'string', minLength: 1, maxLength: 65_536 },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['text'],
+          properties: {
+            subject: { type: 'string', minLength: 1, maxLength: 998 },
+            text: { type: 'string', minLength: 1, maxLength: 65_536 },
+            html: { type: 'string', minLength: 1, maxLength: 131_072 },
+          },
+        },
+      ],
+    },
+    priority: { type: 'string', enum: PRIORITIES, default: 'normal' },
+    category: { type: 'string', minLength: 1, maxLength: 64 },
+    metadata: { type: 'object', maxProperties: 50 },
+  },
+} as const;
+
+export const idempotencyHeadersSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 },
+  },
+} as const;
+
+export const acceptedSchema = {
+  type: 'object',
+  required: ['notification_id', 'status_url'],
+  properties: {
+    notification_id: { type: 'string' },
+    status_url: { type: 'string' },
+  },
+} as const;
+
+export const statusSchema = {
+  type: 'object',
+  required: ['notification_id', 'status', 'created_at', 'deliveries'],
+  properties: {
+    notification_id: { type: 'string' },
+    status: { type: 'string', enum: NOTIFICATION_STATUSES },
+    priority: { type: 'string', enum: PRIORITIES },
+    category: { type: 'string' },
+    created_at: { type: 'string', format: 'date-time' },
+    deliveries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['recipient_id', 'channel', 'status', 'attempts'],
+        properties: {
+          recipient_id: { type: 'string' },
+          channel: { type: 'string', enum: CHANNELS },
+          status: { type: 'string', enum: DELIVERY_STATUSES },
+          provider: { type: 'string' },
+          attempts: { type: 'integer' },
+          provider_message_id: { type: 'string' },
+          error: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const recipientBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: contactFields,
+} as const;
+
+export const recipientSchema = {
+  type: 'object',
+  required: ['id', 'push_tokens'],
+  properties: { id: { type: 'string' }, ...contactFields, updated_at: { type: 'string', format: 'date-time' } },
+} as const;
+
+export const receiptBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['provider_message_id', 'status'],
+  properties: {
+    provider_message_id: { type: 'string', minLength: 1, maxLength: 512 },
+    status: { type: 'string', enum: RECEIPT_STATUSES },
+    error: { type: 'string', maxLength: 1024 },
+  },
+} as const;

@@ -1,0 +1,24 @@
+/** `npm run api`: the HTTP API alone, against TEMPORAL_ADDRESS and DATABASE_URL. Run as many as you like. */
+import { openDatabase } from '../db/connect';
+import { installTemporalRuntime } from '../runtime/temporal';
+import { loadConfig } from '../runtime/config';
+import { startHerald } from '../runtime/herald';
+import { requireProductionSettings, stopOnSignals } from '../runtime/production';
+
+async function main() {
+  const config = loadConfig();
+  installTemporalRuntime();
+  const { temporalAddress, databaseUrl } = requireProductionSettings(config);
+  const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
+  const herald = await startHerald({ config, temporalAddress, db: database.db, api: true, worker: false, devOutbox: false, logger: { level: config.logLevel } });
+  await herald.api!.listen({ port: config.port, host: config.host });
+  stopOnSignals(async () => {
+    await herald.stop();
+    await database.close();
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error('[herald-api] failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** SHA-256 of the API key: the key itself is shown once and never stored. */
+  apiKeyHash: text('api_key_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Contact profiles that `recipient_ids` resolve to. */
+export const recipients = pgTable(
+  'recipients',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    email: text('email'),
+    phone: text('phone'),
+    pushTokens: jsonb('push_tokens').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    locale: text('locale'),
+    timezone: text('timezone'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/** Projection of each notification workflow, kept after the workflow closes. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    status: text('status').notNull(),
+    priority: text('priority').notNull(),
+    channels: jsonb('channels').$type<string[]>().notNull(),
+    category: text('category'),
+    requestHash: text('request_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    tenantId: text('tenant_id').notNull(),
+    notificationId: text('notification_id').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    channel: text('channel').notNull(),
+    status: text('status').notNull(),
+    provider: text('provider'),
+    attempts: integer('attempts').notNull().default(0),
+    providerMessageId: text('provider_message_id'),
+    error: text('error'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.notificationId, t.recipientId, t.channel] }),
+    uniqueIndex('deliveries_provider_message_id').on(t.providerMessageId),
+    index('deliveries_tenant_channel_status').on(t.tenantId, t.channel, t.status),
+  ],
+);
+
+/** Where every channel delivers when no real provider is configured. */
+export const devOutbox = pgTable(
+  'dev_outbox',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    notificationId: text('notification_id').notNull(),
+    /** One send of one delivery: a retried send finds its row instead of writing another. */
+    deliveryKey: text('delivery_key').notNull().unique(),
+    channel: text('channel').notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject'),
+    text: text('text').notNull(),
+    html: text('html'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('dev_outbox_tenant_created').on(t.tenantId, t.createdAt)],
+);

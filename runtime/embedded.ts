@@ -1,0 +1,96 @@
+/**
+ * `npm start`: the whole of Herald in one process tree, on embedded defaults. A Temporal dev server
+ * (SQLite under the data folder), PGlite unless DATABASE_URL is set, the worker and the API.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { upsertTenant, newApiKey } from '../api/tenants';
+import { openDatabase } from '../db/connect';
+import { installTemporalRuntime } from './temporal';
+import { loadConfig } from './config';
+import { startDevServer } from './dev-server';
+import { startHerald } from './herald';
+import { ensureTemporalBinary } from './temporal-binaries';
+
+/** A secret kept in the data folder, so it survives restarts without being configured. */
+function persistentSecret(dataDir: string, name: string, given: string | undefined, make: () => string): string {
+  if (given) return given;
+  const file = path.join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = make();
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function startTemporal(config: ReturnType<typeof loadConfig>, log: (line: string) => void) {
+  if (config.temporal.address) return { address: config.temporal.address, stop: async () => {} };
+  const dbFile = path.join(config.dataDir, 'temporal.sqlite');
+  const executable = ensureTemporalBinary('cli', log);
+  if (executable) {
+    return startDevServer({ executable, port: config.temporal.devPort, uiPort: config.temporal.uiPort, dbFile, namespace: config.temporal.namespace });
+  }
+  log('No Temporal CLI found: downloading the dev server through the Temporal SDK ...');
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { ip: '127.0.0.1', port: config.temporal.devPort, ui: true, uiPort: config.temporal.uiPort, dbFilename: dbFile, namespace: config.temporal.namespace },
+  });
+  return { address: env.address, stop: () => env.teardown() };
+}
+
+async function main() {
+  const config = loadConfig();
+  installTemporalRuntime();
+  const log = (line: string) => console.log(`[herald] ${line}`);
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const temporal = await startTemporal(config, log);
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pg') });
+  const apiKey = persistentSecret(config.dataDir, 'dev-api-key', config.devApiKey, newApiKey);
+  const webhookSecret = persistentSecret(config.dataDir, 'webhook-secret', config.webhookSecret, () => `whsec_${randomBytes(24).toString('base64url')}`);
+  await upsertTenant(database.db, 'dev', 'Development tenant', apiKey);
+
+  const herald = await startHerald({
+    config,
+    temporalAddress: temporal.address,
+    db: database.db,
+    api: true,
+    worker: true,
+    devOutbox: true,
+    webhookSecret,
+    logger: { level: config.logLevel },
+  });
+  const api = herald.api!;
+  await api.listen({ port: config.port, host: config.host });
+  const base = `http://localhost:${config.port}`;
+  log(`Herald is running (${database.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}, data in ${config.dataDir})`);
+  log(`  API            ${base}   (OpenAPI docs: ${base}/docs)`);
+  log(`  Dev API key    ${apiKey}   (tenant "dev")`);
+  log(`  Dev outbox     ${base}/dev/outbox?api_key=${apiKey}`);
+  if (!config.temporal.address) log(`  Temporal UI    http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`);
+  log(`  Webhook secret ${webhookSecret}`);
+  log('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping ...`);
+    await herald.stop();
+    await database.close();
+    await temporal.stop();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  herald.worker?.done.catch(async (error: unknown) => {
+    console.error('[herald] worker failed', error);
+    await shutdown('worker failure');
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error('[herald] failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { buildProviders, closeProviders } from '../activities/providers';
+import { buildApi } from '../api/app';
+import type { Database } from '../db/connect';
+import { registerSearchAttributes } from '../worker/search-attributes';
+import { HeraldWorker } from '../worker/worker';
+import type { Config } from './config';
+import { connectClient, connectWorker } from './temporal';
+
+export interface HeraldOptions {
+  config: Config;
+  temporalAddress: string;
+  db: Database;
+  api: boolean;
+  worker: boolean;
+  /** Mount /dev/outbox (the embedded mode, where unconfigured channels deliver into it). */
+  devOutbox: boolean;
+  webhookSecret?: string;
+  workflowBundle?: WorkflowBundle;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export type Herald = Awaited<ReturnType<typeof startHerald>>;
+
+/** Starts the API, the worker, or both, on one database and one Temporal server. */
+export async function startHerald(options: HeraldOptions) {
+  const { config, temporalAddress, db } = options;
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    let worker: HeraldWorker | undefined;
+    if (options.worker) {
+      const connection = await connectWorker(config, temporalAddress);
+      stops.push(() => connection.close());
+      await registerSearchAttributes(connection, config.temporal.namespace);
+      const providers = buildProviders(db, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom });
+      stops.push(() => closeProviders(providers));
+      worker = await HeraldWorker.start({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.taskQueue,
+        activities: createActivities({ db, providers }),
+        workflowBundle: options.workflowBundle,
+        shutdownGraceMs: config.shutdownGraceMs,
+      });
+      const started = worker;
+      stops.push(() => started.shutdown());
+    }
+
+    let api: Awaited<ReturnType<typeof buildApi>> | undefined;
+    if (options.api) {
+      const { client, connection } = await connectClient(config, temporalAddress);
+      stops.push(() => connection.close());
+      api = await buildApi({
+        db,
+        temporal: client,
+        taskQueue: config.taskQueue,
+        receiptWindowMs: config.receiptWindowMs,
+        bodyLimit: config.bodyLimit,
+        webhookSecret: options.webhookSecret ?? config.webhookSecret,
+        devOutbox: options.devOutbox,
+        logger: options.logger,
+      });
+      const built = api;
+      stops.push(() => built.close());
+    }
+    return { api, worker, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

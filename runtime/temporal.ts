@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection, QueryRejectCondition } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type NativeConnectionOptions } from '@temporalio/worker';
+import type { Config } from './config';
+
+/** Connection settings shared by the API's client and the worker, from TEMPORAL_* variables. */
+export function temporalConnectionOptions(config: Config, address: string): NativeConnectionOptions {
+  const { tls, apiKey } = config.temporal;
+  return {
+    address,
+    apiKey,
+    tls: tls
+      ? {
+          serverRootCACertificate: tls.caPath ? readFileSync(tls.caPath) : undefined,
+          clientCertPair:
+            tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
+        }
+      : apiKey
+        ? true
+        : undefined,
+  };
+}
+
+export async function connectClient(config: Config, address: string): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    // Closed workflows are answered from the database rather than replayed to answer a query.
+    workflow: { queryRejectCondition: QueryRejectCondition.NOT_OPEN },
+  });
+  return { client, connection };
+}
+
+export function connectWorker(config: Config, address: string): Promise<NativeConnection> {
+  return NativeConnection.connect(temporalConnectionOptions(config, address));
+}
+
+/** Process entry points call this first: the SDK's own log is kept to warnings and errors. */
+export function installTemporalRuntime(): void {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}

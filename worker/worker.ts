@@ -1,0 +1,60 @@
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { Activities } from '../activities';
+import { CHANNELS } from '../domain/channels';
+import { channelTaskQueue } from '../domain/delivery-policy';
+
+export interface HeraldWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: Activities;
+  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundle;
+  shutdownGraceMs: number;
+}
+
+/** Runs workflows and bookkeeping on the main queue, and each channel's sends on a queue of its own. */
+export class HeraldWorker {
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly running: Promise<void[]>,
+  ) {}
+
+  static async start(options: HeraldWorkerOptions): Promise<HeraldWorker> {
+    const { connection, namespace, taskQueue, activities, shutdownGraceMs } = options;
+    const workflowSource = options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') };
+    const workers = await Promise.all([
+      Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        ...workflowSource,
+        activities: { recordNotification: activities.recordNotification },
+        shutdownGraceTime: shutdownGraceMs,
+      }),
+      ...CHANNELS.map((channel) =>
+        Worker.create({
+          connection,
+          namespace,
+          taskQueue: channelTaskQueue(taskQueue, channel),
+          activities: { deliver: activities.deliver },
+          shutdownGraceTime: shutdownGraceMs,
+        }),
+      ),
+    ]);
+    return new HeraldWorker(workers, Promise.all(workers.map((w) => w.run())));
+  }
+
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  get done(): Promise<void[]> {
+    return this.running;
+  }
+
+  /** Stops polling, lets in-flight activities finish within the grace time, then returns. */
+  async shutdown(): Promise<void> {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await this.running;
+  }
+}

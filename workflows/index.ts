@@ -1,0 +1,1 @@
+export { notificationWorkflow } from './notification';

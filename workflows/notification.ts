@@ -1,0 +1,130 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, DeliveryFailureDetails } from '../activities';
+import type { Channel } from '../domain/channels';
+import { channelTaskQueue, DELIVERY_RETRY } from '../domain/delivery-policy';
+import {
+  overallStatus,
+  receiptOutcome,
+  type Contact,
+  type Delivery,
+  type NotificationRequest,
+  type NotificationSnapshot,
+  type NotificationStatus,
+  type Receipt,
+} from '../domain/notification';
+import { receiptSignal, searchAttributes, statusQuery } from './definitions';
+
+const { recordNotification } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+function deliverOn(channel: Channel) {
+  return proxyActivities<Activities>({
+    taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
+    startToCloseTimeout: '30s',
+    retry: DELIVERY_RETRY,
+  }).deliver;
+}
+
+/** One notification: every recipient on every channel, retried, recorded, and open to receipts. */
+export async function notificationWorkflow(request: NotificationRequest): Promise<NotificationSnapshot> {
+  const state: NotificationSnapshot = {
+    notificationId: request.notificationId,
+    tenantId: request.tenantId,
+    status: 'accepted',
+    priority: request.priority,
+    channels: request.channels,
+    category: request.category,
+    requestHash: request.requestHash,
+    createdAt: request.createdAt,
+    deliveries: request.recipients.flatMap((recipient) =>
+      request.channels.map((channel): Delivery => ({ recipientId: recipient.id, channel, status: 'pending', attempts: 0 })),
+    ),
+  };
+  // Receipts may overtake the send's own reply; they wait here until their delivery knows its id.
+  const unmatchedReceipts = new Map<string, Receipt>();
+  let receiptsApplied = 0;
+
+  const applyReceipt = (receipt: Receipt) => {
+    const delivery = state.deliveries.find((d) => d.providerMessageId === receipt.providerMessageId);
+    if (!delivery) {
+      unmatchedReceipts.set(receipt.providerMessageId, receipt);
+      return;
+    }
+    Object.assign(delivery, receiptOutcome(receipt));
+    receiptsApplied++;
+  };
+
+  setHandler(statusQuery, () => state);
+  setHandler(receiptSignal, applyReceipt);
+
+  const setStatus = (status: NotificationStatus) => {
+    if (state.status === status) return;
+    state.status = status;
+    upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
+  };
+
+  const deliver = async (delivery: Delivery, recipient: Contact) => {
+    delivery.status = 'sending';
+    try {
+      const result = await deliverOn(delivery.channel)({
+        tenantId: request.tenantId,
+        notificationId: request.notificationId,
+        channel: delivery.channel,
+        recipient,
+        message: request.message,
+        category: request.category,
+      });
+      Object.assign(delivery, result);
+      const early = unmatchedReceipts.get(result.providerMessageId);
+      if (early) applyReceipt(early);
+    } catch (error) {
+      delivery.status = 'failed';
+      delivery.error = failureReason(error);
+      const details = failureDetails(error);
+      delivery.attempts = details?.attempts ?? delivery.attempts;
+      delivery.provider = details?.provider ?? delivery.provider;
+    }
+  };
+
+  await recordNotification(state);
+  setStatus('sending');
+  const contacts = new Map(request.recipients.map((r) => [r.id, r]));
+  await Promise.all(state.deliveries.map((d) => deliver(d, contacts.get(d.recipientId)!)));
+
+  let recordedReceipts = 0;
+  const recordOutcome = async () => {
+    recordedReceipts = receiptsApplied;
+    setStatus(overallStatus(state.deliveries));
+    await recordNotification(state);
+  };
+  await recordOutcome();
+
+  // Messages a provider only accepted stay open to receipts until the window closes.
+  const deadline = Date.now() + request.receiptWindowMs;
+  const awaitingReceipts = () => state.deliveries.some((d) => d.status === 'sent') && Date.now() < deadline;
+  const unrecorded = () => receiptsApplied > recordedReceipts;
+  while (awaitingReceipts() || unrecorded()) {
+    if (unrecorded() || (await condition(unrecorded, deadline - Date.now()))) await recordOutcome();
+  }
+  return state;
+}
+
+function failureReason(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+function failureDetails(error: unknown): DeliveryFailureDetails | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  return cause instanceof ApplicationFailure ? (cause.details?.[0] as DeliveryFailureDetails | undefined) : undefined;
+}
