@@ -64,7 +64,9 @@ export async function buildApi(options: ApiOptions) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler(problemErrorHandler);
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
 
   const directory = new TenantDirectory(options.db);
   const context: ApiContext = {

@@ -58,7 +58,8 @@ function toProblem(error: FastifyError): Problem {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new Problem(400, 'Invalid request', `The body is not valid JSON: ${error.message}`, 'body');
   }
-  if (error instanceof SyntaxError) return new Problem(400, 'Invalid request', `The body is not valid JSON: ${error.message}`, 'body');
+  if (error instanceof SyntaxError)
+    return new Problem(400, 'Invalid request', `The body is not valid JSON: ${error.message}`, 'body');
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new Problem(status, 'Request error', error.message);
   return new Problem(500, 'Internal error', 'Herald could not handle this request; it has been logged');

@@ -10,7 +10,15 @@ async function main() {
   installTemporalRuntime();
   const { temporalAddress, databaseUrl } = requireProductionSettings(config);
   const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
-  const herald = await startHerald({ config, temporalAddress, db: database.db, api: true, worker: false, devOutbox: false, logger: { level: config.logLevel } });
+  const herald = await startHerald({
+    config,
+    temporalAddress,
+    db: database.db,
+    api: true,
+    worker: false,
+    devOutbox: false,
+    logger: { level: config.logLevel },
+  });
   await herald.api!.listen({ port: config.port, host: config.host });
   stopOnSignals(async () => {
     await herald.stop();

@@ -14,7 +14,10 @@ export function newApiKey(): string {
 /** Creates the tenant, or gives it this key if it exists; the key is stored only as its hash. */
 export async function upsertTenant(db: Database, id: string, name: string, apiKey: string): Promise<void> {
   const apiKeyHash = hashApiKey(apiKey);
-  await db.insert(tenants).values({ id, name, apiKeyHash }).onConflictDoUpdate({ target: tenants.id, set: { apiKeyHash, name } });
+  await db
+    .insert(tenants)
+    .values({ id, name, apiKeyHash })
+    .onConflictDoUpdate({ target: tenants.id, set: { apiKeyHash, name } });
 }
 
 const CACHE_TTL_MS = 30_000;

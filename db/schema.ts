@@ -19,7 +19,10 @@ export const recipients = pgTable(
     id: text('id').notNull(),
     email: text('email'),
     phone: text('phone'),
-    pushTokens: jsonb('push_tokens').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    pushTokens: jsonb('push_tokens')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     locale: text('locale'),
     timezone: text('timezone'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -28,12 +28,25 @@ async function startTemporal(config: ReturnType<typeof loadConfig>, log: (line: 
   const dbFile = path.join(config.dataDir, 'temporal.sqlite');
   const executable = ensureTemporalBinary('cli', log);
   if (executable) {
-    return startDevServer({ executable, port: config.temporal.devPort, uiPort: config.temporal.uiPort, dbFile, namespace: config.temporal.namespace });
+    return startDevServer({
+      executable,
+      port: config.temporal.devPort,
+      uiPort: config.temporal.uiPort,
+      dbFile,
+      namespace: config.temporal.namespace,
+    });
   }
   log('No Temporal CLI found: downloading the dev server through the Temporal SDK ...');
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { ip: '127.0.0.1', port: config.temporal.devPort, ui: true, uiPort: config.temporal.uiPort, dbFilename: dbFile, namespace: config.temporal.namespace },
+    server: {
+      ip: '127.0.0.1',
+      port: config.temporal.devPort,
+      ui: true,
+      uiPort: config.temporal.uiPort,
+      dbFilename: dbFile,
+      namespace: config.temporal.namespace,
+    },
   });
   return { address: env.address, stop: () => env.teardown() };
 }
@@ -47,7 +60,12 @@ async function main() {
   const temporal = await startTemporal(config, log);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pg') });
   const apiKey = persistentSecret(config.dataDir, 'dev-api-key', config.devApiKey, newApiKey);
-  const webhookSecret = persistentSecret(config.dataDir, 'webhook-secret', config.webhookSecret, () => `whsec_${randomBytes(24).toString('base64url')}`);
+  const webhookSecret = persistentSecret(
+    config.dataDir,
+    'webhook-secret',
+    config.webhookSecret,
+    () => `whsec_${randomBytes(24).toString('base64url')}`,
+  );
   await upsertTenant(database.db, 'dev', 'Development tenant', apiKey);
 
   const herald = await startHerald({
@@ -63,11 +81,16 @@ async function main() {
   const api = herald.api!;
   await api.listen({ port: config.port, host: config.host });
   const base = `http://localhost:${config.port}`;
-  log(`Herald is running (${database.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}, data in ${config.dataDir})`);
+  log(
+    `Herald is running (${database.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}, data in ${config.dataDir})`,
+  );
   log(`  API            ${base}   (OpenAPI docs: ${base}/docs)`);
   log(`  Dev API key    ${apiKey}   (tenant "dev")`);
   log(`  Dev outbox     ${base}/dev/outbox?api_key=${apiKey}`);
-  if (!config.temporal.address) log(`  Temporal UI    http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`);
+  if (!config.temporal.address)
+    log(
+      `  Temporal UI    http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`,
+    );
   log(`  Webhook secret ${webhookSecret}`);
   log('Press Ctrl-C to stop.');
 

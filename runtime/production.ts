@@ -2,7 +2,8 @@ import { ConfigError, type Config } from './config';
 
 /** The separate API and worker processes share state only through PostgreSQL and Temporal. */
 export function requireProductionSettings(config: Config): { temporalAddress: string; databaseUrl: string } {
-  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required: separate API and worker processes share PostgreSQL');
+  if (!config.databaseUrl)
+    throw new ConfigError('DATABASE_URL is required: separate API and worker processes share PostgreSQL');
   return { temporalAddress: config.temporal.address ?? 'localhost:7233', databaseUrl: config.databaseUrl };
 }
 

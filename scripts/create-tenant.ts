@@ -5,7 +5,8 @@ import { loadConfig } from '../runtime/config';
 
 async function main() {
   const [id, name] = process.argv.slice(2);
-  if (!id || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)) throw new Error('usage: npm run tenant -- <id: a-z 0-9 _ -> [name]');
+  if (!id || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id))
+    throw new Error('usage: npm run tenant -- <id: a-z 0-9 _ -> [name]');
   const config = loadConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
   const database = await openDatabase({ url: config.databaseUrl });

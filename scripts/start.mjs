@@ -14,7 +14,10 @@ if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], { cwd: process.cwd(), stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+  cwd: process.cwd(),
+  stdio: 'inherit',
+});
 // The terminal's Ctrl-C reaches the child too; a signal sent to this process alone is passed on.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

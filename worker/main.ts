@@ -10,7 +10,14 @@ async function main() {
   installTemporalRuntime();
   const { temporalAddress, databaseUrl } = requireProductionSettings(config);
   const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
-  const herald = await startHerald({ config, temporalAddress, db: database.db, api: false, worker: true, devOutbox: false });
+  const herald = await startHerald({
+    config,
+    temporalAddress,
+    db: database.db,
+    api: false,
+    worker: true,
+    devOutbox: false,
+  });
   console.log(`[herald-worker] polling task queue "${config.taskQueue}" on ${temporalAddress}`);
   stopOnSignals(async () => {
     await herald.stop();

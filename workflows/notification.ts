@@ -47,7 +47,12 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
     requestHash: request.requestHash,
     createdAt: request.createdAt,
     deliveries: request.recipients.flatMap((recipient) =>
-      request.channels.map((channel): Delivery => ({ recipientId: recipient.id, channel, status: 'pending', attempts: 0 })),
+      request.channels.map((channel): Delivery => ({
+        recipientId: recipient.id,
+        channel,
+        status: 'pending',
+        attempts: 0,
+      })),
     ),
   };
   // Receipts may overtake the send's own reply; they wait here until their delivery knows its id.

@@ -2,7 +2,6 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { devOutbox } from '../../db/schema';
 import type { ApiContext } from '../context';
-import { problemSchema } from '../schemas';
 
 type OutboxRow = typeof devOutbox.$inferSelect;
 
@@ -65,7 +64,9 @@ const escape = (s: string) =>
 function page(rows: OutboxRow[]): string {
   const items = rows
     .map(
-      (r) => `<tr><td>${escape(r.createdAt.toISOString())}</td><td>${escape(r.channel)}</td><td>${escape(r.recipient)}</td>
+      (
+        r,
+      ) => `<tr><td>${escape(r.createdAt.toISOString())}</td><td>${escape(r.channel)}</td><td>${escape(r.recipient)}</td>
 <td><strong>${escape(r.subject ?? '')}</strong><pre>${escape(r.text)}</pre></td><td><code>${escape(r.notificationId)}</code></td></tr>`,
     )
     .join('\n');

@@ -31,7 +31,10 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         response: {
           200: {
             type: ['object', 'string'],
-            properties: { ...countsSchema.properties, by_channel: { type: 'object', additionalProperties: countsSchema } },
+            properties: {
+              ...countsSchema.properties,
+              by_channel: { type: 'object', additionalProperties: countsSchema },
+            },
           },
           '4xx': problemSchema,
         },
@@ -58,9 +61,24 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
       }
       const registry = new Registry();
       const counters = {
-        sent: new Counter({ name: 'herald_notifications_sent_total', help: 'Deliveries attempted, by channel', labelNames: ['channel'], registers: [registry] }),
-        succeeded: new Counter({ name: 'herald_notifications_succeeded_total', help: 'Deliveries a provider took, by channel', labelNames: ['channel'], registers: [registry] }),
-        failed: new Counter({ name: 'herald_notifications_failed_total', help: 'Deliveries that failed for good, by channel', labelNames: ['channel'], registers: [registry] }),
+        sent: new Counter({
+          name: 'herald_notifications_sent_total',
+          help: 'Deliveries attempted, by channel',
+          labelNames: ['channel'],
+          registers: [registry],
+        }),
+        succeeded: new Counter({
+          name: 'herald_notifications_succeeded_total',
+          help: 'Deliveries a provider took, by channel',
+          labelNames: ['channel'],
+          registers: [registry],
+        }),
+        failed: new Counter({
+          name: 'herald_notifications_failed_total',
+          help: 'Deliveries that failed for good, by channel',
+          labelNames: ['channel'],
+          registers: [registry],
+        }),
       };
       for (const [channel, c] of Object.entries(byChannel)) {
         for (const k of ['sent', 'succeeded', 'failed'] as const) counters[k].inc({ channel }, c[k]);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../../db/connect';
@@ -14,7 +14,14 @@ import { badRequest, Problem } from '../problems';
 import { acceptedSchema, idempotencyHeadersSchema, notifyBodySchema, problemSchema } from '../schemas';
 import type { ApiContext } from '../context';
 
-type InlineRecipient = { id?: string; email?: string; phone?: string; push_tokens?: string[]; locale?: string; timezone?: string };
+type InlineRecipient = {
+  id?: string;
+  email?: string;
+  phone?: string;
+  push_tokens?: string[];
+  locale?: string;
+  timezone?: string;
+};
 
 export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.post(
@@ -84,7 +91,9 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         });
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
-        const description = await ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, notificationId)).describe();
+        const description = await ctx.temporal.workflow
+          .getHandle(notificationWorkflowId(tenantId, notificationId))
+          .describe();
         return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
       }
       return accepted();
@@ -94,7 +103,12 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
 
 function sameRequestOr409<T>(storedHash: string, requestHash: string, accepted: () => T): T {
   if (storedHash !== requestHash) {
-    throw new Problem(409, 'Idempotency key reused', 'This Idempotency-Key was already used with a different request body', 'idempotency-key');
+    throw new Problem(
+      409,
+      'Idempotency key reused',
+      'This Idempotency-Key was already used with a different request body',
+      'idempotency-key',
+    );
   }
   return accepted();
 }
@@ -131,7 +145,8 @@ function inlineRecipients(list: InlineRecipient[] | undefined): Contact[] {
 async function resolveRecipients(db: Database, tenantId: string, ids: string[], inline: unknown): Promise<Contact[]> {
   if (inline) throw badRequest('recipients', 'Send either recipient_ids or recipients, not both');
   const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);
-  if (duplicate >= 0) throw badRequest(`recipient_ids[${duplicate}]`, `recipient_ids[${duplicate}] repeats "${ids[duplicate]}"`);
+  if (duplicate >= 0)
+    throw badRequest(`recipient_ids[${duplicate}]`, `recipient_ids[${duplicate}] repeats "${ids[duplicate]}"`);
   const rows = await db
     .select()
     .from(recipientsTable)
@@ -140,7 +155,12 @@ async function resolveRecipients(db: Database, tenantId: string, ids: string[], 
   return ids.map((id, i) => {
     const row = byId.get(id);
     if (!row) {
-      throw new Problem(422, 'Unknown recipient', `recipient_ids[${i}] names no recipient: create it with PUT /recipients/${id}`, `recipient_ids[${i}]`);
+      throw new Problem(
+        422,
+        'Unknown recipient',
+        `recipient_ids[${i}] names no recipient: create it with PUT /recipients/${id}`,
+        `recipient_ids[${i}]`,
+      );
     }
     return toContact(id, {
       email: row.email ?? undefined,

@@ -47,7 +47,10 @@ export const statusRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
 };
 
 /** The workflow's own answer while it runs, `closed` once it has closed or never was, `unanswered` if no worker replied. */
-async function liveSnapshot(ctx: ApiContext, handle: WorkflowHandle): Promise<NotificationSnapshot | 'closed' | 'unanswered'> {
+async function liveSnapshot(
+  ctx: ApiContext,
+  handle: WorkflowHandle,
+): Promise<NotificationSnapshot | 'closed' | 'unanswered'> {
   try {
     return await ctx.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
   } catch (error) {
@@ -56,7 +59,11 @@ async function liveSnapshot(ctx: ApiContext, handle: WorkflowHandle): Promise<No
   }
 }
 
-export async function recordedSnapshot(db: Database, tenantId: string, id: string): Promise<NotificationSnapshot | undefined> {
+export async function recordedSnapshot(
+  db: Database,
+  tenantId: string,
+  id: string,
+): Promise<NotificationSnapshot | undefined> {
   const [row] = await db
     .select()
     .from(notifications)

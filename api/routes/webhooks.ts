@@ -39,7 +39,13 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
             request.headers['x-herald-signature'] as string | undefined,
             request.rawBody ?? Buffer.alloc(0),
           );
-        if (!valid) throw new Problem(401, 'Bad signature', 'X-Herald-Signature does not match the body and X-Herald-Timestamp', 'x-herald-signature');
+        if (!valid)
+          throw new Problem(
+            401,
+            'Bad signature',
+            'X-Herald-Signature does not match the body and X-Herald-Timestamp',
+            'x-herald-signature',
+          );
       },
       schema: {
         summary: 'A signed delivery receipt from a provider',
@@ -47,7 +53,10 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
           'Sign `<timestamp>.<raw body>` with HMAC-SHA256 under the webhook secret; send `X-Herald-Timestamp: <unix seconds>` and `X-Herald-Signature: sha256=<hex>`.',
         tags: ['webhooks'],
         body: receiptBodySchema,
-        response: { 202: { type: 'object', properties: { notification_id: { type: 'string' } } }, '4xx': problemSchema },
+        response: {
+          202: { type: 'object', properties: { notification_id: { type: 'string' } } },
+          '4xx': problemSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -62,7 +71,9 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
       if (!delivery) throw notFound(`No delivery has provider_message_id ${receipt.providerMessageId}`);
 
-      const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(delivery.tenantId, delivery.notificationId));
+      const handle = ctx.temporal.workflow.getHandle(
+        notificationWorkflowId(delivery.tenantId, delivery.notificationId),
+      );
       try {
         await handle.signal(receiptSignal, receipt);
       } catch (error) {
@@ -75,7 +86,12 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
   );
 };
 
-async function applyLateReceipt(db: Database, tenantId: string, notificationId: string, receipt: Receipt): Promise<void> {
+async function applyLateReceipt(
+  db: Database,
+  tenantId: string,
+  notificationId: string,
+  receipt: Receipt,
+): Promise<void> {
   const outcome = receiptOutcome(receipt);
   await db.transaction(async (tx) => {
     await tx

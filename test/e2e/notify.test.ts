@@ -1,0 +1,190 @@
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
+
+describe('POST /notify to delivery', () => {
+  let smtp: FakeSmtpServer;
+  let herald: TestHerald;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    smtp = await new FakeSmtpServer().start();
+    herald = await startTestHerald({ SMTP_URL: smtp.url, EMAIL_FROM: 'Herald <alerts@herald.test>' });
+    tenant = await herald.createTenant();
+  });
+  afterAll(async () => {
+    await herald?.stop();
+    await smtp?.stop();
+  });
+
+  const notify = (body: unknown, headers: Record<string, string> = {}) =>
+    herald.api.inject({
+      method: 'POST',
+      url: '/notify',
+      headers: { ...tenant.auth, ...headers },
+      payload: body as object,
+    });
+  const status = (id: string, auth = tenant.auth) =>
+    herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: auth });
+  const settled = (id: string) =>
+    eventually(
+      async () => status(id).then((r) => r.json()),
+      (s) => !['accepted', 'sending'].includes(s.status),
+    );
+
+  it('emails the recipient over SMTP with the subject and body, then reports it', async () => {
+    const res = await notify({
+      channels: ['email'],
+      recipients: [{ id: 'ada', email: 'ada@example.com' }],
+      message: { subject: 'Your code', text: 'It is 424242.' },
+    });
+    expect(res.statusCode).toBe(202);
+    const { notification_id, status_url } = res.json();
+    expect(status_url).toBe(`/status/${notification_id}`);
+
+    await smtp.waitFor(() => smtp.received.some((m) => m.subject === 'Your code'));
+    const mail = smtp.received.find((m) => m.subject === 'Your code')!;
+    expect(mail.to).toEqual(['ada@example.com']);
+    expect(mail.from).toBe('alerts@herald.test');
+    expect(mail.text).toBe('It is 424242.');
+    expect(mail.headers['x-herald-notification-id']).toBe(notification_id);
+
+    const s = await settled(notification_id);
+    expect(s).toMatchObject({
+      notification_id,
+      status: 'delivered',
+      deliveries: [{ recipient_id: 'ada', channel: 'email', status: 'sent', provider: 'smtp', attempts: 1 }],
+    });
+    expect(s.deliveries[0].provider_message_id).toBe(mail.messageId);
+  });
+
+  it('resolves recipient_ids from stored profiles and delivers SMS and push to the dev outbox', async () => {
+    const put = await herald.api.inject({
+      method: 'PUT',
+      url: '/recipients/grace',
+      headers: tenant.auth,
+      payload: { phone: '+14155550123', push_tokens: ['old-token', 'device-token'], timezone: 'Europe/Paris' },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ id: 'grace', phone: '+14155550123', timezone: 'Europe/Paris' });
+
+    const res = await notify({
+      channels: ['sms', 'push'],
+      recipient_ids: ['grace'],
+      message: 'Build finished',
+      priority: 'high',
+    });
+    expect(res.statusCode).toBe(202);
+    const { notification_id } = res.json();
+    const s = await settled(notification_id);
+    expect(s.status).toBe('delivered');
+    expect(s.priority).toBe('high');
+
+    const outbox = await herald.api.inject({
+      method: 'GET',
+      url: `/dev/outbox?notification_id=${notification_id}`,
+      headers: tenant.auth,
+    });
+    const messages = outbox.json().messages;
+    expect(messages).toHaveLength(2);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ channel: 'sms', recipient: '+14155550123', text: 'Build finished' }),
+        expect.objectContaining({ channel: 'push', recipient: 'device-token', text: 'Build finished' }),
+      ]),
+    );
+  });
+
+  it('reports a delivery as failed when the recipient has no address on the channel, delivering the rest', async () => {
+    const res = await notify({
+      channels: ['email', 'sms'],
+      recipients: [{ id: 'no-phone', email: 'np@example.com' }],
+      message: 'Hi',
+    });
+    const s = await settled(res.json().notification_id);
+    expect(s.status).toBe('partially_delivered');
+    const sms = s.deliveries.find((d: { channel: string }) => d.channel === 'sms');
+    expect(sms).toMatchObject({ status: 'failed', error: 'recipient has no phone number', attempts: 1 });
+  });
+
+  it('fails a delivery for good on a permanent SMTP rejection, without retrying', async () => {
+    smtp.script.push({ code: 550, message: 'No such user' });
+    const before = smtp.mailFromCount;
+    const res = await notify({ channels: ['email'], recipients: [{ email: 'ghost@example.com' }], message: 'Hello?' });
+    const s = await settled(res.json().notification_id);
+    expect(s.status).toBe('failed');
+    expect(s.deliveries[0]).toMatchObject({ status: 'failed', attempts: 1, provider: 'smtp' });
+    expect(s.deliveries[0].error).toMatch(/No such user/);
+    expect(smtp.mailFromCount - before).toBe(1);
+  });
+
+  it('retries a transient SMTP failure and delivers once', async () => {
+    smtp.script.push({ code: 451, message: 'Try again later' });
+    const res = await notify({
+      channels: ['email'],
+      recipients: [{ email: 'retry@example.com' }],
+      message: { subject: 'Retry me', text: 'x' },
+    });
+    const s = await settled(res.json().notification_id);
+    expect(s.deliveries[0]).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(smtp.received.filter((m) => m.subject === 'Retry me')).toHaveLength(1);
+  });
+
+  it('delivers once for a repeated Idempotency-Key and refuses the key with another body', async () => {
+    const body = {
+      channels: ['email'],
+      recipients: [{ email: 'idem@example.com' }],
+      message: { subject: 'Once only', text: 'x' },
+    };
+    const first = await notify(body, { 'idempotency-key': 'order-42' });
+    const second = await notify(body, { 'idempotency-key': 'order-42' });
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(202);
+    expect(second.json().notification_id).toBe(first.json().notification_id);
+
+    await settled(first.json().notification_id);
+    const third = await notify(body, { 'idempotency-key': 'order-42' });
+    expect(third.json().notification_id).toBe(first.json().notification_id);
+    expect(smtp.received.filter((m) => m.subject === 'Once only')).toHaveLength(1);
+
+    const conflict = await notify({ ...body, message: 'different' }, { 'idempotency-key': 'order-42' });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(conflict.json()).toMatchObject({ status: 409, field: 'idempotency-key' });
+  });
+
+  it('counts deliveries by channel in /metrics, as Prometheus text and as JSON', async () => {
+    const other = await herald.createTenant();
+    const send = (channels: string[], recipients: object[]) =>
+      herald.api.inject({
+        method: 'POST',
+        url: '/notify',
+        headers: other.auth,
+        payload: { channels, recipients, message: 'm' },
+      });
+    const ids = [
+      (await send(['sms'], [{ phone: '+14155550100' }])).json().notification_id,
+      (await send(['sms', 'email'], [{ phone: '+14155550101' }])).json().notification_id,
+    ];
+    for (const id of ids) {
+      await eventually(
+        () => herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: other.auth }).then((r) => r.json()),
+        (s) => !['accepted', 'sending'].includes(s.status),
+      );
+    }
+    const json = await herald.api.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { ...other.auth, accept: 'application/json' },
+    });
+    expect(json.json()).toEqual({
+      sent: 3,
+      succeeded: 2,
+      failed: 1,
+      by_channel: { sms: { sent: 2, succeeded: 2, failed: 0 }, email: { sent: 1, succeeded: 0, failed: 1 } },
+    });
+    const text = await herald.api.inject({ method: 'GET', url: '/metrics', headers: other.auth });
+    expect(text.headers['content-type']).toMatch(/text\/plain/);
+    expect(text.body).toContain('herald_notifications_sent_total{channel="sms"} 2');
+    expect(text.body).toContain('herald_notifications_failed_total{channel="email"} 1');
+  });
+});

@@ -1,0 +1,97 @@
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import PostalMime from 'postal-mime';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedMail {
+  from?: string;
+  to: string[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  messageId?: string;
+  headers: Record<string, string>;
+}
+
+type Reply = { code: number; message: string };
+
+/**
+ * A real SMTP server on loopback. Scripts its replies to MAIL FROM so tests can make a send
+ * fail, fail for good, or hang mid-session.
+ */
+export class FakeSmtpServer {
+  readonly received: ReceivedMail[] = [];
+  /** Replies for the next MAIL FROM commands, in order; `hang` never replies. */
+  readonly script: (Reply | 'hang')[] = [];
+  mailFromCount = 0;
+  private readonly server: SMTPServer;
+  private port = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor() {
+    const options: SMTPServerOptions = {
+      authOptional: true,
+      closeTimeout: 1000,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onMailFrom: (_address, _session, callback) => {
+        this.mailFromCount++;
+        this.notify();
+        const next = this.script.shift();
+        if (next === 'hang') return;
+        if (next) return callback(Object.assign(new Error(next.message), { responseCode: next.code }));
+        callback();
+      },
+      onData: (stream, _session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', async () => {
+          const parsed = await PostalMime.parse(Buffer.concat(chunks));
+          this.received.push({
+            from: parsed.from?.address,
+            to: (parsed.to ?? []).map((a) => a.address ?? ''),
+            subject: parsed.subject,
+            text: parsed.text?.trim(),
+            html: parsed.html,
+            messageId: parsed.messageId,
+            headers: Object.fromEntries(parsed.headers.map((h) => [h.key, h.value])),
+          });
+          this.notify();
+          callback();
+        });
+      },
+    };
+    this.server = new SMTPServer(options);
+  }
+
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  /** Resolves once `predicate` holds, checked after every SMTP event. */
+  async waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error('FakeSmtpServer: timed out waiting');
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  private notify() {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { newApiKey, upsertTenant } from '../../api/tenants';
+import { openDatabase, type DatabaseHandle } from '../../db/connect';
+import { loadConfig } from '../../runtime/config';
+import { startHerald } from '../../runtime/herald';
+
+export const WEBHOOK_SECRET = 'whsec_test_secret';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** Bundled once per test file, as the SDK advises. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+
+/** A real PostgreSQL when DATABASE_URL is set, else a fresh in-memory PGlite. */
+export function testDatabase(): Promise<DatabaseHandle> {
+  return openDatabase({ url: process.env.DATABASE_URL, poolSize: 4 });
+}
+
+export interface TestTenant {
+  id: string;
+  apiKey: string;
+  auth: { authorization: string };
+}
+
+export async function createTenant(handle: DatabaseHandle): Promise<TestTenant> {
+  const id = `t-${randomUUID().slice(0, 8)}`;
+  const apiKey = newApiKey();
+  await upsertTenant(handle.db, id, id, apiKey);
+  return { id, apiKey, auth: { authorization: `Bearer ${apiKey}` } };
+}
+
+/** API and worker in this process, on the shared dev server and task queues of their own. */
+export async function startTestHerald(env: Record<string, string> = {}) {
+  const database = await testDatabase();
+  const config = loadConfig({
+    HERALD_TASK_QUEUE: `test-${randomUUID()}`,
+    HERALD_SHUTDOWN_GRACE_SECONDS: '1',
+    ...env,
+  });
+  const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS!;
+  const herald = await startHerald({
+    config,
+    temporalAddress,
+    db: database.db,
+    api: true,
+    worker: true,
+    devOutbox: true,
+    webhookSecret: WEBHOOK_SECRET,
+    workflowBundle: await workflowBundle(),
+  });
+  return {
+    api: herald.api!,
+    db: database.db,
+    database,
+    config,
+    temporalAddress,
+    createTenant: () => createTenant(database),
+    async stop() {
+      await herald.stop();
+      await database.close();
+    },
+  };
+}
+
+export type TestHerald = Awaited<ReturnType<typeof startTestHerald>>;
+
+/** Polls until `read` returns something `done` accepts. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`eventually: gave up; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
