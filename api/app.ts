@@ -63,6 +63,8 @@ export async function buildApi(options: ApiOptions) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // The API speaks JSON only: any other body is refused with 415, not parsed as text.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)),

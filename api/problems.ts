@@ -43,8 +43,10 @@ function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error;
   if (error.validation?.length) {
     const issues = error.validation as AjvIssue[];
-    // anyOf reports every branch; the most specific issue is the deepest one.
-    const issue = issues.reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a));
+    // anyOf reports every branch; the issue naming the deepest field is the most specific one.
+    const fields = issues.map((i) => fieldOf(i, error.validationContext));
+    const deepest = fields.reduce((best, f, i) => (f.length > fields[best]!.length ? i : best), 0);
+    const issue = issues[deepest]!;
     const field = fieldOf(issue, error.validationContext);
     return new Problem(400, 'Invalid request', `${field} ${describe(issue)}`, field);
   }

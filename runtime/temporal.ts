@@ -41,7 +41,15 @@ export function connectWorker(config: Config, address: string): Promise<NativeCo
   return NativeConnection.connect(temporalConnectionOptions(config, address));
 }
 
-/** Process entry points call this first: the SDK's own log is kept to warnings and errors. */
+/** Warnings and errors only, less the expected note that channel workers run no workflows. */
+export function temporalLogger(): DefaultLogger {
+  return new DefaultLogger('WARN', ({ level, message, meta }) => {
+    if (message.startsWith('No workflows registered')) return;
+    console.error(`[temporal] ${level} ${message}`, meta ?? '');
+  });
+}
+
+/** Process entry points call this before anything connects to Temporal. */
 export function installTemporalRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: temporalLogger() });
 }

@@ -1,8 +1,7 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { installTemporalRuntime } from '../../runtime/temporal';
 
-// Keep the SDK's per-worker state chatter out of test output; warnings and errors still show.
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime();
 } catch {
   // Already installed in this worker process by an earlier test file.
 }

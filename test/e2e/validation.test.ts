@@ -1,0 +1,122 @@
+import { Client, Connection } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { notifications } from '../../db/schema';
+import { startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
+
+describe('bad input', () => {
+  let herald: TestHerald;
+  let tenant: TestTenant;
+  let connection: Connection;
+  let client: Client;
+
+  beforeAll(async () => {
+    herald = await startTestHerald({ HERALD_BODY_LIMIT_BYTES: '4096' });
+    tenant = await herald.createTenant();
+    connection = await Connection.connect({ address: herald.temporalAddress });
+    client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await herald?.stop();
+  });
+
+  const valid = { channels: ['email'], recipients: [{ email: 'a@example.com' }], message: 'hello' };
+  const json = (payload: string, headers: Record<string, string> = {}) =>
+    herald.api.inject({
+      method: 'POST',
+      url: '/notify',
+      headers: { ...tenant.auth, 'content-type': 'application/json', ...headers },
+      payload,
+    });
+
+  const cases: [string, () => ReturnType<typeof json>, number, string][] = [
+    ['malformed JSON', () => json('{"channels": ['), 400, 'body'],
+    ['an empty body', () => json(''), 400, 'body'],
+    ['missing channels', () => json(JSON.stringify({ ...valid, channels: undefined })), 400, 'channels'],
+    ['an empty channel list', () => json(JSON.stringify({ ...valid, channels: [] })), 400, 'channels'],
+    ['an unknown channel', () => json(JSON.stringify({ ...valid, channels: ['email', 'pigeon'] })), 400, 'channels[1]'],
+    [
+      'an invalid email',
+      () => json(JSON.stringify({ ...valid, recipients: [{ email: 'not-an-email' }] })),
+      400,
+      'recipients[0].email',
+    ],
+    [
+      'an invalid phone number',
+      () => json(JSON.stringify({ ...valid, recipients: [{ phone: '12345' }] })),
+      400,
+      'recipients[0].phone',
+    ],
+    ['empty recipients', () => json(JSON.stringify({ ...valid, recipients: [] })), 400, 'recipients'],
+    ['no recipients at all', () => json(JSON.stringify({ ...valid, recipients: undefined })), 400, 'recipients'],
+    [
+      'both recipients and recipient_ids',
+      () => json(JSON.stringify({ ...valid, recipient_ids: ['x'] })),
+      400,
+      'recipients',
+    ],
+    [
+      'an unknown recipient id',
+      () => json(JSON.stringify({ ...valid, recipients: undefined, recipient_ids: ['nobody'] })),
+      422,
+      'recipient_ids[0]',
+    ],
+    ['an empty message', () => json(JSON.stringify({ ...valid, message: '' })), 400, 'message'],
+    [
+      'a message without text',
+      () => json(JSON.stringify({ ...valid, message: { subject: 's' } })),
+      400,
+      'message.text',
+    ],
+    ['an unknown field', () => json(JSON.stringify({ ...valid, colour: 'red' })), 400, 'colour'],
+    ['an unknown priority', () => json(JSON.stringify({ ...valid, priority: 'urgent' })), 400, 'priority'],
+    ['an oversize body', () => json(JSON.stringify({ ...valid, message: 'x'.repeat(5000) })), 413, 'body'],
+    ['the wrong content type', () => json('channels=email', { 'content-type': 'text/plain' }), 415, 'content-type'],
+    ['a missing API key', () => json(JSON.stringify(valid), { authorization: '' }), 401, 'authorization'],
+    ['a wrong API key', () => json(JSON.stringify(valid), { authorization: 'Bearer hk_wrong' }), 401, 'authorization'],
+    [
+      'a malformed Authorization header',
+      () => json(JSON.stringify(valid), { authorization: 'Basic abc' }),
+      401,
+      'authorization',
+    ],
+  ];
+
+  it.each(cases)('rejects %s with a problem naming the field', async (_name, send, status, field) => {
+    const res = await send();
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = res.json();
+    expect(problem).toMatchObject({ status, field });
+    expect(typeof problem.title).toBe('string');
+    expect(problem.detail).toEqual(expect.any(String));
+  });
+
+  it('created nothing for any rejected request', async () => {
+    const rows = await herald.db.select().from(notifications).where(eq(notifications.tenantId, tenant.id));
+    expect(rows).toHaveLength(0);
+    const { count } = await client.workflow.count(`HeraldTenant = "${tenant.id}"`);
+    expect(count).toBe(0);
+    const outbox = await herald.api.inject({ method: 'GET', url: '/dev/outbox', headers: tenant.auth });
+    expect(outbox.json().messages).toHaveLength(0);
+  });
+
+  it('accepts the valid request the bad ones were made from (the cases fail for their own reason)', async () => {
+    const res = await json(JSON.stringify(valid));
+    expect(res.statusCode).toBe(202);
+  });
+
+  it('answers unknown routes and bad recipient profiles with problems too', async () => {
+    const route = await herald.api.inject({ method: 'GET', url: '/nope', headers: tenant.auth });
+    expect(route.statusCode).toBe(404);
+    expect(route.headers['content-type']).toMatch(/problem\+json/);
+    const profile = await herald.api.inject({
+      method: 'PUT',
+      url: '/recipients/x',
+      headers: tenant.auth,
+      payload: { timezone: 'Mars/Olympus' },
+    });
+    expect(profile.statusCode).toBe(400);
+    expect(profile.json().field).toBe('timezone');
+  });
+});
