@@ -42,14 +42,14 @@ export function connectWorker(config: Config, address: string): Promise<NativeCo
 }
 
 /** Warnings and errors only, less the expected note that channel workers run no workflows. */
-export function temporalLogger(): DefaultLogger {
-  return new DefaultLogger('WARN', ({ level, message, meta }) => {
+export function temporalLogger(level: 'WARN' | 'ERROR' = 'WARN'): DefaultLogger {
+  return new DefaultLogger(level, ({ level, message, meta }) => {
     if (message.startsWith('No workflows registered')) return;
     console.error(`[temporal] ${level} ${message}`, meta ?? '');
   });
 }
 
 /** Process entry points call this before anything connects to Temporal. */
-export function installTemporalRuntime(): void {
-  Runtime.install({ logger: temporalLogger() });
+export function installTemporalRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
+  Runtime.install({ logger: temporalLogger(level) });
 }

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { createActivities } from '../../activities';
+import { upsertTenant } from '../../api/tenants';
+import { buildProviders, closeProviders } from '../../activities/providers';
+import type { ProvidersByChannel } from '../../activities/deliver';
+import type { DatabaseHandle } from '../../db/connect';
+import type { NotificationRequest, NotificationSnapshot } from '../../domain/notification';
+import { notificationWorkflow } from '../../workflows';
+import { receiptSignal, statusQuery } from '../../workflows/definitions';
+import { registerSearchAttributes } from '../../worker/search-attributes';
+import { HeraldWorker } from '../../worker/worker';
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { testDatabase, workflowBundle } from '../support/herald';
+import { timeSkippingExecutable } from '../support/temporal';
+
+const HOUR = 3_600_000;
+const { EventType } = temporal.api.enums.v1;
+
+describe('notificationWorkflow (time-skipping test server, real activities)', () => {
+  let env: TestWorkflowEnvironment;
+  let smtp: FakeSmtpServer;
+  let database: DatabaseHandle;
+  let providers: ProvidersByChannel;
+  let worker: HeraldWorker;
+  const taskQueue = `wf-${randomUUID()}`;
+
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingExecutable() } });
+    await registerSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
+    smtp = await new FakeSmtpServer().start();
+    database = await testDatabase();
+    await upsertTenant(database.db, 'tenant-wf', 'Workflow tests', 'hk_workflow_tests');
+    providers = buildProviders(database.db, { smtpUrl: smtp.url, emailFrom: 'herald@test' });
+    worker = await HeraldWorker.start({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      activities: createActivities({ db: database.db, providers }),
+      workflowBundle: await workflowBundle(),
+      shutdownGraceMs: 0,
+    });
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    if (providers) await closeProviders(providers);
+    await database?.close();
+    await smtp?.stop();
+    await env?.teardown();
+  });
+
+  function request(overrides: Partial<NotificationRequest> = {}): NotificationRequest {
+    return {
+      notificationId: randomUUID(),
+      tenantId: 'tenant-wf',
+      channels: ['email'],
+      recipients: [{ id: 'r1', email: 'r1@example.com' }],
+      message: { subject: 'Hi', text: 'Hello' },
+      priority: 'normal',
+      requestHash: 'hash',
+      createdAt: new Date().toISOString(),
+      receiptWindowMs: HOUR,
+      ...overrides,
+    };
+  }
+
+  const start = (input: NotificationRequest) =>
+    env.client.workflow.start(notificationWorkflow, {
+      taskQueue,
+      workflowId: `wf-${input.notificationId}`,
+      args: [input],
+    });
+
+  it('retries a failing send after 1, 2, 4, 8 and 16 s, then fails it with the reason after six tries', async () => {
+    smtp.script.push(...Array.from({ length: 6 }, () => ({ code: 421, message: 'Service not available' })));
+    const before = smtp.mailFromCount;
+    const handle = await start(request());
+    const result = await handle.result();
+
+    expect(result.status).toBe('failed');
+    expect(result.deliveries[0]).toMatchObject({ status: 'failed', attempts: 6, provider: 'smtp' });
+    expect(result.deliveries[0]!.error).toMatch(/Service not available/);
+    expect(smtp.mailFromCount - before).toBe(6);
+
+    // The history shows the whole backoff: 1 + 2 + 4 + 8 + 16 = 31 s between first schedule and failure.
+    const { events } = await handle.fetchHistory();
+    const at = (type: number) => events!.find((e) => e.eventType === type)!.eventTime!;
+    const seconds = (t: { seconds?: unknown }) => Number(t.seconds);
+    const span =
+      seconds(at(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)) -
+      seconds(at(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED));
+    expect(span).toBeGreaterThanOrEqual(31);
+    expect(span).toBeLessThan(40);
+  });
+
+  it("reports each delivery's outcome and attempts through the status query", async () => {
+    smtp.script.push({ code: 451, message: 'Greylisted' });
+    const handle = await start(request({ recipients: [{ id: 'a', email: 'a@example.com' }, { id: 'b' }] }));
+    const result = await handle.result();
+    expect(result.status).toBe('partially_delivered');
+    const snapshot = await handle.query(statusQuery);
+    expect(snapshot.deliveries.map((d) => [d.recipientId, d.status, d.attempts])).toEqual([
+      ['a', 'sent', 2],
+      ['b', 'failed', 1],
+    ]);
+  });
+
+  it('stays open for receipts and closes early once every sent message is confirmed', async () => {
+    const handle = await start(request());
+    const sent = await waitForQuery(handle, (s) => s.deliveries[0]!.status === 'sent');
+    await handle.signal(receiptSignal, {
+      providerMessageId: sent.deliveries[0]!.providerMessageId!,
+      status: 'delivered',
+    });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'delivered', deliveries: [{ status: 'delivered' }] });
+  });
+
+  it('closes when the receipt window ends, leaving unconfirmed messages as sent', async () => {
+    const handle = await start(request({ receiptWindowMs: 2 * HOUR }));
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'delivered', deliveries: [{ status: 'sent' }] });
+    const { events } = await handle.fetchHistory();
+    const timer = events!.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)!;
+    expect(Number(timer.timerStartedEventAttributes!.startToFireTimeout!.seconds)).toBeGreaterThan(7000);
+  });
+
+  it('records its projection for the API to answer from after it closes', async () => {
+    const input = request({ channels: ['sms', 'push'], recipients: [{ id: 'p', phone: '+14155550100' }] });
+    await (await start(input)).result();
+    const { recordedSnapshot } = await import('../../api/routes/status');
+    const recorded = await recordedSnapshot(database.db, input.tenantId, input.notificationId);
+    expect(recorded).toMatchObject({ status: 'partially_delivered', priority: 'normal' });
+    expect(recorded!.deliveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ channel: 'sms', status: 'delivered', provider: 'dev-outbox' }),
+        expect.objectContaining({ channel: 'push', status: 'failed', error: 'recipient has no push token' }),
+      ]),
+    );
+  });
+});
+
+async function waitForQuery(
+  handle: { query: (q: typeof statusQuery) => Promise<NotificationSnapshot> },
+  done: (s: NotificationSnapshot) => boolean,
+): Promise<NotificationSnapshot> {
+  for (let i = 0; i < 200; i++) {
+    const s = await handle.query(statusQuery);
+    if (done(s)) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('status never matched');
+}
