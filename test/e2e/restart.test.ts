@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { eventually } from '../support/herald';
+import { freePort } from '../support/temporal';
+
+const root = path.resolve(__dirname, '../..');
+const API_KEY = 'hk_restart_test_key';
+
+interface Body {
+  notification_id: string;
+  status: string;
+  deliveries: { status: string; provider?: string; attempts: number }[];
+}
+
+/** `npm start` as a user runs it: the whole embedded Herald in a process tree of its own. */
+class HeraldProcess {
+  private child?: ChildProcess;
+  output = '';
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
+      cwd: root,
+      env: this.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const collect = (chunk: Buffer) => (this.output += chunk.toString());
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    await eventually(
+      async () => this.output,
+      (out) => out.includes('Press Ctrl-C to stop') || child.exitCode !== null,
+      120_000,
+    );
+    if (child.exitCode !== null) throw new Error(`Herald exited on start:\n${this.output}`);
+  }
+
+  /** Ctrl-C: the signal goes to the whole foreground process group. */
+  async interrupt(): Promise<number | null> {
+    const child = this.child!;
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = once(child, 'exit');
+    process.kill(-child.pid!, 'SIGINT');
+    const [code] = (await exited) as [number | null];
+    return code;
+  }
+}
+
+describe('npm start survives a restart', () => {
+  let smtp: FakeSmtpServer;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let base: string;
+  const running: HeraldProcess[] = [];
+
+  beforeAll(async () => {
+    smtp = await new FakeSmtpServer().start();
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-restart-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      ...process.env,
+      HERALD_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      HERALD_DEV_API_KEY: API_KEY,
+      HERALD_SHUTDOWN_GRACE_SECONDS: '1',
+      SMTP_URL: smtp.url,
+      LOG_LEVEL: 'warn',
+    };
+  });
+  afterAll(async () => {
+    for (const p of running) await p.interrupt().catch(() => undefined);
+    await smtp?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const api = async (method: string, url: string, body?: object) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, json: () => res.json() as Promise<Body> };
+  };
+  const statusOf = (id: string) => api('GET', `/status/${id}`).then((r) => r.json());
+
+  it('keeps its data and delivers an email that was in flight at Ctrl-C exactly once after restart', async () => {
+    const first = new HeraldProcess(env);
+    running.push(first);
+    await first.start();
+
+    const sms = await api('POST', '/notify', {
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550100' }],
+      message: 'before',
+    });
+    expect(sms.status).toBe(202);
+    const smsId = (await sms.json()).notification_id;
+    await eventually(
+      () => statusOf(smsId),
+      (s) => s.status === 'delivered',
+    );
+
+    // The SMTP server takes the connection and then never answers MAIL FROM: the send is in flight.
+    smtp.script.push('hang');
+    const before = smtp.mailFromCount;
+    const email = await api('POST', '/notify', {
+      channels: ['email'],
+      recipients: [{ email: 'durable@example.com' }],
+      message: { subject: 'Survives restarts', text: 'exactly once' },
+    });
+    expect(email.status).toBe(202);
+    const emailId = (await email.json()).notification_id;
+    await smtp.waitFor(() => smtp.mailFromCount > before);
+
+    expect(await first.interrupt()).toBe(0);
+    expect(first.output).toContain('stopped');
+    expect(smtp.received.filter((m) => m.subject === 'Survives restarts')).toHaveLength(0);
+
+    const second = new HeraldProcess(env);
+    running.push(second);
+    await second.start();
+
+    expect(await statusOf(smsId)).toMatchObject({ status: 'delivered' });
+    const settled = await eventually(
+      () => statusOf(emailId),
+      (s) => s.status === 'delivered',
+      90_000,
+    );
+    expect(settled.deliveries[0]).toMatchObject({ status: 'sent', provider: 'smtp' });
+    expect(settled.deliveries[0].attempts).toBeGreaterThanOrEqual(2);
+    const mails = smtp.received.filter((m) => m.subject === 'Survives restarts');
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ to: ['durable@example.com'], text: 'exactly once' });
+    expect(await second.interrupt()).toBe(0);
+  }, 300_000);
+});
