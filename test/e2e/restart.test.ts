@@ -138,7 +138,7 @@ describe('npm start survives a restart', () => {
       90_000,
     );
     expect(settled.deliveries[0]).toMatchObject({ status: 'sent', provider: 'smtp' });
-    expect(settled.deliveries[0].attempts).toBeGreaterThanOrEqual(2);
+    expect(settled.deliveries[0]!.attempts).toBeGreaterThanOrEqual(2);
     const mails = smtp.received.filter((m) => m.subject === 'Survives restarts');
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ to: ['durable@example.com'], text: 'exactly once' });
