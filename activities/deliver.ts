@@ -1,9 +1,11 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Channel } from '../domain/channels';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../domain/delivery-policy';
 import type { Contact, Message } from '../domain/notification';
 import { channelPlugins } from './channels';
 import { PermanentProviderError, type Provider } from './providers/provider';
+import { upsertDeliveries } from './record';
+import type { Database } from '../db/connect';
 
 export interface DeliverInput {
   tenantId: string;
@@ -29,7 +31,7 @@ export interface DeliveryFailureDetails {
 
 export type ProvidersByChannel = Record<Channel, Provider>;
 
-export function createDeliver(providers: ProvidersByChannel) {
+export function createDeliver(providers: ProvidersByChannel, db: Database) {
   return async function deliver(input: DeliverInput): Promise<DeliverResult> {
     const context = Context.current();
     const attempts = context.info.attempt;
@@ -51,7 +53,9 @@ export function createDeliver(providers: ProvidersByChannel) {
         },
         context.cancellationSignal,
       );
-      return { ...sent, provider: provider.name, attempts };
+      const result = { ...sent, provider: provider.name, attempts };
+      await recordSent(db, input, result);
+      return result;
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
       const permanent = error instanceof PermanentProviderError;
@@ -67,4 +71,18 @@ function failure(message: string, permanent: boolean, details: DeliveryFailureDe
     nonRetryable: permanent,
     details: [details],
   });
+}
+
+/**
+ * Records the provider's message id at once, so a receipt that beats the workflow's own bookkeeping
+ * still finds its delivery. Best effort: failing here must not make the activity send again.
+ */
+async function recordSent(db: Database, input: DeliverInput, result: DeliverResult): Promise<void> {
+  try {
+    await upsertDeliveries(db, input.tenantId, input.notificationId, [
+      { recipientId: input.recipient.id, channel: input.channel, ...result },
+    ]);
+  } catch (error) {
+    log.warn('could not record the sent delivery early; the workflow records it next', { error });
+  }
 }

@@ -10,7 +10,7 @@ export interface ActivityDependencies {
 /** Activities get their dependencies from here, so tests hand in real ones of their choosing. */
 export function createActivities({ db, providers }: ActivityDependencies) {
   return {
-    deliver: createDeliver(providers),
+    deliver: createDeliver(providers, db),
     recordNotification: createRecordNotification(db),
   };
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/connect';
 import { deliveries, notifications } from '../db/schema';
-import type { NotificationSnapshot } from '../domain/notification';
+import type { Delivery, NotificationSnapshot } from '../domain/notification';
 
 /** Writes the workflow's view of a notification to the database, where it outlives the workflow. */
 export function createRecordNotification(db: Database) {
@@ -25,34 +25,42 @@ export function createRecordNotification(db: Database) {
           target: [notifications.tenantId, notifications.id],
           set: { status: snapshot.status, updatedAt: now },
         });
-      if (snapshot.deliveries.length === 0) return;
-      await tx
-        .insert(deliveries)
-        .values(
-          snapshot.deliveries.map((d) => ({
-            tenantId: snapshot.tenantId,
-            notificationId: snapshot.notificationId,
-            recipientId: d.recipientId,
-            channel: d.channel,
-            status: d.status,
-            provider: d.provider,
-            attempts: d.attempts,
-            providerMessageId: d.providerMessageId,
-            error: d.error,
-            updatedAt: now,
-          })),
-        )
-        .onConflictDoUpdate({
-          target: [deliveries.tenantId, deliveries.notificationId, deliveries.recipientId, deliveries.channel],
-          set: {
-            status: sql`excluded.status`,
-            provider: sql`excluded.provider`,
-            attempts: sql`excluded.attempts`,
-            providerMessageId: sql`excluded.provider_message_id`,
-            error: sql`excluded.error`,
-            updatedAt: now,
-          },
-        });
+      await upsertDeliveries(tx, snapshot.tenantId, snapshot.notificationId, snapshot.deliveries);
     });
   };
+}
+
+type Writer = Pick<Database, 'insert'>;
+
+/** Inserts or refreshes delivery rows; the caller's view is the newest. */
+export async function upsertDeliveries(db: Writer, tenantId: string, notificationId: string, list: Delivery[]) {
+  if (list.length === 0) return;
+  const now = new Date();
+  await db
+    .insert(deliveries)
+    .values(
+      list.map((d) => ({
+        tenantId,
+        notificationId,
+        recipientId: d.recipientId,
+        channel: d.channel,
+        status: d.status,
+        provider: d.provider,
+        attempts: d.attempts,
+        providerMessageId: d.providerMessageId,
+        error: d.error,
+        updatedAt: now,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [deliveries.tenantId, deliveries.notificationId, deliveries.recipientId, deliveries.channel],
+      set: {
+        status: sql`excluded.status`,
+        provider: sql`excluded.provider`,
+        attempts: sql`excluded.attempts`,
+        providerMessageId: sql`excluded.provider_message_id`,
+        error: sql`excluded.error`,
+        updatedAt: now,
+      },
+    });
 }
