@@ -59,7 +59,7 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
       const permanent = error instanceof PermanentProviderError;
-      throw failure(`${provider.name}: ${(error as Error).message}`, permanent, { attempts, provider: provider.name });
+      throw failure((error as Error).message, permanent, { attempts, provider: provider.name });
     }
   };
 }

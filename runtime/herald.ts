@@ -37,7 +37,11 @@ export async function startHerald(options: HeraldOptions) {
       const connection = await connectWorker(config, temporalAddress);
       stops.push(() => connection.close());
       await registerSearchAttributes(connection, config.temporal.namespace);
-      const providers = buildProviders(db, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom });
+      const providers = buildProviders(db, {
+        smtpUrl: config.smtpUrl,
+        emailFrom: config.emailFrom,
+        devOutbox: options.devOutbox,
+      });
       stops.push(() => closeProviders(providers));
       worker = await HeraldWorker.start({
         connection,

@@ -1,0 +1,16 @@
+// Runs `npm ci` when the dependencies are not installed yet, so a fresh clone's first command works.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export function ensureInstalled() {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  if (existsSync(path.join(root, 'node_modules', '.package-lock.json'))) return;
+  console.log('[herald] Installing dependencies (npm ci) ...');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) ensureInstalled();

@@ -1,0 +1,134 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { eventually } from '../support/herald';
+import { freePort } from '../support/temporal';
+
+const root = path.resolve(__dirname, '../..');
+const run = promisify(execFile);
+
+function startProcess(entry: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), entry], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  return ((await exited) as [number | null])[0];
+}
+
+const databaseUrl = process.env.DATABASE_URL;
+
+describe('production mode: npm run api and npm run worker as separate processes', () => {
+  if (!databaseUrl) {
+    it('refuses to start without DATABASE_URL, naming it', async () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS };
+      delete env.DATABASE_URL;
+      const api = startProcess('api/server.ts', env);
+      const [code] = (await once(api.child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(api.output()).toMatch(/DATABASE_URL is required/);
+    });
+    return;
+  }
+
+  let smtp: FakeSmtpServer;
+  const processes: ChildProcess[] = [];
+  let base: string;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    smtp = await new FakeSmtpServer().start();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS,
+      HERALD_TASK_QUEUE: `prod-${randomUUID()}`,
+      HERALD_WEBHOOK_SECRET: 'prod-secret',
+      SMTP_URL: smtp.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
+    const tenantId = `prod-${randomUUID().slice(0, 8)}`;
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/create-tenant.ts', tenantId], {
+      cwd: root,
+      env,
+    });
+    apiKey = /API key (\S+)/.exec(stdout)![1]!;
+
+    // Two workers share the queues; one API in front.
+    const workers = [startProcess('worker/main.ts', env), startProcess('worker/main.ts', env)];
+    const api = startProcess('api/server.ts', env);
+    processes.push(...[...workers, api].map((p) => p.child));
+    for (const w of workers)
+      await eventually(
+        async () => w.output(),
+        (o) => o.includes('polling task queue'),
+        60_000,
+      );
+    await eventually(
+      () =>
+        fetch(`${base}/docs/json`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      60_000,
+    );
+  });
+  afterAll(async () => {
+    for (const p of processes) expect(await stop(p)).toBe(0);
+    await smtp?.stop();
+  });
+
+  const api = (method: string, url: string, body?: object) =>
+    fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  it('delivers email over SMTP and fails channels with no provider instead of faking them', async () => {
+    const res = await api('POST', '/notify', {
+      channels: ['email', 'sms'],
+      recipients: [{ email: 'ops@example.com', phone: '+14155550100' }],
+      message: { subject: 'From production mode', text: 'separate processes' },
+    });
+    expect(res.status).toBe(202);
+    const { notification_id } = (await res.json()) as { notification_id: string };
+    const status = await eventually(
+      () =>
+        api('GET', `/status/${notification_id}`).then(
+          (r) => r.json() as Promise<{ status: string; deliveries: object[] }>,
+        ),
+      (s) => s.status === 'partially_delivered',
+    );
+    expect(status.deliveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ channel: 'email', status: 'sent', provider: 'smtp' }),
+        expect.objectContaining({
+          channel: 'sms',
+          status: 'failed',
+          error: 'no provider is configured for the sms channel',
+        }),
+      ]),
+    );
+    expect(smtp.received.filter((m) => m.subject === 'From production mode')).toHaveLength(1);
+    expect((await api('GET', '/dev/outbox')).status).toBe(404);
+  });
+});
