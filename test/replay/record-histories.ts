@@ -3,7 +3,6 @@
  * change ships, and keep the old files: every history ever committed must still replay.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -19,6 +18,7 @@ import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { notificationRequest } from '../support/requests';
 
 const version = process.argv[2] ?? 'v1';
 
@@ -44,18 +44,8 @@ async function main() {
     shutdownGraceMs: 0,
   });
 
-  const request = (overrides: Partial<NotificationRequest>): NotificationRequest => ({
-    notificationId: randomUUID(),
-    tenantId: 'replay',
-    channels: ['email'],
-    recipients: [{ id: 'r1', email: 'r1@example.com' }],
-    message: { subject: 'Replay', text: 'Recorded for replay tests' },
-    priority: 'normal',
-    requestHash: 'replay',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    receiptWindowMs: 3_600_000,
-    ...overrides,
-  });
+  const request = (overrides: Partial<NotificationRequest>) =>
+    notificationRequest({ tenantId: 'replay', createdAt: '2026-01-01T00:00:00.000Z', ...overrides });
 
   const scenarios: Record<string, (input: NotificationRequest) => Promise<void>> = {
     'outbox-delivered': async () => {},

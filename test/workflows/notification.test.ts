@@ -14,6 +14,7 @@ import { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { testDatabase, workflowBundle } from '../support/herald';
 import { timeSkippingExecutable } from '../support/temporal';
+import { notificationRequest } from '../support/requests';
 
 const HOUR = 3_600_000;
 const { EventType } = temporal.api.enums.v1;
@@ -50,20 +51,7 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
     await env?.teardown();
   });
 
-  function request(overrides: Partial<NotificationRequest> = {}): NotificationRequest {
-    return {
-      notificationId: randomUUID(),
-      tenantId: 'tenant-wf',
-      channels: ['email'],
-      recipients: [{ id: 'r1', email: 'r1@example.com' }],
-      message: { subject: 'Hi', text: 'Hello' },
-      priority: 'normal',
-      requestHash: 'hash',
-      createdAt: new Date().toISOString(),
-      receiptWindowMs: HOUR,
-      ...overrides,
-    };
-  }
+  const request = notificationRequest;
 
   const start = (input: NotificationRequest) =>
     env.client.workflow.start(notificationWorkflow, {
