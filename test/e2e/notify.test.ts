@@ -92,6 +92,16 @@ describe('POST /notify to delivery', () => {
         expect.objectContaining({ channel: 'push', recipient: 'device-token', text: 'Build finished' }),
       ]),
     );
+
+    // A browser gets a page, authenticated by the key in the query string.
+    const page = await herald.api.inject({
+      method: 'GET',
+      url: `/dev/outbox?api_key=${tenant.apiKey}`,
+      headers: { accept: 'text/html' },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('<pre>Build finished</pre>');
   });
 
   it('reports a delivery as failed when the recipient has no address on the channel, delivering the rest', async () => {
