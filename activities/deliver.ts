@@ -1,11 +1,18 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Channel } from '../domain/channels';
-import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../domain/delivery-policy';
-import type { Contact, Message } from '../domain/notification';
+import { DELIVERY_RETRY, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../domain/delivery-policy';
+import type { Contact, Message, Priority } from '../domain/notification';
 import { channelPlugins } from './channels';
 import { PermanentProviderError, type Provider } from './providers/provider';
 import { upsertDeliveries } from './record';
 import type { Database } from '../db/connect';
+import {
+  acceptToDelivered,
+  acceptToProvider,
+  deliveryAttempts,
+  deliveryRetries,
+  secondsSince,
+} from '../observability/metrics';
 
 export interface DeliverInput {
   tenantId: string;
@@ -14,6 +21,9 @@ export interface DeliverInput {
   recipient: Contact;
   message: Message;
   category?: string;
+  /** For metrics; absent on sends scheduled before they were added. */
+  priority?: Priority;
+  acceptedAt?: string;
 }
 
 export interface DeliverResult {
@@ -35,11 +45,18 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
   return async function deliver(input: DeliverInput): Promise<DeliverResult> {
     const context = Context.current();
     const attempts = context.info.attempt;
-    const plugin = channelPlugins[input.channel];
-    const to = plugin.addressOf(input.recipient);
-    if (!to) throw failure(plugin.missingAddress, true, { attempts });
+    const { channel } = input;
+    const priority = input.priority ?? 'normal';
+    const plugin = channelPlugins[channel];
+    const provider = providers[channel];
+    const count = (outcome: string) => deliveryAttempts.inc({ channel, provider: provider.name, priority, outcome });
+    if (attempts > 1) deliveryRetries.inc({ channel, provider: provider.name });
 
-    const provider = providers[input.channel];
+    const to = plugin.addressOf(input.recipient);
+    if (!to) {
+      count('failed');
+      throw failure(plugin.missingAddress, true, { attempts });
+    }
     try {
       const sent = await provider.send(
         {
@@ -54,11 +71,18 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
         context.cancellationSignal,
       );
       const result = { ...sent, provider: provider.name, attempts };
+      count(sent.status);
+      if (input.acceptedAt) {
+        acceptToProvider.observe({ channel, priority }, secondsSince(input.acceptedAt));
+        if (sent.status === 'delivered')
+          acceptToDelivered.observe({ channel, priority }, secondsSince(input.acceptedAt));
+      }
       await recordSent(db, input, result);
       return result;
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
       const permanent = error instanceof PermanentProviderError;
+      count(permanent || attempts >= DELIVERY_RETRY.maximumAttempts! ? 'failed' : 'retrying');
       throw failure((error as Error).message, permanent, { attempts, provider: provider.name });
     }
   };

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import type { Database } from '../db/connect';
+import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { bearerAuth } from './auth';
 import type { ApiContext } from './context';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
@@ -66,6 +67,15 @@ export async function buildApi(options: ApiOptions) {
   // The API speaks JSON only: any other body is refused with 415, not parsed as text.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(problemErrorHandler);
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status_code: reply.statusCode,
+    };
+    httpRequests.inc(labels);
+    httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );

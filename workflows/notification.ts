@@ -88,6 +88,8 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
         recipient,
         message: request.message,
         category: request.category,
+        priority: request.priority,
+        acceptedAt: request.createdAt,
       });
       Object.assign(delivery, result);
       const early = unmatchedReceipts.get(result.providerMessageId);

@@ -2,6 +2,7 @@ import type { Database } from '../../db/connect';
 import type { ProvidersByChannel } from '../deliver';
 import { DevOutboxProvider } from './dev-outbox';
 import { SmtpEmailProvider } from './smtp';
+import { CircuitBreakingProvider, type CircuitSettings } from './circuit-breaker';
 import { PermanentProviderError, type Provider, type SendResult } from './provider';
 import type { Channel } from '../../domain/channels';
 
@@ -10,6 +11,7 @@ export interface ProviderSettings {
   emailFrom: string;
   /** Where unconfigured channels deliver: the dev outbox (embedded mode), or nowhere (a permanent failure). */
   devOutbox?: boolean;
+  circuit?: CircuitSettings;
 }
 
 /** A configured provider serves its channel; the others use the dev outbox or fail, as settings say. */
@@ -17,7 +19,9 @@ export function buildProviders(db: Database, settings: ProviderSettings): Provid
   const fallback = (channel: Channel): Provider =>
     settings.devOutbox === false ? new UnconfiguredProvider(channel) : new DevOutboxProvider(db);
   return {
-    email: settings.smtpUrl ? new SmtpEmailProvider(settings.smtpUrl, settings.emailFrom) : fallback('email'),
+    email: settings.smtpUrl
+      ? new CircuitBreakingProvider(new SmtpEmailProvider(settings.smtpUrl, settings.emailFrom), settings.circuit)
+      : fallback('email'),
     sms: fallback('sms'),
     push: fallback('push'),
   };

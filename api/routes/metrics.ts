@@ -2,6 +2,7 @@ import { count, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { Counter, Registry } from 'prom-client';
 import { deliveries } from '../../db/schema';
+import { registry } from '../../observability/metrics';
 import type { ApiContext } from '../context';
 import { problemSchema } from '../schemas';
 
@@ -22,9 +23,14 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
   app.get(
     '/metrics',
     {
-      preHandler: ctx.authenticate,
+      // Without a key this is the operators' scrape of the process; with one, the tenant's own counts.
+      preHandler: async (request, reply) => {
+        if (request.headers.authorization) await ctx.authenticate.call(app, request, reply);
+      },
       schema: {
         summary: "Delivery counts for the caller's tenant: Prometheus text, or JSON when asked",
+        description:
+          "With an API key: the tenant's delivery counts. Without one: the process's operational metrics for Prometheus (HTTP, deliveries, latency, circuits; no ids or tenants).",
         tags: ['metrics'],
         security: [{ bearer: [] }],
         produces: ['text/plain', 'application/json'],
@@ -41,6 +47,7 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
       },
     },
     async (request, reply) => {
+      if (!request.tenantId) return reply.type(registry.contentType).send(await registry.metrics());
       const rows = await ctx.db
         .select({ channel: deliveries.channel, status: deliveries.status, n: count() })
         .from(deliveries)
@@ -59,31 +66,31 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         const total = (k: keyof ChannelCounts) => Object.values(byChannel).reduce((sum, c) => sum + c[k], 0);
         return { sent: total('sent'), succeeded: total('succeeded'), failed: total('failed'), by_channel: byChannel };
       }
-      const registry = new Registry();
+      const tenantRegistry = new Registry();
       const counters = {
         sent: new Counter({
           name: 'herald_notifications_sent_total',
           help: 'Deliveries attempted, by channel',
           labelNames: ['channel'],
-          registers: [registry],
+          registers: [tenantRegistry],
         }),
         succeeded: new Counter({
           name: 'herald_notifications_succeeded_total',
           help: 'Deliveries a provider took, by channel',
           labelNames: ['channel'],
-          registers: [registry],
+          registers: [tenantRegistry],
         }),
         failed: new Counter({
           name: 'herald_notifications_failed_total',
           help: 'Deliveries that failed for good, by channel',
           labelNames: ['channel'],
-          registers: [registry],
+          registers: [tenantRegistry],
         }),
       };
       for (const [channel, c] of Object.entries(byChannel)) {
         for (const k of ['sent', 'succeeded', 'failed'] as const) counters[k].inc({ channel }, c[k]);
       }
-      return reply.type(registry.contentType).send(await registry.metrics());
+      return reply.type(tenantRegistry.contentType).send(await tenantRegistry.metrics());
     },
   );
 };

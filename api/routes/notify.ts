@@ -10,6 +10,7 @@ import type { Channel } from '../../domain/channels';
 import { PRIORITY_KEYS } from '../../domain/delivery-policy';
 import type { Contact, Message, NotificationRequest, Priority } from '../../domain/notification';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
+import { notificationsAccepted } from '../../observability/metrics';
 import { badRequest, Problem } from '../problems';
 import { acceptedSchema, idempotencyHeadersSchema, notifyBodySchema, problemSchema } from '../schemas';
 import type { ApiContext } from '../context';
@@ -96,6 +97,8 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
           .describe();
         return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
       }
+      notificationsAccepted.inc({ priority });
+      request.log.info({ notification_id: notificationId, tenant: tenantId, priority }, 'notification accepted');
       return accepted();
     },
   );

@@ -197,4 +197,37 @@ describe('POST /notify to delivery', () => {
     expect(text.body).toContain('herald_notifications_sent_total{channel="sms"} 2');
     expect(text.body).toContain('herald_notifications_failed_total{channel="email"} 1');
   });
+
+  it('exposes operational metrics without a key, and they move when a notification is sent', async () => {
+    const scrape = async () => {
+      const res = await herald.api.inject({ method: 'GET', url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      return res.body;
+    };
+    const value = (body: string, series: string) => {
+      const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+      return line ? Number(line.slice(series.length + 1)) : 0;
+    };
+    const accepted = 'herald_notifications_accepted_total{priority="low"}';
+    const sent = 'herald_delivery_attempts_total{channel="email",provider="smtp",priority="low",outcome="sent"}';
+    const latency = 'herald_accept_to_provider_seconds_count{channel="email",priority="low"}';
+    const http = 'herald_http_requests_total{route="/notify",method="POST",status_code="202"}';
+    const before = await scrape();
+
+    const res = await notify({
+      channels: ['email'],
+      recipients: [{ email: 'm@example.com' }],
+      message: 'x',
+      priority: 'low',
+    });
+    await settled(res.json().notification_id);
+    const after = await scrape();
+
+    for (const series of [accepted, sent, latency, http]) expect(value(after, series) - value(before, series)).toBe(1);
+    expect(after).toContain('herald_provider_circuit_open{provider="smtp"} 0');
+    expect(after).toContain('herald_http_request_duration_seconds_bucket');
+    // Bounded labels only: no notification id or address ever becomes a label.
+    expect(after).not.toContain(res.json().notification_id);
+    expect(after).not.toContain('m@example.com');
+  });
 });

@@ -1,0 +1,61 @@
+import CircuitBreaker from 'opossum';
+import { circuitOpen } from '../../observability/metrics';
+import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult } from './provider';
+
+export interface CircuitSettings {
+  /** Failure share (%) over the rolling window that opens the circuit. */
+  errorThresholdPercentage: number;
+  /** Sends in the window before the share counts. */
+  volumeThreshold: number;
+  /** How long the circuit stays open before one trial send. */
+  resetTimeoutMs: number;
+}
+
+export const DEFAULT_CIRCUIT: CircuitSettings = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 10,
+  resetTimeoutMs: 30_000,
+};
+
+/**
+ * Stops calling a provider that keeps failing: while the circuit is open, sends fail at once with a
+ * transient error and Temporal retries them later, instead of every worker slot waiting on a dead host.
+ * Permanent rejections (a bad address) say nothing about the provider's health and are not counted.
+ */
+export class CircuitBreakingProvider implements Provider {
+  private readonly breaker: CircuitBreaker<[OutboundMessage, AbortSignal], SendResult>;
+
+  constructor(
+    private readonly inner: Provider,
+    settings: CircuitSettings = DEFAULT_CIRCUIT,
+  ) {
+    this.breaker = new CircuitBreaker((message: OutboundMessage, signal: AbortSignal) => inner.send(message, signal), {
+      timeout: false,
+      errorThresholdPercentage: settings.errorThresholdPercentage,
+      volumeThreshold: settings.volumeThreshold,
+      resetTimeout: settings.resetTimeoutMs,
+      errorFilter: (error: unknown) => error instanceof PermanentProviderError,
+    });
+    const gauge = circuitOpen.labels({ provider: inner.name });
+    gauge.set(0);
+    this.breaker.on('open', () => gauge.set(1));
+    this.breaker.on('close', () => gauge.set(0));
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get opened(): boolean {
+    return this.breaker.opened;
+  }
+
+  send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
+    return this.breaker.fire(message, signal);
+  }
+
+  async close(): Promise<void> {
+    this.breaker.shutdown();
+    await this.inner.close?.();
+  }
+}
