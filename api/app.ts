@@ -1,15 +1,17 @@
 import type Ajv from 'ajv';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import type { Database } from '../db/connect';
+import { loggerOptions } from '../observability/logger';
 import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { bearerAuth } from './auth';
 import type { ApiContext } from './context';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
 import { devOutboxRoutes } from './routes/dev-outbox';
+import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { notifyRoutes } from './routes/notify';
 import { recipientRoutes } from './routes/recipients';
@@ -26,7 +28,8 @@ export interface ApiOptions {
   webhookSecret?: string;
   /** Mounts /dev/outbox; only the embedded mode delivers there. */
   devOutbox: boolean;
-  logger?: FastifyServerOptions['logger'];
+  /** Log level for JSON request logs; silent when absent. */
+  logLevel?: string;
 }
 
 /** Formats the request schemas name beyond JSON Schema's own: E.164 phone numbers, IANA time zones. */
@@ -47,7 +50,7 @@ function isTimeZone(value: string): boolean {
 
 export async function buildApi(options: ApiOptions) {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     bodyLimit: options.bodyLimit,
     ajv: {
       // Unknown fields are errors, not silently dropped; values are never coerced into another type.
@@ -89,6 +92,7 @@ export async function buildApi(options: ApiOptions) {
     webhookSecret: options.webhookSecret,
     authenticate: bearerAuth(directory),
   };
+  await app.register(healthRoutes, context);
   await app.register(notifyRoutes, context);
   await app.register(statusRoutes, context);
   await app.register(metricsRoutes, context);

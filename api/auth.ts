@@ -26,5 +26,6 @@ export function bearerAuth(directory: TenantDirectory, options: { allowQueryKey?
     const tenantId = await directory.tenantForKey(key);
     if (!tenantId) throw unauthorized('The API key is not valid');
     request.tenantId = tenantId;
+    request.log = request.log.child({ tenant: tenantId });
   };
 }

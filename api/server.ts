@@ -17,7 +17,7 @@ async function main() {
     api: true,
     worker: false,
     devOutbox: false,
-    logger: { level: config.logLevel },
+    logLevel: config.logLevel,
   });
   await herald.api!.listen({ port: config.port, host: config.host });
   stopOnSignals(async () => {

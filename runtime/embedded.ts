@@ -76,7 +76,7 @@ async function main() {
     worker: true,
     devOutbox: true,
     webhookSecret,
-    logger: { level: config.logLevel },
+    logLevel: config.logLevel,
   });
   const api = herald.api!;
   await api.listen({ port: config.port, host: config.host });

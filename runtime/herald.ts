@@ -1,4 +1,3 @@
-import type { FastifyServerOptions } from 'fastify';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { buildProviders, closeProviders } from '../activities/providers';
@@ -19,7 +18,8 @@ export interface HeraldOptions {
   devOutbox: boolean;
   webhookSecret?: string;
   workflowBundle?: WorkflowBundle;
-  logger?: FastifyServerOptions['logger'];
+  /** JSON request logs at this level; none when absent. */
+  logLevel?: string;
 }
 
 export type Herald = Awaited<ReturnType<typeof startHerald>>;
@@ -67,7 +67,7 @@ export async function startHerald(options: HeraldOptions) {
         bodyLimit: config.bodyLimit,
         webhookSecret: options.webhookSecret ?? config.webhookSecret,
         devOutbox: options.devOutbox,
-        logger: options.logger,
+        logLevel: options.logLevel,
       });
       const built = api;
       stops.push(() => built.close());

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, QueryRejectCondition } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type NativeConnectionOptions } from '@temporalio/worker';
+import { createLogger } from '../observability/logger';
 import type { Config } from './config';
 
 /** Connection settings shared by the API's client and the worker, from TEMPORAL_* variables. */
@@ -43,9 +44,10 @@ export function connectWorker(config: Config, address: string): Promise<NativeCo
 
 /** Warnings and errors only, less the expected note that channel workers run no workflows. */
 export function temporalLogger(level: 'WARN' | 'ERROR' = 'WARN'): DefaultLogger {
+  const logger = createLogger(level.toLowerCase()).child({ component: 'temporal' });
   return new DefaultLogger(level, ({ level, message, meta }) => {
     if (message.startsWith('No workflows registered')) return;
-    console.error(`[temporal] ${level} ${message}`, meta ?? '');
+    logger[level === 'ERROR' ? 'error' : 'warn'](meta ?? {}, message);
   });
 }
 

@@ -5,6 +5,7 @@ import type { Database } from '../../db/connect';
 import { deliveries, notifications } from '../../db/schema';
 import { overallStatus, receiptOutcome, type Delivery, type Receipt } from '../../domain/notification';
 import { verifyReceiptSignature } from '../../domain/webhook-signature';
+import { acceptToDelivered, receiptsReceived } from '../../observability/metrics';
 import { notificationWorkflowId, receiptSignal } from '../../workflows/definitions';
 import type { ApiContext } from '../context';
 import { notFound, Problem } from '../problems';
@@ -66,8 +67,18 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         error: request.body.error,
       };
       const [delivery] = await ctx.db
-        .select({ tenantId: deliveries.tenantId, notificationId: deliveries.notificationId })
+        .select({
+          tenantId: deliveries.tenantId,
+          notificationId: deliveries.notificationId,
+          channel: deliveries.channel,
+          priority: notifications.priority,
+          createdAt: notifications.createdAt,
+        })
         .from(deliveries)
+        .innerJoin(
+          notifications,
+          and(eq(notifications.tenantId, deliveries.tenantId), eq(notifications.id, deliveries.notificationId)),
+        )
         .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
       if (!delivery) throw notFound(`No delivery has provider_message_id ${receipt.providerMessageId}`);
 
@@ -80,6 +91,11 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         if (!(error instanceof WorkflowNotFoundError)) throw error;
         // The workflow has closed: a late receipt (a bounce days later) still updates the record.
         await applyLateReceipt(ctx.db, delivery.tenantId, delivery.notificationId, receipt);
+      }
+      receiptsReceived.inc({ status: receipt.status });
+      if (receipt.status === 'delivered') {
+        const seconds = (Date.now() - delivery.createdAt.getTime()) / 1000;
+        acceptToDelivered.observe({ channel: delivery.channel, priority: delivery.priority }, seconds);
       }
       return reply.code(202).send({ notification_id: delivery.notificationId });
     },

@@ -1,0 +1,41 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loggerOptions } from '../../observability/logger';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  return { logger: pino(loggerOptions('info'), stream), lines };
+}
+
+describe('structured logs', () => {
+  it('redact contact data and secrets wherever they appear', () => {
+    const { logger, lines } = capture();
+    logger.info(
+      {
+        recipient: { email: 'ada@example.com', phone: '+14155550100', push_tokens: ['device-token-123'] },
+        req: { headers: { authorization: 'Bearer hk_secret' } },
+        notification_id: 'n-1',
+      },
+      'accepted',
+    );
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ['ada@example.com', '+14155550100', 'device-token-123', 'hk_secret'])
+      expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ notification_id: 'n-1', msg: 'accepted' });
+  });
+
+  it('keep an API key in a URL out of the request line', () => {
+    const serialize = loggerOptions('info').serializers!.req!;
+    expect(serialize({ method: 'GET', url: '/dev/outbox?limit=5&api_key=hk_secret' })).toEqual({
+      method: 'GET',
+      url: '/dev/outbox?limit=5&api_key=[redacted]',
+      route: undefined,
+    });
+  });
+});
