@@ -13,6 +13,7 @@ import {
   deliveryRetries,
   secondsSince,
 } from '../observability/metrics';
+import { inProviderSpan } from '../observability/tracing';
 
 export interface DeliverInput {
   tenantId: string;
@@ -58,17 +59,19 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
       throw failure(plugin.missingAddress, true, { attempts });
     }
     try {
-      const sent = await provider.send(
-        {
-          tenantId: input.tenantId,
-          notificationId: input.notificationId,
-          channel: input.channel,
-          to,
-          category: input.category,
-          deliveryKey: `${input.notificationId}.${input.recipient.id}.${input.channel}`,
-          ...plugin.render(input.message),
-        },
-        context.cancellationSignal,
+      const message = {
+        tenantId: input.tenantId,
+        notificationId: input.notificationId,
+        channel,
+        to,
+        category: input.category,
+        deliveryKey: `${input.notificationId}.${input.recipient.id}.${channel}`,
+        ...plugin.render(input.message),
+      };
+      const sent = await inProviderSpan(
+        `${provider.name} send`,
+        { 'herald.channel': channel, 'herald.provider': provider.name },
+        () => provider.send(message, context.cancellationSignal),
       );
       const result = { ...sent, provider: provider.name, attempts };
       count(sent.status);

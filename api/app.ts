@@ -6,7 +6,9 @@ import type { Client } from '@temporalio/client';
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import type { Database } from '../db/connect';
 import { loggerOptions } from '../observability/logger';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { httpRequestDuration, httpRequests } from '../observability/metrics';
+import { startServerSpan } from '../observability/tracing';
 import { bearerAuth } from './auth';
 import type { ApiContext } from './context';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
@@ -18,6 +20,12 @@ import { recipientRoutes } from './routes/recipients';
 import { statusRoutes } from './routes/status';
 import { webhookRoutes } from './routes/webhooks';
 import { TenantDirectory } from './tenants';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    span?: Span;
+  }
+}
 
 export interface ApiOptions {
   db: Database;
@@ -70,6 +78,16 @@ export async function buildApi(options: ApiOptions) {
   // The API speaks JSON only: any other body is refused with 415, not parsed as text.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(problemErrorHandler);
+  // Each request runs inside its server span: the workflow start, and all that follows, joins its trace.
+  app.addHook('onRequest', (request, reply, done) => {
+    const { span, run } = startServerSpan(
+      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      request.headers,
+    );
+    request.span = span;
+    reply.header('x-trace-id', span.spanContext().traceId);
+    run(done);
+  });
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
       route: request.routeOptions.url ?? 'unmatched',
@@ -78,6 +96,9 @@ export async function buildApi(options: ApiOptions) {
     };
     httpRequests.inc(labels);
     httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    request.span?.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) request.span?.setStatus({ code: SpanStatusCode.ERROR });
+    request.span?.end();
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)),

@@ -28,6 +28,8 @@ const schema = z.object({
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   SMTP_URL: optional.pipe(z.string().url().optional()),
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional.pipe(z.string().url().optional()),
+  OTEL_SERVICE_NAME: z.string().default('herald'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -57,6 +59,9 @@ export interface Config {
   smtpUrl?: string;
   emailFrom: string;
   logLevel: Env['LOG_LEVEL'];
+  /** Spans are exported over OTLP/HTTP only when this is set. */
+  otlpEndpoint?: string;
+  serviceName: string;
 }
 
 export class ConfigError extends Error {}
@@ -95,5 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     emailFrom: e.EMAIL_FROM,
     logLevel: e.LOG_LEVEL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: e.OTEL_SERVICE_NAME,
   };
 }

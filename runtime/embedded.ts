@@ -8,6 +8,7 @@ import path from 'node:path';
 import { upsertTenant, newApiKey } from '../api/tenants';
 import { openDatabase } from '../db/connect';
 import { installTemporalRuntime } from './temporal';
+import { startTracing } from '../observability/tracing';
 import { loadConfig } from './config';
 import { startDevServer } from './dev-server';
 import { startHerald } from './herald';
@@ -54,6 +55,7 @@ async function startTemporal(config: ReturnType<typeof loadConfig>, log: (line: 
 async function main() {
   const config = loadConfig();
   installTemporalRuntime();
+  const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
   const log = (line: string) => console.log(`[herald] ${line}`);
   mkdirSync(config.dataDir, { recursive: true });
 
@@ -70,6 +72,7 @@ async function main() {
 
   const herald = await startHerald({
     config,
+    tracing,
     temporalAddress: temporal.address,
     db: database.db,
     api: true,

@@ -5,6 +5,7 @@ import { buildApi } from '../api/app';
 import type { Database } from '../db/connect';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { HeraldWorker } from '../worker/worker';
+import type { Tracing } from '../observability/tracing';
 import type { Config } from './config';
 import { connectClient, connectWorker } from './temporal';
 
@@ -18,6 +19,7 @@ export interface HeraldOptions {
   devOutbox: boolean;
   webhookSecret?: string;
   workflowBundle?: WorkflowBundle;
+  tracing: Tracing;
   /** JSON request logs at this level; none when absent. */
   logLevel?: string;
 }
@@ -50,6 +52,7 @@ export async function startHerald(options: HeraldOptions) {
         activities: createActivities({ db, providers }),
         workflowBundle: options.workflowBundle,
         shutdownGraceMs: config.shutdownGraceMs,
+        tracing: options.tracing,
       });
       const started = worker;
       stops.push(() => started.shutdown());

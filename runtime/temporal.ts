@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, QueryRejectCondition } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, type NativeConnectionOptions } from '@temporalio/worker';
 import { createLogger } from '../observability/logger';
 import type { Config } from './config';
@@ -34,6 +35,7 @@ export async function connectClient(
     namespace: config.temporal.namespace,
     // Closed workflows are answered from the database rather than replayed to answer a query.
     workflow: { queryRejectCondition: QueryRejectCondition.NOT_OPEN },
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
   return { client, connection };
 }

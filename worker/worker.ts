@@ -1,4 +1,10 @@
+import type { Context } from '@temporalio/activity';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS } from '../domain/channels';
 import { channelTaskQueue } from '../domain/delivery-policy';
@@ -11,7 +17,11 @@ export interface HeraldWorkerOptions {
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
   shutdownGraceMs: number;
+  tracing: Tracing;
 }
+
+/** Workflow interceptors for tracing; a prebuilt bundle must include them too. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/tracing')];
 
 /** Runs workflows and bookkeeping on the main queue, and each channel's sends on a queue of its own. */
 export class HeraldWorker {
@@ -21,7 +31,10 @@ export class HeraldWorker {
   ) {}
 
   static async start(options: HeraldWorkerOptions): Promise<HeraldWorker> {
-    const { connection, namespace, taskQueue, activities, shutdownGraceMs } = options;
+    const { connection, namespace, taskQueue, activities, shutdownGraceMs, tracing } = options;
+    const activityInterceptors = {
+      activity: [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
+    };
     const workflowSource = options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') };
@@ -32,6 +45,8 @@ export class HeraldWorker {
         taskQueue,
         ...workflowSource,
         activities: { recordNotification: activities.recordNotification },
+        interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
+        sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
         shutdownGraceTime: shutdownGraceMs,
       }),
       ...CHANNELS.map((channel) =>
@@ -40,6 +55,7 @@ export class HeraldWorker {
           namespace,
           taskQueue: channelTaskQueue(taskQueue, channel),
           activities: { deliver: activities.deliver },
+          interceptors: activityInterceptors,
           shutdownGraceTime: shutdownGraceMs,
         }),
       ),

@@ -18,6 +18,7 @@ import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { testTracing } from '../support/tracing';
 import { notificationRequest } from '../support/requests';
 
 const version = process.argv[2] ?? 'v1';
@@ -42,6 +43,7 @@ async function main() {
     taskQueue,
     activities: createActivities({ db: database.db, providers }),
     shutdownGraceMs: 0,
+    tracing: testTracing(),
   });
 
   const request = (overrides: Partial<NotificationRequest>) =>

@@ -4,6 +4,8 @@ import { newApiKey, upsertTenant } from '../../api/tenants';
 import { openDatabase, type DatabaseHandle } from '../../db/connect';
 import { loadConfig } from '../../runtime/config';
 import { startHerald } from '../../runtime/herald';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/worker';
+import { testTracing } from './tracing';
 
 export const WEBHOOK_SECRET = 'whsec_test_secret';
 
@@ -11,7 +13,11 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /** Bundled once per test file, as the SDK advises. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quietLogger,
+  });
   return bundle;
 }
 
@@ -53,6 +59,7 @@ export async function startTestHerald(env: Record<string, string> = {}) {
     devOutbox: true,
     webhookSecret: WEBHOOK_SECRET,
     workflowBundle: await workflowBundle(),
+    tracing: testTracing(),
   });
   return {
     api: herald.api!,

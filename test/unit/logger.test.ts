@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loggerOptions } from '../../observability/logger';
+import { tracer } from '../../observability/tracing';
+import { testTracing } from '../support/tracing';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -37,5 +39,18 @@ describe('structured logs', () => {
       url: '/dev/outbox?limit=5&api_key=[redacted]',
       route: undefined,
     });
+  });
+
+  it('carry the trace id of the span they were written in', () => {
+    testTracing();
+    const { logger, lines } = capture();
+    const traceId = tracer.startActiveSpan('work', (span) => {
+      logger.info('inside');
+      span.end();
+      return span.spanContext().traceId;
+    });
+    logger.info('outside');
+    expect(lines[0]).toMatchObject({ msg: 'inside', trace_id: traceId });
+    expect(lines[1]).not.toHaveProperty('trace_id');
   });
 });

@@ -12,6 +12,7 @@ import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { testTracing } from '../support/tracing';
 import { testDatabase, workflowBundle } from '../support/herald';
 import { timeSkippingExecutable } from '../support/temporal';
 import { notificationRequest } from '../support/requests';
@@ -41,6 +42,7 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
       activities: createActivities({ db: database.db, providers }),
       workflowBundle: await workflowBundle(),
       shutdownGraceMs: 0,
+      tracing: testTracing(),
     });
   });
   afterAll(async () => {
