@@ -25,6 +25,7 @@ async function main() {
   await herald.api!.listen({ port: config.port, host: config.host });
   stopOnSignals(async () => {
     await herald.stop();
+    await tracing.shutdown();
     await database.close();
   });
 }

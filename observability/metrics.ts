@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * priorities, outcomes): never ids, addresses or tenants.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'herald_process_' });
+collectDefaultMetrics({ register: registry, prefix: 'herald_' });
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 

@@ -30,6 +30,8 @@ const schema = z.object({
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional.pipe(z.string().url().optional()),
   OTEL_SERVICE_NAME: z.string().default('herald'),
+  HERALD_SDK_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+  HERALD_WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9465'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -62,6 +64,10 @@ export interface Config {
   /** Spans are exported over OTLP/HTTP only when this is set. */
   otlpEndpoint?: string;
   serviceName: string;
+  /** host:port of the Temporal SDK's own Prometheus endpoint; empty turns it off. */
+  sdkMetricsAddress?: string;
+  /** host:port where a separate worker process serves Herald's metrics; empty turns it off. */
+  workerMetricsAddress?: string;
 }
 
 export class ConfigError extends Error {}
@@ -102,5 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
+    sdkMetricsAddress: e.HERALD_SDK_METRICS_ADDRESS || undefined,
+    workerMetricsAddress: e.HERALD_WORKER_METRICS_ADDRESS || undefined,
   };
 }

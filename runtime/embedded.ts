@@ -54,7 +54,7 @@ async function startTemporal(config: ReturnType<typeof loadConfig>, log: (line: 
 
 async function main() {
   const config = loadConfig();
-  installTemporalRuntime();
+  installTemporalRuntime('WARN', config.sdkMetricsAddress);
   const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
   const log = (line: string) => console.log(`[herald] ${line}`);
   mkdirSync(config.dataDir, { recursive: true });
@@ -95,6 +95,9 @@ async function main() {
       `  Temporal UI    http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`,
     );
   log(`  Webhook secret ${webhookSecret}`);
+  log(
+    `  Metrics        ${base}/metrics${config.sdkMetricsAddress ? `   (Temporal SDK: http://${config.sdkMetricsAddress}/metrics)` : ''}`,
+  );
   log('Press Ctrl-C to stop.');
 
   let stopping = false;
@@ -103,6 +106,7 @@ async function main() {
     stopping = true;
     log(`${signal}: stopping ...`);
     await herald.stop();
+    await tracing.shutdown();
     await database.close();
     await temporal.stop();
     log('stopped');

@@ -54,6 +54,9 @@ export function temporalLogger(level: 'WARN' | 'ERROR' = 'WARN'): DefaultLogger 
 }
 
 /** Process entry points call this before anything connects to Temporal. */
-export function installTemporalRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
-  Runtime.install({ logger: temporalLogger(level) });
+export function installTemporalRuntime(level: 'WARN' | 'ERROR' = 'WARN', metricsAddress?: string): void {
+  Runtime.install({
+    logger: temporalLogger(level),
+    telemetryOptions: metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : undefined,
+  });
 }

@@ -1,6 +1,7 @@
 /** `npm run worker`: workflows and activities alone, against TEMPORAL_ADDRESS and DATABASE_URL. Scale out freely. */
 import { openDatabase } from '../db/connect';
 import { installTemporalRuntime } from '../runtime/temporal';
+import { serveMetrics } from '../observability/metrics-server';
 import { startTracing } from '../observability/tracing';
 import { loadConfig } from '../runtime/config';
 import { startHerald } from '../runtime/herald';
@@ -8,7 +9,7 @@ import { requireProductionSettings, stopOnSignals } from '../runtime/production'
 
 async function main() {
   const config = loadConfig();
-  installTemporalRuntime();
+  installTemporalRuntime('WARN', config.sdkMetricsAddress);
   const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
   const { temporalAddress, databaseUrl } = requireProductionSettings(config);
   const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
@@ -21,9 +22,12 @@ async function main() {
     worker: true,
     devOutbox: false,
   });
+  const metrics = config.workerMetricsAddress ? await serveMetrics(config.workerMetricsAddress) : undefined;
   console.log(`[herald-worker] polling task queue "${config.taskQueue}" on ${temporalAddress}`);
   stopOnSignals(async () => {
     await herald.stop();
+    metrics?.close();
+    await tracing.shutdown();
     await database.close();
   });
   await herald.worker!.done;

@@ -48,6 +48,8 @@ describe('production mode: npm run api and npm run worker as separate processes'
   const processes: ChildProcess[] = [];
   let base: string;
   let apiKey: string;
+  let sdkMetrics: string;
+  let workerMetrics: string;
 
   beforeAll(async () => {
     smtp = await new FakeSmtpServer().start();
@@ -71,8 +73,17 @@ describe('production mode: npm run api and npm run worker as separate processes'
     });
     apiKey = /API key (\S+)/.exec(stdout)![1]!;
 
-    // Two workers share the queues; one API in front.
-    const workers = [startProcess('worker/main.ts', env), startProcess('worker/main.ts', env)];
+    // Two workers share the queues, each with its own metrics endpoints; one API in front.
+    sdkMetrics = `127.0.0.1:${await freePort()}`;
+    workerMetrics = `127.0.0.1:${await freePort()}`;
+    const workers = [
+      startProcess('worker/main.ts', {
+        ...env,
+        HERALD_SDK_METRICS_ADDRESS: sdkMetrics,
+        HERALD_WORKER_METRICS_ADDRESS: workerMetrics,
+      }),
+      startProcess('worker/main.ts', { ...env, HERALD_SDK_METRICS_ADDRESS: '', HERALD_WORKER_METRICS_ADDRESS: '' }),
+    ];
     const api = startProcess('api/server.ts', env);
     processes.push(...[...workers, api].map((p) => p.child));
     for (const w of workers)
@@ -130,5 +141,13 @@ describe('production mode: npm run api and npm run worker as separate processes'
     );
     expect(smtp.received.filter((m) => m.subject === 'From production mode')).toHaveLength(1);
     expect((await api('GET', '/dev/outbox')).status).toBe(404);
+  });
+
+  it("serves each worker's Herald metrics and the Temporal SDK's runtime metrics on their own endpoints", async () => {
+    const herald = await fetch(`http://${workerMetrics}/metrics`).then((r) => r.text());
+    const sdk = await fetch(`http://${sdkMetrics}/metrics`).then((r) => r.text());
+    expect(herald).toContain('herald_delivery_attempts_total');
+    expect(herald).toContain('herald_process_resident_memory_bytes');
+    expect(sdk).toMatch(/^temporal_/m);
   });
 });
