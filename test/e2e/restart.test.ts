@@ -76,6 +76,7 @@ describe('npm start survives a restart', () => {
       HERALD_SHUTDOWN_GRACE_SECONDS: '1',
       SMTP_URL: smtp.url,
       LOG_LEVEL: 'warn',
+      HERALD_SDK_METRICS_ADDRESS: '',
     };
   });
   afterAll(async () => {
