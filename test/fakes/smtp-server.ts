@@ -10,6 +10,8 @@ export interface ReceivedMail {
   html?: string;
   messageId?: string;
   headers: Record<string, string>;
+  /** performance.now() when the message was complete: benchmarks time deliveries by it. */
+  receivedAt: number;
 }
 
 type Reply = { code: number; message: string };
@@ -45,6 +47,7 @@ export class FakeSmtpServer {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
+          const receivedAt = performance.now();
           const parsed = await PostalMime.parse(Buffer.concat(chunks));
           this.received.push({
             from: parsed.from?.address,
@@ -54,6 +57,7 @@ export class FakeSmtpServer {
             html: parsed.html,
             messageId: parsed.messageId,
             headers: Object.fromEntries(parsed.headers.map((h) => [h.key, h.value])),
+            receivedAt,
           });
           this.notify();
           callback();

@@ -1,0 +1,407 @@
+/**
+ * `npm run bench [-- --quick]`: Herald on the embedded defaults with loopback providers, measured
+ * beside baselines from the same run. Prints one table and writes bench-results/latest.json.
+ * --quick is CI's smoke test: small counts, checks that every count adds up, never timing thresholds.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { installTemporalRuntime } from '../runtime/temporal';
+import { FakeSmtpServer } from '../test/fakes/smtp-server';
+import { freePort } from '../test/support/temporal';
+import { devServerPid, spawnTs } from './processes';
+import { latencySummary, memoryOf, pool } from './stats';
+
+const quick = process.argv.includes('--quick');
+const sizes = quick
+  ? {
+      noop: 20_000,
+      single: 150,
+      bulk: 10,
+      bulkRecipients: 20,
+      trivial: 100,
+      perPriority: 10,
+      backlog: 100,
+      urgent: 10,
+      sleeping: 50,
+    }
+  : {
+      noop: 200_000,
+      single: 1500,
+      bulk: 30,
+      bulkRecipients: 100,
+      trivial: 500,
+      perPriority: 60,
+      backlog: 500,
+      urgent: 30,
+      sleeping: 500,
+    };
+const CONNECTIONS = 16;
+const API_KEY = 'hk_bench_key';
+const problems: string[] = [];
+const check = (ok: boolean, what: string) => ok || problems.push(what);
+
+interface Row {
+  stage: string;
+  figure: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  ratio?: number;
+}
+const rows: Row[] = [];
+const record = (row: Row) => {
+  rows.push(row);
+  console.log(
+    `  ${row.stage}: ${row.figure} = ${fmt(row.value)} ${row.unit}${row.ratio !== undefined ? ` (×${fmt(row.ratio)} ${row.baseline})` : ''}`,
+  );
+};
+const fmt = (n: number) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
+
+async function main() {
+  installTemporalRuntime('ERROR');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
+  const smtp = await new FakeSmtpServer().start();
+  const port = await freePort();
+  const temporalPort = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+
+  console.log(
+    `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}`,
+  );
+  const herald = await spawnTs(
+    'runtime/embedded.ts',
+    {
+      ...process.env,
+      HERALD_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TEMPORAL_DEV_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      HERALD_DEV_API_KEY: API_KEY,
+      SMTP_URL: smtp.url,
+      LOG_LEVEL: 'warn',
+      HERALD_SDK_METRICS_ADDRESS: '',
+    },
+    'Press Ctrl-C to stop',
+  );
+  const heraldPid = herald.process.pid!;
+  const temporalPid = devServerPid(temporalPort);
+  const idle = memoryOf(heraldPid);
+
+  try {
+    // 1. Baselines.
+    const noop = await spawnTs('bench/noop-server.ts', process.env, 'listening');
+    const noopUrl = /listening (\S+)/.exec(noop.output())![1]!;
+    const noopRun = await load({
+      url: `${noopUrl}/noop`,
+      body: '{"x":1}',
+      headers: { 'content-type': 'application/json' },
+      amount: sizes.noop,
+    });
+    await noop.stop();
+    record({ stage: 'baseline', figure: 'no-op Fastify POST', value: rate(noopRun), unit: 'req/s' });
+    record({
+      stage: 'baseline',
+      figure: 'no-op Fastify latency mean / p99',
+      value: noopRun.latency.average,
+      unit: `ms / ${fmt(noopRun.latency.p99)} ms`,
+    });
+
+    const trivial = await trivialWorkflows(`127.0.0.1:${temporalPort}`, sizes.trivial);
+    record({ stage: 'baseline', figure: 'trivial one-activity workflows', value: trivial.perSecond, unit: 'wf/s' });
+    record({
+      stage: 'baseline',
+      figure: 'trivial workflow start→complete p50',
+      value: trivial.latency.p50,
+      unit: 'ms',
+    });
+
+    // 2. Ingest.
+    const metrics = async () =>
+      (await fetch(`${base}/metrics`, { headers: { ...auth, accept: 'application/json' } }).then((r) => r.json())) as {
+        succeeded: number;
+        failed: number;
+      };
+    const single = JSON.stringify({ channels: ['sms'], recipients: [{ phone: '+14155550100' }], message: 'bench' });
+    const ingestStart = performance.now();
+    const singleRun = await load({ url: `${base}/notify`, body: single, headers: auth, amount: sizes.single });
+    check(singleRun['2xx'] === sizes.single, `single ingest: ${singleRun['2xx']}/${sizes.single} accepted`);
+    record({
+      stage: 'ingest',
+      figure: 'POST /notify, 1 recipient',
+      value: rate(singleRun),
+      unit: 'req/s',
+      baseline: 'no-op Fastify',
+      ratio: rate(singleRun) / rate(noopRun),
+    });
+    record({
+      stage: 'ingest',
+      figure: 'accept latency p50 / p99',
+      value: singleRun.latency.p50,
+      unit: `ms / ${fmt(singleRun.latency.p99)} ms`,
+      baseline: 'no-op mean',
+      ratio: singleRun.latency.average / noopRun.latency.average,
+    });
+
+    const bulk = JSON.stringify({
+      channels: ['sms'],
+      recipients: Array.from({ length: sizes.bulkRecipients }, (_, i) => ({ id: `r${i}`, phone: '+14155550100' })),
+      message: 'bulk bench',
+    });
+    const bulkRun = await load({
+      url: `${base}/notify`,
+      body: bulk,
+      headers: auth,
+      amount: sizes.bulk,
+      connections: 4,
+    });
+    check(bulkRun['2xx'] === sizes.bulk, `bulk ingest: ${bulkRun['2xx']}/${sizes.bulk} accepted`);
+    record({
+      stage: 'ingest',
+      figure: `POST /notify, ${sizes.bulkRecipients} recipients`,
+      value: rate(bulkRun) * sizes.bulkRecipients,
+      unit: 'recipients/s',
+      baseline: 'no-op Fastify req/s',
+      ratio: (rate(bulkRun) * sizes.bulkRecipients) / rate(noopRun),
+    });
+
+    // 3. Drain what was accepted.
+    const expected = sizes.single + sizes.bulk * sizes.bulkRecipients;
+    const drained = await until(async () => (await metrics()).succeeded >= expected, quick ? 300_000 : 900_000);
+    const drainSeconds = (performance.now() - ingestStart) / 1000;
+    const totals = await metrics();
+    check(
+      drained && totals.succeeded === expected && totals.failed === 0,
+      `drain: ${totals.succeeded}/${expected} delivered, ${totals.failed} failed`,
+    );
+    const notificationsPerMinute = ((sizes.single + sizes.bulk) / drainSeconds) * 60;
+    record({
+      stage: 'end to end',
+      figure: 'notifications drained',
+      value: notificationsPerMinute,
+      unit: '/min',
+      baseline: 'trivial wf/min',
+      ratio: notificationsPerMinute / (trivial.perSecond * 60),
+    });
+    record({ stage: 'end to end', figure: 'deliveries drained', value: (expected / drainSeconds) * 60, unit: '/min' });
+
+    // 4. Accept → provider on an idle system, per priority (email through the loopback SMTP server).
+    await emails(base, auth, smtp, 'warm-up', 10, 4, 'normal');
+    const idleLatency: Record<string, ReturnType<typeof latencySummary>> = {};
+    for (const priority of ['high', 'normal', 'low']) {
+      const times = await emails(base, auth, smtp, `idle-${priority}`, sizes.perPriority, 4, priority);
+      idleLatency[priority] = latencySummary(times);
+      record({
+        stage: 'end to end',
+        figure: `${priority}: accept→provider p50 / p95 / p99`,
+        value: idleLatency[priority]!.p50,
+        unit: `ms / ${fmt(idleLatency[priority]!.p95)} / ${fmt(idleLatency[priority]!.p99)} ms`,
+        baseline: 'trivial wf p50',
+        ratio: idleLatency[priority]!.p50 / trivial.latency.p50,
+      });
+    }
+
+    // 5. High priority while a low-priority backlog drains.
+    const before = (await metrics()).succeeded;
+    const lowBody = JSON.stringify({
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550100' }],
+      message: 'backlog',
+      priority: 'low',
+    });
+    await pool(sizes.backlog, 32, async () => {
+      const res = await fetch(`${base}/notify`, { method: 'POST', headers: auth, body: lowBody });
+      check(res.status === 202, `backlog: answered ${res.status}`);
+    });
+    const urgent = latencySummary(await emails(base, auth, smtp, 'urgent', sizes.urgent, 2, 'high'));
+    const backlogDone = await until(
+      async () => (await metrics()).succeeded >= before + sizes.backlog + sizes.urgent,
+      600_000,
+    );
+    check(backlogDone, 'the low-priority backlog did not drain');
+    record({
+      stage: 'priority',
+      figure: `high p99 behind ${sizes.backlog} low`,
+      value: urgent.p99,
+      unit: 'ms',
+      baseline: 'idle high p99',
+      ratio: urgent.p99 / idleLatency.high!.p99,
+    });
+
+    // 6. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
+    const afterLoad = memoryOf(heraldPid);
+    record({
+      stage: 'memory',
+      figure: 'Herald (API + worker) peak RSS',
+      value: afterLoad.peakMb,
+      unit: 'MiB',
+      baseline: 'idle RSS',
+      ratio: afterLoad.peakMb / idle.rssMb,
+    });
+    if (temporalPid)
+      record({
+        stage: 'memory',
+        figure: 'Temporal dev server peak RSS',
+        value: memoryOf(temporalPid).peakMb,
+        unit: 'MiB',
+      });
+    const beforeSleep = memoryOf(heraldPid).rssMb;
+    await emails(base, auth, smtp, 'sleeping', sizes.sleeping, 16, 'low');
+    const sleeping = memoryOf(heraldPid).rssMb;
+    record({
+      stage: 'memory',
+      figure: `RSS with ${sizes.sleeping} more workflows sleeping on receipts`,
+      value: sleeping,
+      unit: 'MiB',
+      baseline: 'RSS before',
+      ratio: sleeping / beforeSleep,
+    });
+    record({
+      stage: 'memory',
+      figure: 'RSS per sleeping workflow',
+      value: ((sleeping - beforeSleep) * 1024) / sizes.sleeping,
+      unit: 'KiB',
+    });
+
+    const duplicates = smtp.received.length - new Set(smtp.received.map((m) => m.subject)).size;
+    check(duplicates === 0, `${duplicates} emails arrived more than once`);
+  } finally {
+    await herald.stop();
+    await smtp.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  printTable();
+  const outDir = path.resolve(__dirname, '..', 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const result = {
+    mode: quick ? 'quick' : 'full',
+    at: new Date().toISOString(),
+    cores: os.cpus().length,
+    node: process.version,
+    rows,
+    problems,
+  };
+  writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(result, null, 2));
+  if (problems.length) {
+    console.log(`\nCounts did not add up:\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  } else {
+    console.log('\nAll counts add up: every accepted notification was delivered once.');
+  }
+}
+
+interface LoadOptions {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  /** A fixed number of requests, so every one is answered and can be counted. */
+  amount: number;
+  connections?: number;
+}
+
+function load(options: LoadOptions): Promise<autocannon.Result> {
+  return autocannon({
+    url: options.url,
+    method: 'POST',
+    body: options.body,
+    headers: options.headers,
+    connections: options.connections ?? CONNECTIONS,
+    amount: options.amount,
+  });
+}
+
+const rate = (run: autocannon.Result) => run.requests.total / (run.duration || 1);
+
+async function trivialWorkflows(address: string, count: number) {
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const taskQueue = `bench-trivial-${Date.now()}`;
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('./trivial/workflows'),
+    activities: await import('./trivial/activities'),
+  });
+  const running = worker.run();
+  const latencies: number[] = [];
+  const started = performance.now();
+  await pool(count, 64, async (i) => {
+    const t0 = performance.now();
+    await client.workflow.execute('trivialWorkflow', { taskQueue, workflowId: `${taskQueue}-${i}` });
+    latencies.push(performance.now() - t0);
+  });
+  const perSecond = count / ((performance.now() - started) / 1000);
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await nativeConnection.close();
+  return { perSecond, latency: latencySummary(latencies) };
+}
+
+/** Sends `count` emails and returns accept→provider times: request sent until the SMTP server has it. */
+async function emails(
+  base: string,
+  auth: Record<string, string>,
+  smtp: FakeSmtpServer,
+  tag: string,
+  count: number,
+  concurrency: number,
+  priority: string,
+): Promise<number[]> {
+  const sentAt = new Map<string, number>();
+  await pool(count, concurrency, async (i) => {
+    const subject = `${tag}-${i}`;
+    sentAt.set(subject, performance.now());
+    const res = await fetch(`${base}/notify`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        channels: ['email'],
+        recipients: [{ email: `${subject}@bench.test` }],
+        message: { subject, text: 'bench' },
+        priority,
+      }),
+    });
+    check(res.status === 202, `${subject}: answered ${res.status}`);
+  });
+  const arrived = () => smtp.received.filter((m) => m.subject && sentAt.has(m.subject));
+  await until(async () => arrived().length >= count, 300_000);
+  check(arrived().length === count, `${tag}: ${arrived().length}/${count} emails arrived`);
+  return arrived().map((m) => m.receivedAt - sentAt.get(m.subject!)!);
+}
+
+async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return true;
+}
+
+function printTable() {
+  const header = ['stage', 'figure', 'value', 'unit', 'ratio to baseline'];
+  const lines = rows.map((r) => [
+    r.stage,
+    r.figure,
+    fmt(r.value),
+    r.unit,
+    r.ratio !== undefined ? `×${fmt(r.ratio)} ${r.baseline}` : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const l of lines) console.log(line(l));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
