@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -24,7 +26,7 @@ export async function pool(count: number, concurrency: number, task: (i: number)
 
 /** Peak and current resident memory of a process, from /proc (Linux). */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
-  const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
