@@ -26,6 +26,7 @@ const schema = z.object({
   HERALD_RECEIPT_WINDOW_SECONDS: z.coerce.number().min(0).default(3600),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
+  HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   SMTP_URL: optional.pipe(z.string().url().optional()),
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional.pipe(z.string().url().optional()),
@@ -58,6 +59,8 @@ export interface Config {
   receiptWindowMs: number;
   bodyLimit: number;
   shutdownGraceMs: number;
+  /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
+  maxCachedWorkflows?: number;
   smtpUrl?: string;
   emailFrom: string;
   logLevel: Env['LOG_LEVEL'];
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptWindowMs: e.HERALD_RECEIPT_WINDOW_SECONDS * 1000,
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
+    maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
     smtpUrl: e.SMTP_URL,
     emailFrom: e.EMAIL_FROM,
     logLevel: e.LOG_LEVEL,

@@ -53,6 +53,7 @@ export async function startHerald(options: HeraldOptions) {
         workflowBundle: options.workflowBundle,
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
+        maxCachedWorkflows: config.maxCachedWorkflows,
       });
       const started = worker;
       stops.push(() => started.shutdown());

@@ -18,6 +18,7 @@ export interface HeraldWorkerOptions {
   workflowBundle?: WorkflowBundle;
   shutdownGraceMs: number;
   tracing: Tracing;
+  maxCachedWorkflows?: number;
 }
 
 /** Workflow interceptors for tracing; a prebuilt bundle must include them too. */
@@ -47,6 +48,7 @@ export class HeraldWorker {
         activities: { recordNotification: activities.recordNotification },
         interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
         sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+        maxCachedWorkflows: options.maxCachedWorkflows,
         shutdownGraceTime: shutdownGraceMs,
       }),
       ...CHANNELS.map((channel) =>
