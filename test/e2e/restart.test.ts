@@ -145,4 +145,35 @@ describe('npm start survives a restart', () => {
     expect(mails[0]).toMatchObject({ to: ['durable@example.com'], text: 'exactly once' });
     expect(await second.interrupt()).toBe(0);
   }, 300_000);
+
+  it('lets a send in flight at Ctrl-C finish within the grace time, so it is not sent again', async () => {
+    const graceful = new HeraldProcess({ ...env, HERALD_SHUTDOWN_GRACE_SECONDS: '20' });
+    running.push(graceful);
+    await graceful.start();
+
+    smtp.script.push({ delayMs: 2000 });
+    const before = smtp.mailFromCount;
+    const email = await api('POST', '/notify', {
+      channels: ['email'],
+      recipients: [{ email: 'graceful@example.com' }],
+      message: { subject: 'Finishes during shutdown', text: 'once' },
+    });
+    const { notification_id } = await email.json();
+    await smtp.waitFor(() => smtp.mailFromCount > before);
+
+    expect(await graceful.interrupt()).toBe(0);
+    expect(smtp.received.filter((m) => m.subject === 'Finishes during shutdown')).toHaveLength(1);
+
+    const after = new HeraldProcess(env);
+    running.push(after);
+    await after.start();
+    const s = await eventually(
+      () => statusOf(notification_id),
+      (b) => b.status === 'delivered',
+      60_000,
+    );
+    expect(s.deliveries[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(smtp.received.filter((m) => m.subject === 'Finishes during shutdown')).toHaveLength(1);
+    expect(await after.interrupt()).toBe(0);
+  }, 300_000);
 });

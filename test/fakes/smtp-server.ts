@@ -15,6 +15,8 @@ export interface ReceivedMail {
 }
 
 type Reply = { code: number; message: string };
+/** Accept, but only after this long: a slow provider. */
+type Delay = { delayMs: number };
 
 /**
  * A real SMTP server on loopback. Scripts its replies to MAIL FROM so tests can make a send
@@ -23,7 +25,7 @@ type Reply = { code: number; message: string };
 export class FakeSmtpServer {
   readonly received: ReceivedMail[] = [];
   /** Replies for the next MAIL FROM commands, in order; `hang` never replies. */
-  readonly script: (Reply | 'hang')[] = [];
+  readonly script: (Reply | Delay | 'hang')[] = [];
   mailFromCount = 0;
   private readonly server: SMTPServer;
   private port = 0;
@@ -40,6 +42,7 @@ export class FakeSmtpServer {
         this.notify();
         const next = this.script.shift();
         if (next === 'hang') return;
+        if (next && 'delayMs' in next) return void setTimeout(() => callback(), next.delayMs);
         if (next) return callback(Object.assign(new Error(next.message), { responseCode: next.code }));
         callback();
       },
