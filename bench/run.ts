@@ -12,7 +12,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { installTemporalRuntime } from '../runtime/temporal';
 import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
-import { devServerPid, spawnTs } from './processes';
+import { NodeProcess } from '../test/support/processes';
+import { devServerPid } from './processes';
 import { latencySummary, memoryOf, pool } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -80,9 +81,9 @@ async function main() {
   console.log(
     `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}`,
   );
-  const herald = await spawnTs(
-    'runtime/embedded.ts',
-    {
+  const herald = new NodeProcess('runtime/embedded.ts', {
+    direct: true,
+    env: {
       ...process.env,
       HERALD_DATA_DIR: dataDir,
       PORT: String(port),
@@ -94,9 +95,9 @@ async function main() {
       LOG_LEVEL: 'warn',
       HERALD_SDK_METRICS_ADDRESS: '',
     },
-    'Press Ctrl-C to stop',
-  );
-  const heraldPid = herald.process.pid!;
+  });
+  await herald.waitFor('Press Ctrl-C to stop');
+  const heraldPid = herald.child.pid!;
   const temporalPid = devServerPid(temporalPort);
   const idle = memoryOf(heraldPid);
   const temporalAddress = `127.0.0.1:${temporalPort}`;
@@ -111,7 +112,8 @@ async function main() {
 
   try {
     // 1. Baselines.
-    const noop = await spawnTs('bench/noop-server.ts', process.env, 'listening');
+    const noop = new NodeProcess('bench/noop-server.ts', { direct: true, env: process.env });
+    await noop.waitFor('listening');
     const noopUrl = /listening (\S+)/.exec(noop.output())![1]!;
     const noopRun = await load({
       url: `${noopUrl}/noop`,

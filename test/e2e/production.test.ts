@@ -1,33 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually } from '../support/herald';
+import { NodeProcess } from '../support/processes';
 import { freePort } from '../support/temporal';
 
 const root = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
-
-function startProcess(entry: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), entry], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  return { child, output: () => output };
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  return ((await exited) as [number | null])[0];
-}
 
 const databaseUrl = process.env.DATABASE_URL;
 
@@ -36,16 +17,15 @@ describe('production mode: npm run api and npm run worker as separate processes'
     it('refuses to start without DATABASE_URL, naming it', async () => {
       const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS };
       delete env.DATABASE_URL;
-      const api = startProcess('api/server.ts', env);
-      const [code] = (await once(api.child, 'exit')) as [number];
-      expect(code).toBe(1);
+      const api = new NodeProcess('api/server.ts', { env });
+      expect(await api.exit()).toBe(1);
       expect(api.output()).toMatch(/DATABASE_URL is required/);
     });
     return;
   }
 
   let smtp: FakeSmtpServer;
-  const processes: ChildProcess[] = [];
+  const processes: NodeProcess[] = [];
   let base: string;
   let apiKey: string;
   let sdkMetrics: string;
@@ -77,21 +57,16 @@ describe('production mode: npm run api and npm run worker as separate processes'
     sdkMetrics = `127.0.0.1:${await freePort()}`;
     workerMetrics = `127.0.0.1:${await freePort()}`;
     const workers = [
-      startProcess('worker/main.ts', {
-        ...env,
-        HERALD_SDK_METRICS_ADDRESS: sdkMetrics,
-        HERALD_WORKER_METRICS_ADDRESS: workerMetrics,
+      new NodeProcess('worker/main.ts', {
+        env: { ...env, HERALD_SDK_METRICS_ADDRESS: sdkMetrics, HERALD_WORKER_METRICS_ADDRESS: workerMetrics },
       }),
-      startProcess('worker/main.ts', { ...env, HERALD_SDK_METRICS_ADDRESS: '', HERALD_WORKER_METRICS_ADDRESS: '' }),
+      new NodeProcess('worker/main.ts', {
+        env: { ...env, HERALD_SDK_METRICS_ADDRESS: '', HERALD_WORKER_METRICS_ADDRESS: '' },
+      }),
     ];
-    const api = startProcess('api/server.ts', env);
-    processes.push(...[...workers, api].map((p) => p.child));
-    for (const w of workers)
-      await eventually(
-        async () => w.output(),
-        (o) => o.includes('polling task queue'),
-        60_000,
-      );
+    const api = new NodeProcess('api/server.ts', { env });
+    processes.push(...workers, api);
+    for (const w of workers) await w.waitFor('polling task queue', 60_000);
     await eventually(
       () =>
         fetch(`${base}/docs/json`).then(
@@ -103,7 +78,7 @@ describe('production mode: npm run api and npm run worker as separate processes'
     );
   });
   afterAll(async () => {
-    for (const p of processes) expect(await stop(p)).toBe(0);
+    for (const p of processes) expect(await p.stop()).toBe(0);
     await smtp?.stop();
   });
 

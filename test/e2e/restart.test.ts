@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually } from '../support/herald';
+import { NodeProcess } from '../support/processes';
 import { freePort } from '../support/temporal';
 
-const root = path.resolve(__dirname, '../..');
 const API_KEY = 'hk_restart_test_key';
 
 interface Body {
@@ -18,38 +16,22 @@ interface Body {
 
 /** `npm start` as a user runs it: the whole embedded Herald in a process tree of its own. */
 class HeraldProcess {
-  private child?: ChildProcess;
-  output = '';
+  private process?: NodeProcess;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
+  get output(): string {
+    return this.process?.output() ?? '';
+  }
+
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
-      cwd: root,
-      env: this.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    const collect = (chunk: Buffer) => (this.output += chunk.toString());
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    await eventually(
-      async () => this.output,
-      (out) => out.includes('Press Ctrl-C to stop') || child.exitCode !== null,
-      120_000,
-    );
-    if (child.exitCode !== null) throw new Error(`Herald exited on start:\n${this.output}`);
+    this.process = new NodeProcess(undefined, { env: this.env, detached: true });
+    await this.process.waitFor('Press Ctrl-C to stop');
   }
 
   /** Ctrl-C: the signal goes to the whole foreground process group. */
-  async interrupt(): Promise<number | null> {
-    const child = this.child!;
-    if (child.exitCode !== null) return child.exitCode;
-    const exited = once(child, 'exit');
-    process.kill(-child.pid!, 'SIGINT');
-    const [code] = (await exited) as [number | null];
-    return code;
+  interrupt(): Promise<number | null> {
+    return this.process!.stop('SIGINT');
   }
 }
 
