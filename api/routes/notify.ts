@@ -98,7 +98,10 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
       }
       notificationsAccepted.inc({ priority });
-      request.log.info({ notification_id: notificationId, tenant: tenantId, priority }, 'notification accepted');
+      request.log.info(
+        { notification_id: notificationId, workflow_id: notificationWorkflowId(tenantId, notificationId), priority },
+        'notification accepted',
+      );
       return accepted();
     },
   );
