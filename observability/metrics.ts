@@ -75,4 +75,5 @@ export const circuitOpen = new Gauge({
   registers: [registry],
 });
 
-export const secondsSince = (isoTime: string) => Math.max(0, (Date.now() - Date.parse(isoTime)) / 1000);
+/** Seconds elapsed since a moment given as an ISO string (workflow input) or a Date (database row). */
+export const secondsSince = (since: string | Date) => Math.max(0, (Date.now() - new Date(since).getTime()) / 1000);

@@ -5,7 +5,7 @@ import type { Database } from '../../db/connect';
 import { deliveries, notifications } from '../../db/schema';
 import { overallStatus, receiptOutcome, type Delivery, type Receipt } from '../../domain/notification';
 import { verifyReceiptSignature } from '../../domain/webhook-signature';
-import { acceptToDelivered, receiptsReceived } from '../../observability/metrics';
+import { acceptToDelivered, receiptsReceived, secondsSince } from '../../observability/metrics';
 import { notificationWorkflowId, receiptSignal } from '../../workflows/definitions';
 import type { ApiContext } from '../context';
 import { notFound, Problem } from '../problems';
@@ -94,8 +94,10 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
       }
       receiptsReceived.inc({ status: receipt.status });
       if (receipt.status === 'delivered') {
-        const seconds = (Date.now() - delivery.createdAt.getTime()) / 1000;
-        acceptToDelivered.observe({ channel: delivery.channel, priority: delivery.priority }, seconds);
+        acceptToDelivered.observe(
+          { channel: delivery.channel, priority: delivery.priority },
+          secondsSince(delivery.createdAt),
+        );
       }
       return reply.code(202).send({ notification_id: delivery.notificationId });
     },
