@@ -6,5 +6,5 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 USER node
 EXPOSE 8080
-# The same image runs the API (default) or the worker: `node scripts/start.mjs worker/main.ts`.
-CMD ["node", "scripts/start.mjs", "api/server.ts"]
+# The same image runs the API (default) or the worker: `node scripts/start.mjs main/worker.ts`.
+CMD ["node", "scripts/start.mjs", "main/api.ts"]

@@ -22,8 +22,27 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net'],
+              group: [
+                'node:*',
+                'fs',
+                'path',
+                'crypto',
+                'http',
+                'https',
+                'net',
+                'os',
+                'child_process',
+                'events',
+                'stream',
+                'url',
+                'util',
+                'zlib',
+              ],
               message: 'No Node APIs in workflow code',
+            },
+            {
+              group: ['../db', '../db/*', '../observability/*', '../api/*', '../runtime/*', '../main/*', '../worker/*'],
+              message: 'Workflow code decides; I/O and process code stay outside the sandbox',
             },
             {
               group: ['../activities', '../activities/*'],

@@ -82,7 +82,7 @@ async function main() {
   console.log(
     `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}`,
   );
-  const herald = new NodeProcess('runtime/embedded.ts', {
+  const herald = new NodeProcess('main/embedded.ts', {
     direct: true,
     // --profile: a V8 CPU profile of the Herald process, for chrome://inspect or speedscope.
     nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(__dirname, '..', 'bench-results')}`] : [],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ensureInstalled } from './ensure-installed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entry = process.argv[2] ?? 'runtime/embedded.ts';
+const entry = process.argv[2] ?? 'main/embedded.ts';
 
 ensureInstalled();
 

@@ -17,7 +17,7 @@ describe('production mode: npm run api and npm run worker as separate processes'
     it('refuses to start without DATABASE_URL, naming it', async () => {
       const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS };
       delete env.DATABASE_URL;
-      const api = new NodeProcess('api/server.ts', { env });
+      const api = new NodeProcess('main/api.ts', { env });
       expect(await api.exit()).toBe(1);
       expect(api.output()).toMatch(/DATABASE_URL is required/);
     });
@@ -57,14 +57,14 @@ describe('production mode: npm run api and npm run worker as separate processes'
     sdkMetrics = `127.0.0.1:${await freePort()}`;
     workerMetrics = `127.0.0.1:${await freePort()}`;
     const workers = [
-      new NodeProcess('worker/main.ts', {
+      new NodeProcess('main/worker.ts', {
         env: { ...env, HERALD_SDK_METRICS_ADDRESS: sdkMetrics, HERALD_WORKER_METRICS_ADDRESS: workerMetrics },
       }),
-      new NodeProcess('worker/main.ts', {
+      new NodeProcess('main/worker.ts', {
         env: { ...env, HERALD_SDK_METRICS_ADDRESS: '', HERALD_WORKER_METRICS_ADDRESS: '' },
       }),
     ];
-    const api = new NodeProcess('api/server.ts', { env });
+    const api = new NodeProcess('main/api.ts', { env });
     processes.push(...workers, api);
     for (const w of workers) await w.waitFor('polling task queue', 60_000);
     await eventually(

@@ -3,7 +3,7 @@ import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { newApiKey, upsertTenant } from '../../api/tenants';
 import { openDatabase, type DatabaseHandle } from '../../db/connect';
 import { loadConfig } from '../../runtime/config';
-import { startHerald } from '../../runtime/herald';
+import { startHerald } from '../../main/herald';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/worker';
 import { testTracing } from './tracing';
 

@@ -1,15 +1,10 @@
 /** `npm run api`: the HTTP API alone, against TEMPORAL_ADDRESS and DATABASE_URL. Run as many as you like. */
 import { openDatabase } from '../db/connect';
-import { installTemporalRuntime } from '../runtime/temporal';
-import { startTracing } from '../observability/tracing';
-import { loadConfig } from '../runtime/config';
-import { startHerald } from '../runtime/herald';
-import { requireProductionSettings, stopOnSignals } from '../runtime/production';
+import { boot, requireProductionSettings, run, stopOnSignals } from './boot';
+import { startHerald } from './herald';
 
-async function main() {
-  const config = loadConfig();
-  installTemporalRuntime();
-  const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
+run('herald-api', async () => {
+  const { config, tracing } = boot('api');
   const { temporalAddress, databaseUrl } = requireProductionSettings(config);
   const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
   const herald = await startHerald({
@@ -28,9 +23,4 @@ async function main() {
     await tracing.shutdown();
     await database.close();
   });
-}
-
-main().catch((error: unknown) => {
-  console.error('[herald-api] failed:', error instanceof Error ? error.message : error);
-  process.exit(1);
 });

@@ -6,8 +6,8 @@ import type { Database } from '../db/connect';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { HeraldWorker } from '../worker/worker';
 import type { Tracing } from '../observability/tracing';
-import type { Config } from './config';
-import { connectClient, connectWorker } from './temporal';
+import type { Config } from '../runtime/config';
+import { connectClient, connectWorker } from '../runtime/temporal';
 
 export interface HeraldOptions {
   config: Config;

@@ -7,12 +7,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { upsertTenant, newApiKey } from '../api/tenants';
 import { openDatabase } from '../db/connect';
-import { installTemporalRuntime } from './temporal';
-import { startTracing } from '../observability/tracing';
-import { loadConfig } from './config';
-import { startDevServer } from './dev-server';
+import type { Config } from '../runtime/config';
+import { startDevServer } from '../runtime/dev-server';
+import { ensureTemporalBinary } from '../runtime/temporal-binaries';
+import { boot, run } from './boot';
 import { startHerald } from './herald';
-import { ensureTemporalBinary } from './temporal-binaries';
 
 /** A secret kept in the data folder, so it survives restarts without being configured. */
 function persistentSecret(dataDir: string, name: string, given: string | undefined, make: () => string): string {
@@ -24,7 +23,7 @@ function persistentSecret(dataDir: string, name: string, given: string | undefin
   return secret;
 }
 
-async function startTemporal(config: ReturnType<typeof loadConfig>, log: (line: string) => void) {
+async function startTemporal(config: Config, log: (line: string) => void) {
   if (config.temporal.address) return { address: config.temporal.address, stop: async () => {} };
   const dbFile = path.join(config.dataDir, 'temporal.sqlite');
   const executable = ensureTemporalBinary('cli', log);
@@ -52,10 +51,8 @@ async function startTemporal(config: ReturnType<typeof loadConfig>, log: (line: 
   return { address: env.address, stop: () => env.teardown() };
 }
 
-async function main() {
-  const config = loadConfig();
-  installTemporalRuntime('WARN', config.sdkMetricsAddress);
-  const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
+run('herald', async () => {
+  const { config, tracing } = boot('embedded');
   const log = (line: string) => console.log(`[herald] ${line}`);
   mkdirSync(config.dataDir, { recursive: true });
 
@@ -118,9 +115,4 @@ async function main() {
     console.error('[herald] worker failed', error);
     await shutdown('worker failure');
   });
-}
-
-main().catch((error: unknown) => {
-  console.error('[herald] failed to start:', error instanceof Error ? error.message : error);
-  process.exit(1);
 });

@@ -1,16 +1,11 @@
 /** `npm run worker`: workflows and activities alone, against TEMPORAL_ADDRESS and DATABASE_URL. Scale out freely. */
 import { openDatabase } from '../db/connect';
-import { installTemporalRuntime } from '../runtime/temporal';
 import { serveMetrics } from '../observability/metrics-server';
-import { startTracing } from '../observability/tracing';
-import { loadConfig } from '../runtime/config';
-import { startHerald } from '../runtime/herald';
-import { requireProductionSettings, stopOnSignals } from '../runtime/production';
+import { boot, requireProductionSettings, run, stopOnSignals } from './boot';
+import { startHerald } from './herald';
 
-async function main() {
-  const config = loadConfig();
-  installTemporalRuntime('WARN', config.sdkMetricsAddress);
-  const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
+run('herald-worker', async () => {
+  const { config, tracing } = boot('worker');
   const { temporalAddress, databaseUrl } = requireProductionSettings(config);
   const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
   const herald = await startHerald({
@@ -31,9 +26,4 @@ async function main() {
     await database.close();
   });
   await herald.worker!.done;
-}
-
-main().catch((error: unknown) => {
-  console.error('[herald-worker] failed:', error instanceof Error ? error.message : error);
-  process.exit(1);
 });
