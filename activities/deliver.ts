@@ -1,16 +1,37 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Channel } from '../domain/channels';
-import { DELIVERY_RETRY, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../domain/delivery-policy';
-import type { Contact, Message, Priority } from '../domain/notification';
-import { channelPlugins } from './channels';
-import { PermanentProviderError, type Provider } from './providers/provider';
-import { upsertDeliveries } from './record';
+import {
+  DELIVERY_RETRY,
+  FAILOVER,
+  FAILOVER_AFTER_ATTEMPTS,
+  MAX_RETRY_AFTER_MS,
+  PERMANENT_FAILURE,
+  TRANSIENT_FAILURE,
+} from '../domain/delivery-policy';
+import type { Contact, DeliveryDetails, Message, Priority } from '../domain/notification';
 import type { Database } from '../db/connect';
+import { removePushToken } from '../db/recipients';
+import { channelPlugins } from './channels';
+import type { RenderedMessage } from './channels/channel';
+import type { ProvidersByChannel } from './providers';
+import { CircuitBreakingProvider } from './providers/circuit-breaker';
+import {
+  CircuitOpenError,
+  InvalidAddressError,
+  PermanentProviderError,
+  ProviderRefusedError,
+  TransientProviderError,
+  type OutboundMessage,
+  type Provider,
+  type SendResult,
+} from './providers/provider';
+import { upsertDeliveries } from './record';
 import {
   acceptToDelivered,
   acceptToProvider,
   deliveryAttempts,
   deliveryRetries,
+  providerFailovers,
   secondsSince,
 } from '../observability/metrics';
 import { inProviderSpan } from '../observability/tracing';
@@ -25,6 +46,13 @@ export interface DeliverInput {
   /** For metrics; absent on sends scheduled before they were added. */
   priority?: Priority;
   acceptedAt?: string;
+  /**
+   * Which of the channel's providers to start from. Absent in workflows from before failover: those
+   * always use the first provider and never fail over.
+   */
+  providerIndex?: number;
+  /** Providers tried before this one, kept on the record with the delivery. */
+  providersTried?: string[];
 }
 
 export interface DeliverResult {
@@ -32,15 +60,19 @@ export interface DeliverResult {
   provider: string;
   providerMessageId: string;
   attempts: number;
+  /** The provider used, as an index into the channel's list (a provider with an open circuit is skipped). */
+  providerIndex?: number;
+  details?: DeliveryDetails;
 }
 
-/** Carried by every delivery failure so the workflow can report how many tries it took. */
+/** Carried by every delivery failure so the workflow can report how many tries it took, and where. */
 export interface DeliveryFailureDetails {
   attempts: number;
   provider?: string;
+  providerIndex?: number;
+  /** This provider gave up and another follows: the workflow moves on to `providerIndex + 1`. */
+  failover?: boolean;
 }
-
-export type ProvidersByChannel = Record<Channel, Provider>;
 
 export function createDeliver(providers: ProvidersByChannel, db: Database) {
   return async function deliver(input: DeliverInput): Promise<DeliverResult> {
@@ -49,31 +81,35 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
     const { channel } = input;
     const priority = input.priority ?? 'normal';
     const plugin = channelPlugins[channel];
-    const provider = providers[channel];
+    const chain = providers[channel];
+    const canFailOver = input.providerIndex !== undefined;
+    let providerIndex = Math.min(input.providerIndex ?? 0, chain.length - 1);
+    // A provider whose circuit is open is skipped while another follows it.
+    while (canFailOver && providerIndex < chain.length - 1 && isOpen(chain[providerIndex]!)) providerIndex++;
+    const provider = chain[providerIndex]!;
+    const hasNext = canFailOver && providerIndex < chain.length - 1;
     const count = (outcome: string) => deliveryAttempts.inc({ channel, provider: provider.name, priority, outcome });
     if (attempts > 1) deliveryRetries.inc({ channel, provider: provider.name });
 
-    const to = plugin.addressOf(input.recipient);
-    if (!to) {
+    const addresses = plugin.addressesOf(input.recipient);
+    if (addresses.length === 0) {
       count('failed');
-      throw failure(plugin.missingAddress, true, { attempts });
+      throw failure(plugin.missingAddress, 'permanent', { attempts });
     }
+    const rendered = plugin.render(input.message);
     try {
-      const message = {
-        tenantId: input.tenantId,
-        notificationId: input.notificationId,
-        channel,
-        to,
-        category: input.category,
-        deliveryKey: `${input.notificationId}.${input.recipient.id}.${channel}`,
-        ...plugin.render(input.message),
-      };
       const sent = await inProviderSpan(
         `${provider.name} send`,
         { 'herald.channel': channel, 'herald.provider': provider.name },
-        () => provider.send(message, context.cancellationSignal),
+        () => sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal),
       );
-      const result = { ...sent, provider: provider.name, attempts };
+      const result: DeliverResult = {
+        ...sent,
+        provider: provider.name,
+        attempts,
+        ...(canFailOver ? { providerIndex } : {}),
+        ...(rendered.details ? { details: rendered.details } : {}),
+      };
       count(sent.status);
       if (input.acceptedAt) {
         acceptToProvider.observe({ channel, priority }, secondsSince(input.acceptedAt));
@@ -84,20 +120,86 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
       return result;
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
-      const permanent = error instanceof PermanentProviderError;
-      count(permanent || attempts >= DELIVERY_RETRY.maximumAttempts! ? 'failed' : 'retrying');
-      throw failure((error as Error).message, permanent, { attempts, provider: provider.name });
+      const details = { attempts, provider: provider.name, ...(canFailOver ? { providerIndex } : {}) };
+      const message = (error as Error).message;
+      const verdict = classify(error, { attempts, hasNext });
+      if (verdict === 'failover') providerFailovers.inc({ channel, provider: provider.name });
+      count(verdict === 'retry' ? 'retrying' : verdict === 'failover' ? 'failed_over' : 'failed');
+      throw failure(message, verdict, details, (error as TransientProviderError).retryAfterMs);
     }
   };
 }
 
-function failure(message: string, permanent: boolean, details: DeliveryFailureDetails): ApplicationFailure {
+type Verdict = 'permanent' | 'failover' | 'retry' | 'exhausted';
+
+/** What a provider's failure means for this delivery. */
+function classify(error: unknown, { attempts, hasNext }: { attempts: number; hasNext: boolean }): Verdict {
+  if (error instanceof PermanentProviderError) return 'permanent';
+  if (error instanceof ProviderRefusedError) return hasNext ? 'failover' : 'permanent';
+  const retryAfter = (error as TransientProviderError).retryAfterMs ?? 0;
+  if (
+    hasNext &&
+    (attempts >= FAILOVER_AFTER_ATTEMPTS || error instanceof CircuitOpenError || retryAfter > MAX_RETRY_AFTER_MS)
+  )
+    return 'failover';
+  return attempts >= DELIVERY_RETRY.maximumAttempts! ? 'exhausted' : 'retry';
+}
+
+function failure(
+  message: string,
+  verdict: Verdict,
+  details: DeliveryFailureDetails,
+  retryAfterMs?: number,
+): ApplicationFailure {
   return ApplicationFailure.create({
     message,
-    type: permanent ? PERMANENT_FAILURE : TRANSIENT_FAILURE,
-    nonRetryable: permanent,
-    details: [details],
+    type: verdict === 'failover' ? FAILOVER : verdict === 'permanent' ? PERMANENT_FAILURE : TRANSIENT_FAILURE,
+    nonRetryable: verdict === 'failover' || verdict === 'permanent',
+    details: [{ ...details, ...(verdict === 'failover' ? { failover: true } : {}) }],
+    // The provider said when to come back: that replaces the usual backoff for the next try.
+    nextRetryDelay: verdict === 'retry' && retryAfterMs ? Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) : undefined,
   });
+}
+
+function isOpen(provider: Provider): boolean {
+  return provider instanceof CircuitBreakingProvider && provider.opened;
+}
+
+/**
+ * Tries the contact's addresses in order: a dead one (an unregistered push token) is dropped from the
+ * recipient's profile and the next is tried; any other failure ends the attempt.
+ */
+async function sendToFirstLiveAddress(
+  db: Database,
+  provider: Provider,
+  input: DeliverInput,
+  addresses: string[],
+  rendered: RenderedMessage,
+  signal: AbortSignal,
+): Promise<SendResult> {
+  const base: Omit<OutboundMessage, 'to'> = {
+    tenantId: input.tenantId,
+    notificationId: input.notificationId,
+    recipientId: input.recipient.id,
+    channel: input.channel,
+    category: input.category,
+    deliveryKey: `${input.notificationId}.${input.recipient.id}.${input.channel}`,
+    ...rendered,
+  };
+  let lastInvalid: InvalidAddressError | undefined;
+  for (const to of addresses) {
+    try {
+      return await provider.send({ ...base, to }, signal);
+    } catch (error) {
+      if (!(error instanceof InvalidAddressError)) throw error;
+      lastInvalid = error;
+      if (input.channel === 'push') await removePushToken(db, input.tenantId, input.recipient.id, to);
+      log.info('dropped a dead address', { channel: input.channel, provider: provider.name });
+    }
+  }
+  throw new PermanentProviderError(
+    addresses.length > 1 ? `every address failed; the last: ${lastInvalid!.message}` : lastInvalid!.message,
+  );
 }
 
 /**
@@ -107,7 +209,12 @@ function failure(message: string, permanent: boolean, details: DeliveryFailureDe
 async function recordSent(db: Database, input: DeliverInput, result: DeliverResult): Promise<void> {
   try {
     await upsertDeliveries(db, input.tenantId, input.notificationId, [
-      { recipientId: input.recipient.id, channel: input.channel, ...result },
+      {
+        recipientId: input.recipient.id,
+        channel: input.channel,
+        ...result,
+        providersTried: [...(input.providersTried ?? []), result.provider],
+      },
     ]);
   } catch (error) {
     log.warn('could not record the sent delivery early; the workflow records it next', { error });

@@ -1,5 +1,6 @@
 import type { Database } from '../db/connect';
-import { createDeliver, type ProvidersByChannel } from './deliver';
+import { createDeliver } from './deliver';
+import type { ProvidersByChannel } from './providers';
 import { createRecordNotification } from './record';
 
 export interface ActivityDependencies {

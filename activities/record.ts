@@ -49,6 +49,8 @@ export async function upsertDeliveries(db: Writer, tenantId: string, notificatio
         attempts: d.attempts,
         providerMessageId: d.providerMessageId,
         error: d.error,
+        providersTried: d.providersTried,
+        details: d.details,
         updatedAt: now,
       })),
     )
@@ -60,6 +62,8 @@ export async function upsertDeliveries(db: Writer, tenantId: string, notificatio
         attempts: sql`excluded.attempts`,
         providerMessageId: sql`excluded.provider_message_id`,
         error: sql`excluded.error`,
+        providersTried: sql`excluded.providers_tried`,
+        details: sql`excluded.details`,
         updatedAt: now,
       },
     });

@@ -16,7 +16,9 @@ import { devOutboxRoutes } from './routes/dev-outbox';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { notifyRoutes } from './routes/notify';
+import { inboxRoutes } from './routes/inbox';
 import { recipientRoutes } from './routes/recipients';
+import { settingsRoutes } from './routes/settings';
 import { statusRoutes } from './routes/status';
 import { webhookRoutes } from './routes/webhooks';
 import { TenantDirectory } from './tenants';
@@ -34,6 +36,9 @@ export interface ApiOptions {
   receiptWindowMs: number;
   bodyLimit: number;
   webhookSecret?: string;
+  publicUrl: string;
+  twilioAuthToken?: string;
+  sendgridWebhookPublicKey?: string;
   /** Mounts /dev/outbox; only the embedded mode delivers there. */
   devOutbox: boolean;
   /** Log level for JSON request logs; silent when absent. */
@@ -111,6 +116,9 @@ export async function buildApi(options: ApiOptions) {
     taskQueue: options.taskQueue,
     receiptWindowMs: options.receiptWindowMs,
     webhookSecret: options.webhookSecret,
+    publicUrl: options.publicUrl,
+    twilioAuthToken: options.twilioAuthToken,
+    sendgridWebhookPublicKey: options.sendgridWebhookPublicKey,
     authenticate: bearerAuth(directory),
   };
   await app.register(healthRoutes, context);
@@ -118,6 +126,8 @@ export async function buildApi(options: ApiOptions) {
   await app.register(statusRoutes, context);
   await app.register(metricsRoutes, context);
   await app.register(recipientRoutes, context);
+  await app.register(inboxRoutes, context);
+  await app.register(settingsRoutes, context);
   await app.register(webhookRoutes, context);
   if (options.devOutbox) {
     await app.register(devOutboxRoutes, { ...context, authenticate: bearerAuth(directory, { allowQueryKey: true }) });

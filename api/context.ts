@@ -9,5 +9,9 @@ export interface ApiContext {
   taskQueue: string;
   receiptWindowMs: number;
   webhookSecret?: string;
+  /** Where providers reach Herald: the URL Twilio signs is built from it. */
+  publicUrl: string;
+  twilioAuthToken?: string;
+  sendgridWebhookPublicKey?: string;
   authenticate: preHandlerAsyncHookHandler;
 }

@@ -22,6 +22,23 @@ const contactFields = {
   push_tokens: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4096 }, maxItems: 20 },
   locale: { type: 'string', minLength: 2, maxLength: 35 },
   timezone: { type: 'string', format: 'timezone', description: 'IANA name, e.g. Europe/Paris' },
+  telegram_chat_id: {
+    type: 'string',
+    pattern: '^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$',
+    description: 'A chat id, or @channelusername',
+  },
+  slack_webhook_url: {
+    type: 'string',
+    maxLength: 512,
+    pattern: '^https://hooks\\.slack\\.com/',
+    description: 'A Slack incoming webhook URL',
+  },
+  discord_webhook_url: {
+    type: 'string',
+    maxLength: 512,
+    pattern: '^https://discord\\.com/api/webhooks/',
+    description: 'A Discord webhook URL',
+  },
 } as const;
 
 export const recipientIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s/]+$' } as const;
@@ -61,6 +78,20 @@ export const notifyBodySchema = {
             subject: { type: 'string', minLength: 1, maxLength: 998 },
             text: { type: 'string', minLength: 1, maxLength: 65_536 },
             html: { type: 'string', minLength: 1, maxLength: 131_072 },
+            actions: {
+              type: 'array',
+              maxItems: 5,
+              description: 'Links shown as buttons in chat and push, as lines in email and SMS',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['label', 'url'],
+                properties: {
+                  label: { type: 'string', minLength: 1, maxLength: 64 },
+                  url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
+                },
+              },
+            },
           },
         },
       ],
@@ -109,6 +140,13 @@ export const statusSchema = {
           attempts: { type: 'integer' },
           provider_message_id: { type: 'string' },
           error: { type: 'string' },
+          providers_tried: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'Every provider the send went to, in order; the last one is `provider`',
+          },
+          segments: { type: 'integer', description: 'SMS parts the message cost' },
+          encoding: { type: 'string', enum: ['GSM-7', 'UCS-2'] },
         },
       },
     },

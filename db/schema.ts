@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { DeliveryDetails, MessageAction } from '../domain/notification';
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const tenants = pgTable('tenants', {
@@ -6,6 +7,9 @@ export const tenants = pgTable('tenants', {
   name: text('name').notNull(),
   /** SHA-256 of the API key: the key itself is shown once and never stored. */
   apiKeyHash: text('api_key_hash').notNull().unique(),
+  /** Where the webhook channel POSTs, signed with the secret (Standard Webhooks). */
+  webhookUrl: text('webhook_url'),
+  webhookSecret: text('webhook_secret'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -25,6 +29,9 @@ export const recipients = pgTable(
       .default(sql`'[]'::jsonb`),
     locale: text('locale'),
     timezone: text('timezone'),
+    telegramChatId: text('telegram_chat_id'),
+    slackWebhookUrl: text('slack_webhook_url'),
+    discordWebhookUrl: text('discord_webhook_url'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
@@ -61,6 +68,8 @@ export const deliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     providerMessageId: text('provider_message_id'),
     error: text('error'),
+    providersTried: jsonb('providers_tried').$type<string[]>(),
+    details: jsonb('details').$type<DeliveryDetails>(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -84,7 +93,33 @@ export const devOutbox = pgTable(
     subject: text('subject'),
     text: text('text').notNull(),
     html: text('html'),
+    /** What the channel would have sent beyond the text: SMS segments, push payload, chat buttons. */
+    details: jsonb('details').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('dev_outbox_tenant_created').on(t.tenantId, t.createdAt)],
+);
+
+/** The in-app channel's messages, kept for each recipient's inbox. */
+export const inboxMessages = pgTable(
+  'inbox_messages',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    notificationId: text('notification_id').notNull(),
+    /** One delivery, one row: a retried send finds its row instead of writing another. */
+    deliveryKey: text('delivery_key').notNull().unique(),
+    category: text('category'),
+    subject: text('subject'),
+    text: text('text').notNull(),
+    html: text('html'),
+    actions: jsonb('actions')
+      .$type<MessageAction[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('inbox_messages_recipient').on(t.tenantId, t.recipientId, t.id)],
 );

@@ -1,5 +1,5 @@
-/** Channels Herald accepts today. Each has a plugin in activities/channels/. */
-export const CHANNELS = ['email', 'sms', 'push'] as const;
+/** Channels Herald delivers on. Each has a plugin in activities/channels/. */
+export const CHANNELS = ['email', 'sms', 'push', 'telegram', 'slack', 'discord', 'voice', 'webhook', 'in_app'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export function isChannel(value: string): value is Channel {

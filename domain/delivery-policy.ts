@@ -9,9 +9,20 @@ export const DELIVERY_RETRY: RetryPolicy = {
   maximumAttempts: 6,
 };
 
+/**
+ * With another provider to fall back on, a transient failure moves on after this many tries of one
+ * provider (the first try and the retries after 1 s and 2 s); the last provider gets all six.
+ */
+export const FAILOVER_AFTER_ATTEMPTS = 3;
+
+/** A provider's `Retry-After` is honoured up to this long; a longer wait fails over instead, if it can. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
 /** Failure types that no retry can heal (bad address, rejected by the provider for good). */
 export const PERMANENT_FAILURE = 'PermanentDeliveryFailure';
 export const TRANSIENT_FAILURE = 'TransientDeliveryFailure';
+/** This provider is done with the delivery; the workflow hands it to the next one. */
+export const FAILOVER = 'ProviderFailover';
 
 /** Each channel's sends run on their own task queue so a slow provider cannot starve the others. */
 export function channelTaskQueue(baseQueue: string, channel: Channel): string {

@@ -39,11 +39,7 @@ export async function startHerald(options: HeraldOptions) {
       const connection = await connectWorker(config, temporalAddress);
       stops.push(() => connection.close());
       await registerSearchAttributes(connection, config.temporal.namespace);
-      const providers = buildProviders(db, {
-        smtpUrl: config.smtpUrl,
-        emailFrom: config.emailFrom,
-        devOutbox: options.devOutbox,
-      });
+      const providers = buildProviders(db, { ...config.providers, devOutbox: options.devOutbox });
       stops.push(() => closeProviders(providers));
       worker = await HeraldWorker.start({
         connection,
@@ -54,6 +50,8 @@ export async function startHerald(options: HeraldOptions) {
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,
+        rateLimits: config.rateLimits,
+        channelConcurrency: config.channelConcurrency,
       });
       const started = worker;
       stops.push(() => started.shutdown());
@@ -70,6 +68,9 @@ export async function startHerald(options: HeraldOptions) {
         receiptWindowMs: config.receiptWindowMs,
         bodyLimit: config.bodyLimit,
         webhookSecret: options.webhookSecret ?? config.webhookSecret,
+        publicUrl: config.publicUrl,
+        twilioAuthToken: config.twilioAuthToken,
+        sendgridWebhookPublicKey: config.sendgridWebhookPublicKey,
         devOutbox: options.devOutbox,
         logLevel: options.logLevel,
       });

@@ -33,7 +33,7 @@ export const notificationsAccepted = new Counter({
 
 export const deliveryAttempts = new Counter({
   name: 'herald_delivery_attempts_total',
-  help: 'Send attempts by outcome: sent, delivered, retrying (a transient error) or failed (for good)',
+  help: 'Send attempts by outcome: sent, delivered, retrying (a transient error), failed_over (to the next provider) or failed (for good)',
   labelNames: ['channel', 'provider', 'priority', 'outcome'] as const,
   registers: [registry],
 });
@@ -41,6 +41,13 @@ export const deliveryAttempts = new Counter({
 export const deliveryRetries = new Counter({
   name: 'herald_delivery_retries_total',
   help: 'Send attempts after the first',
+  labelNames: ['channel', 'provider'] as const,
+  registers: [registry],
+});
+
+export const providerFailovers = new Counter({
+  name: 'herald_provider_failovers_total',
+  help: 'Deliveries a provider gave up on and handed to the next provider of the channel',
   labelNames: ['channel', 'provider'] as const,
   registers: [registry],
 });

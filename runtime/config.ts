@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { ProviderSettings } from '../activities/providers';
+import { CHANNELS, type Channel } from '../domain/channels';
 
 const optional = z
   .string()
@@ -27,8 +29,35 @@ const schema = z.object({
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  HERALD_PUBLIC_URL: optional.pipe(z.string().url().optional()),
   SMTP_URL: optional.pipe(z.string().url().optional()),
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
+  SENDGRID_API_KEY: optional,
+  SENDGRID_API_BASE_URL: z.string().url().default('https://api.sendgrid.com'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optional,
+  TWILIO_ACCOUNT_SID: optional,
+  TWILIO_AUTH_TOKEN: optional,
+  TWILIO_FROM: optional,
+  TWILIO_API_BASE_URL: optional.pipe(z.string().url().optional()),
+  VONAGE_API_KEY: optional,
+  VONAGE_API_SECRET: optional,
+  VONAGE_FROM: optional,
+  VONAGE_API_BASE_URL: z.string().url().default('https://rest.nexmo.com'),
+  FCM_PROJECT_ID: optional,
+  FIREBASE_SERVICE_ACCOUNT: optional,
+  FCM_ACCESS_TOKEN: optional,
+  FCM_API_BASE_URL: optional.pipe(z.string().url().optional()),
+  TELEGRAM_BOT_TOKEN: optional,
+  TELEGRAM_API_BASE_URL: z.string().url().default('https://api.telegram.org'),
+  SLACK_API_BASE_URL: optional.pipe(z.string().url().optional()),
+  DISCORD_API_BASE_URL: optional.pipe(z.string().url().optional()),
+  HERALD_EMAIL_PROVIDERS: optional,
+  HERALD_SMS_PROVIDERS: optional,
+  HERALD_RATE_LIMITS: optional,
+  HERALD_CHANNEL_CONCURRENCY: optional,
+  HERALD_CIRCUIT_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  HERALD_CIRCUIT_MIN_REQUESTS: z.coerce.number().int().min(1).default(10),
+  HERALD_CIRCUIT_RESET_SECONDS: z.coerce.number().positive().default(30),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional.pipe(z.string().url().optional()),
   OTEL_SERVICE_NAME: z.string().default('herald'),
   HERALD_SDK_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
@@ -61,8 +90,17 @@ export interface Config {
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
   maxCachedWorkflows?: number;
-  smtpUrl?: string;
-  emailFrom: string;
+  /** Where providers reach Herald's webhooks (status callbacks). */
+  publicUrl: string;
+  providers: ProviderSettings;
+  /** SendGrid's event webhook verification key (base64 DER), for POST /webhook/sendgrid. */
+  sendgridWebhookPublicKey?: string;
+  /** Twilio's auth token signs its status callbacks. */
+  twilioAuthToken?: string;
+  /** Sends per second per channel, across all workers (Temporal enforces it on the task queue). */
+  rateLimits: Partial<Record<Channel, number>>;
+  /** Sends in flight per channel per worker. */
+  channelConcurrency: Partial<Record<Channel, number>>;
   logLevel: Env['LOG_LEVEL'];
   /** Spans are exported over OTLP/HTTP only when this is set. */
   otlpEndpoint?: string;
@@ -83,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  const publicUrl = (e.HERALD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const hasTls = e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_CA_PATH;
   return {
     port: e.PORT,
@@ -107,12 +146,105 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
-    smtpUrl: e.SMTP_URL,
-    emailFrom: e.EMAIL_FROM,
+    publicUrl,
+    providers: providerSettings(e, publicUrl),
+    sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+    twilioAuthToken: e.TWILIO_AUTH_TOKEN,
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...channelNumbers('HERALD_RATE_LIMITS', e.HERALD_RATE_LIMITS) },
+    channelConcurrency: channelNumbers('HERALD_CHANNEL_CONCURRENCY', e.HERALD_CHANNEL_CONCURRENCY),
     logLevel: e.LOG_LEVEL,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
     sdkMetricsAddress: e.HERALD_SDK_METRICS_ADDRESS || undefined,
     workerMetricsAddress: e.HERALD_WORKER_METRICS_ADDRESS || undefined,
+  };
+}
+
+/**
+ * Providers' documented sending limits, as task-queue rate limits: Twilio places 1 call a second by
+ * default, Telegram bots 30 messages a second, Discord 50 requests a second, Vonage 30 SMS requests a
+ * second, FCM 600,000 messages a minute. Email, Slack, webhooks and the inbox have no fixed limit.
+ */
+export const DEFAULT_RATE_LIMITS: Partial<Record<Channel, number>> = {
+  sms: 30,
+  voice: 1,
+  telegram: 30,
+  discord: 50,
+  push: 10_000,
+};
+
+/** `sms=10,voice=1`: a number per channel. */
+function channelNumbers(variable: string, value: string | undefined): Partial<Record<Channel, number>> {
+  if (!value) return {};
+  const result: Partial<Record<Channel, number>> = {};
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [name, raw] = pair.split('=').map((p) => p.trim());
+    const number = Number(raw);
+    if (!name || !(CHANNELS as readonly string[]).includes(name) || !(number > 0))
+      throw new ConfigError(`Invalid configuration:\n  ${variable}: "${pair}" is not <channel>=<positive number>`);
+    result[name as Channel] = number;
+  }
+  return result;
+}
+
+/** All of a provider's variables, or none of them: half a configuration is a mistake worth stopping for. */
+function group<K extends keyof Env>(provider: string, e: Env, keys: K[]): Record<K, string> | undefined {
+  const set = keys.filter((k) => e[k]);
+  if (set.length === 0) return undefined;
+  const missing = keys.filter((k) => !e[k]);
+  if (missing.length > 0)
+    throw new ConfigError(`Invalid configuration:\n  ${missing.join(', ')}: required to use ${provider}`);
+  return Object.fromEntries(keys.map((k) => [k, String(e[k])])) as Record<K, string>;
+}
+
+function providerList(value: string | undefined): string[] | undefined {
+  return value
+    ? value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+    : undefined;
+}
+
+function providerSettings(e: Env, publicUrl: string): ProviderSettings {
+  const twilio = group('Twilio', e, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']);
+  const vonage = group('Vonage', e, ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM']);
+  return {
+    smtpUrl: e.SMTP_URL,
+    emailFrom: e.EMAIL_FROM,
+    sendgrid: e.SENDGRID_API_KEY ? { apiKey: e.SENDGRID_API_KEY, baseUrl: e.SENDGRID_API_BASE_URL } : undefined,
+    twilio: twilio && {
+      accountSid: twilio.TWILIO_ACCOUNT_SID,
+      authToken: twilio.TWILIO_AUTH_TOKEN,
+      from: twilio.TWILIO_FROM,
+      baseUrl: e.TWILIO_API_BASE_URL,
+      statusCallbackUrl: `${publicUrl}/webhook/twilio`,
+    },
+    vonage: vonage && {
+      apiKey: vonage.VONAGE_API_KEY,
+      apiSecret: vonage.VONAGE_API_SECRET,
+      from: vonage.VONAGE_FROM,
+      baseUrl: e.VONAGE_API_BASE_URL,
+    },
+    fcm: e.FCM_PROJECT_ID
+      ? {
+          projectId: e.FCM_PROJECT_ID,
+          serviceAccount: e.FIREBASE_SERVICE_ACCOUNT,
+          accessToken: e.FCM_ACCESS_TOKEN,
+          baseUrl: e.FCM_API_BASE_URL,
+        }
+      : undefined,
+    telegram: e.TELEGRAM_BOT_TOKEN ? { botToken: e.TELEGRAM_BOT_TOKEN, baseUrl: e.TELEGRAM_API_BASE_URL } : undefined,
+    slackBaseUrl: e.SLACK_API_BASE_URL,
+    discordBaseUrl: e.DISCORD_API_BASE_URL,
+    order: { email: providerList(e.HERALD_EMAIL_PROVIDERS), sms: providerList(e.HERALD_SMS_PROVIDERS) },
+    circuit: {
+      errorThresholdPercentage: e.HERALD_CIRCUIT_ERROR_PERCENT,
+      volumeThreshold: e.HERALD_CIRCUIT_MIN_REQUESTS,
+      resetTimeoutMs: e.HERALD_CIRCUIT_RESET_SECONDS * 1000,
+    },
   };
 }

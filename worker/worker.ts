@@ -6,7 +6,7 @@ import {
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
-import { CHANNELS } from '../domain/channels';
+import { CHANNELS, type Channel } from '../domain/channels';
 import { channelTaskQueue } from '../domain/delivery-policy';
 
 export interface HeraldWorkerOptions {
@@ -19,6 +19,10 @@ export interface HeraldWorkerOptions {
   shutdownGraceMs: number;
   tracing: Tracing;
   maxCachedWorkflows?: number;
+  /** Sends per second per channel across every worker, enforced by the Temporal server. */
+  rateLimits?: Partial<Record<Channel, number>>;
+  /** Sends in flight per channel in this worker. */
+  channelConcurrency?: Partial<Record<Channel, number>>;
 }
 
 /** Workflow interceptors for tracing; a prebuilt bundle must include them too. */
@@ -58,6 +62,8 @@ export class HeraldWorker {
           taskQueue: channelTaskQueue(taskQueue, channel),
           activities: { deliver: activities.deliver },
           interceptors: activityInterceptors,
+          maxTaskQueueActivitiesPerSecond: options.rateLimits?.[channel],
+          maxConcurrentActivityTaskExecutions: options.channelConcurrency?.[channel],
           shutdownGraceTime: shutdownGraceMs,
         }),
       ),

@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -11,6 +12,7 @@ import type { Activities, DeliveryFailureDetails } from '../activities';
 import type { Channel } from '../domain/channels';
 import { channelTaskQueue, DELIVERY_RETRY } from '../domain/delivery-policy';
 import {
+  advanceByReceipt,
   overallStatus,
   receiptOutcome,
   type Contact,
@@ -20,7 +22,7 @@ import {
   type NotificationStatus,
   type Receipt,
 } from '../domain/notification';
-import { receiptSignal, searchAttributes, statusQuery } from './definitions';
+import { PATCHES, receiptSignal, searchAttributes, statusQuery } from './definitions';
 
 const { recordNotification } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -55,18 +57,30 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
       })),
     ),
   };
+  const failover = patched(PATCHES.providerFailover);
   // Receipts may overtake the send's own reply; they wait here until their delivery knows its id.
-  const unmatchedReceipts = new Map<string, Receipt>();
+  const unmatchedReceipts = new Map<string, Receipt[]>();
   let receiptsApplied = 0;
 
   const applyReceipt = (receipt: Receipt) => {
     const delivery = state.deliveries.find((d) => d.providerMessageId === receipt.providerMessageId);
     if (!delivery) {
-      unmatchedReceipts.set(receipt.providerMessageId, receipt);
+      unmatchedReceipts.set(receipt.providerMessageId, [
+        ...(unmatchedReceipts.get(receipt.providerMessageId) ?? []),
+        receipt,
+      ]);
       return;
     }
-    Object.assign(delivery, receiptOutcome(receipt));
+    // Duplicates and receipts out of order (a late `sent` after `delivered`) change nothing.
+    const outcome = failover ? advanceByReceipt(delivery, receipt) : receiptOutcome(receipt);
+    if (!outcome) return;
+    Object.assign(delivery, outcome);
     receiptsApplied++;
+  };
+  const applyEarlyReceipts = (providerMessageId: string) => {
+    const early = unmatchedReceipts.get(providerMessageId);
+    unmatchedReceipts.delete(providerMessageId);
+    early?.forEach(applyReceipt);
   };
 
   setHandler(statusQuery, () => state);
@@ -78,22 +92,31 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
     upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
   };
 
-  const deliver = async (delivery: Delivery, recipient: Contact) => {
+  const failedChannels = new Set<Channel>();
+  const markDeadLetter = (channel: Channel) => {
+    if (failedChannels.has(channel)) return;
+    failedChannels.add(channel);
+    upsertSearchAttributes([{ key: searchAttributes.failedChannels, value: [...failedChannels] }]);
+  };
+
+  const deliverInput = (delivery: Delivery, recipient: Contact) => ({
+    tenantId: request.tenantId,
+    notificationId: request.notificationId,
+    channel: delivery.channel,
+    recipient,
+    message: request.message,
+    category: request.category,
+    priority: request.priority,
+    acceptedAt: request.createdAt,
+  });
+
+  /** Before failover: one activity, one provider. */
+  const deliverOnce = async (delivery: Delivery, recipient: Contact) => {
     delivery.status = 'sending';
     try {
-      const result = await deliverOn(delivery.channel)({
-        tenantId: request.tenantId,
-        notificationId: request.notificationId,
-        channel: delivery.channel,
-        recipient,
-        message: request.message,
-        category: request.category,
-        priority: request.priority,
-        acceptedAt: request.createdAt,
-      });
+      const result = await deliverOn(delivery.channel)(deliverInput(delivery, recipient));
       Object.assign(delivery, result);
-      const early = unmatchedReceipts.get(result.providerMessageId);
-      if (early) applyReceipt(early);
+      applyEarlyReceipts(result.providerMessageId);
     } catch (error) {
       delivery.status = 'failed';
       delivery.error = failureReason(error);
@@ -102,6 +125,43 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
       delivery.provider = details?.provider ?? delivery.provider;
     }
   };
+
+  /** Each provider of the channel in turn, as an activity of its own, until one takes the message. */
+  const deliverWithFailover = async (delivery: Delivery, recipient: Contact) => {
+    delivery.status = 'sending';
+    delivery.providersTried = [];
+    let providerIndex = 0;
+    for (;;) {
+      try {
+        const result = await deliverOn(delivery.channel)({
+          ...deliverInput(delivery, recipient),
+          providerIndex,
+          providersTried: [...delivery.providersTried],
+        });
+        const { providerIndex: _used, ...outcome } = result;
+        delivery.providersTried.push(result.provider);
+        Object.assign(delivery, outcome, { attempts: delivery.attempts + result.attempts });
+        applyEarlyReceipts(result.providerMessageId);
+        return;
+      } catch (error) {
+        const details = failureDetails(error);
+        delivery.attempts += details?.attempts ?? 1;
+        if (details?.provider) {
+          delivery.provider = details.provider;
+          delivery.providersTried.push(details.provider);
+        }
+        if (details?.failover) {
+          providerIndex = (details.providerIndex ?? providerIndex) + 1;
+          continue;
+        }
+        delivery.status = 'failed';
+        delivery.error = failureReason(error);
+        markDeadLetter(delivery.channel);
+        return;
+      }
+    }
+  };
+  const deliver = failover ? deliverWithFailover : deliverOnce;
 
   await recordNotification(state);
   setStatus('sending');

@@ -1,14 +1,14 @@
-import type { ChannelPlugin } from './channel';
+import { single, withActionLinks, type ChannelPlugin } from './channel';
 
 const SUBJECT_LENGTH = 78;
 
 export const emailChannel: ChannelPlugin = {
   channel: 'email',
-  addressOf: (contact) => contact.email,
+  addressesOf: (contact) => single(contact.email),
   missingAddress: 'recipient has no email address',
   render: (message) => ({
     subject: message.subject ?? firstLine(message.text),
-    text: message.text,
+    text: withActionLinks(message.text, message.actions),
     html: message.html,
   }),
 };

@@ -1,8 +1,15 @@
-import type { ChannelPlugin } from './channel';
+import { smsSegments } from '../../domain/sms-segments';
+import { single, withActionLinks, type ChannelPlugin } from './channel';
 
 export const smsChannel: ChannelPlugin = {
   channel: 'sms',
-  addressOf: (contact) => contact.phone,
+  addressesOf: (contact) => single(contact.phone),
   missingAddress: 'recipient has no phone number',
-  render: (message) => ({ text: message.subject ? `${message.subject}: ${message.text}` : message.text }),
+  render: (message) => {
+    const text = withActionLinks(
+      message.subject ? `${message.subject}: ${message.text}` : message.text,
+      message.actions,
+    );
+    return { text, details: smsSegments(text) };
+  },
 };

@@ -1,6 +1,12 @@
 import CircuitBreaker from 'opossum';
 import { circuitOpen } from '../../observability/metrics';
-import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult } from './provider';
+import {
+  CircuitOpenError,
+  PermanentProviderError,
+  type OutboundMessage,
+  type Provider,
+  type SendResult,
+} from './provider';
 
 export interface CircuitSettings {
   /** Failure share (%) over the rolling window that opens the circuit. */
@@ -50,8 +56,14 @@ export class CircuitBreakingProvider implements Provider {
     return this.breaker.opened;
   }
 
-  send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
-    return this.breaker.fire(message, signal);
+  async send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
+    try {
+      return await this.breaker.fire(message, signal);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EOPENBREAKER')
+        throw new CircuitOpenError(`${this.name} circuit is open after repeated failures`);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

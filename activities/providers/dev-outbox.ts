@@ -21,6 +21,7 @@ export class DevOutboxProvider implements Provider {
         subject: message.subject,
         text: message.text,
         html: message.html,
+        details: outboxDetails(message),
       })
       .onConflictDoNothing({ target: devOutbox.deliveryKey });
     const [row] = await this.db
@@ -29,4 +30,12 @@ export class DevOutboxProvider implements Provider {
       .where(eq(devOutbox.deliveryKey, message.deliveryKey));
     return { providerMessageId: `outbox-${row!.id}`, status: 'delivered' };
   }
+}
+
+/** What the channel would carry beyond the text: SMS segments and encoding, chat buttons, the push payload. */
+function outboxDetails(message: OutboundMessage): Record<string, unknown> | undefined {
+  const details = { ...message.details, ...(message.actions?.length ? { actions: message.actions } : {}) };
+  if (message.channel === 'push')
+    Object.assign(details, { payload: { notification: { title: message.subject, body: message.text } } });
+  return Object.keys(details).length > 0 ? details : undefined;
 }

@@ -54,6 +54,7 @@ function toJson(r: OutboxRow) {
     subject: r.subject ?? undefined,
     text: r.text,
     html: r.html ?? undefined,
+    details: r.details ?? undefined,
     created_at: r.createdAt.toISOString(),
   };
 }
@@ -61,18 +62,27 @@ function toJson(r: OutboxRow) {
 const escape = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** An email's HTML in a sandboxed frame (no scripts, no navigation), and what else the channel carried. */
+function preview(r: OutboxRow): string {
+  const html = r.html
+    ? `<iframe sandbox srcdoc="${escape(r.html)}" style="width:100%;height:12rem;border:1px solid #ddd"></iframe>`
+    : '';
+  const details = r.details ? `<pre class="details">${escape(JSON.stringify(r.details, null, 2))}</pre>` : '';
+  return html + details;
+}
+
 function page(rows: OutboxRow[]): string {
   const items = rows
     .map(
       (
         r,
       ) => `<tr><td>${escape(r.createdAt.toISOString())}</td><td>${escape(r.channel)}</td><td>${escape(r.recipient)}</td>
-<td><strong>${escape(r.subject ?? '')}</strong><pre>${escape(r.text)}</pre></td><td><code>${escape(r.notificationId)}</code></td></tr>`,
+<td><strong>${escape(r.subject ?? '')}</strong><pre>${escape(r.text)}</pre>${preview(r)}</td><td><code>${escape(r.notificationId)}</code></td></tr>`,
     )
     .join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Herald dev outbox</title>
 <meta http-equiv="refresh" content="5">
-<style>body{font:14px system-ui;margin:2rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.5rem;text-align:left;vertical-align:top}pre{white-space:pre-wrap;margin:.25rem 0}</style>
+<style>body{font:14px system-ui;margin:2rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.5rem;text-align:left;vertical-align:top}pre{white-space:pre-wrap;margin:.25rem 0}pre.details{color:#555;font-size:12px}</style>
 </head><body><h1>Dev outbox</h1><p>${rows.length} message(s). Channels with no provider configured deliver here.</p>
 <table><tr><th>When</th><th>Channel</th><th>To</th><th>Message</th><th>Notification</th></tr>
 ${items || '<tr><td colspan="5">Nothing yet: POST /notify to send something.</td></tr>'}</table></body></html>`;

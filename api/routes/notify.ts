@@ -6,6 +6,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../../db/connect';
 import { notifications, recipients as recipientsTable } from '../../db/schema';
+import { recipientFields } from './recipients';
 import type { Channel } from '../../domain/channels';
 import { PRIORITY_KEYS } from '../../domain/delivery-policy';
 import type { Contact, Message, NotificationRequest, Priority } from '../../domain/notification';
@@ -22,6 +23,9 @@ type InlineRecipient = {
   push_tokens?: string[];
   locale?: string;
   timezone?: string;
+  telegram_chat_id?: string;
+  slack_webhook_url?: string;
+  discord_webhook_url?: string;
 };
 
 export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
@@ -134,7 +138,17 @@ function toMessage(message: string | Message): Message {
 }
 
 function toContact(id: string, r: InlineRecipient): Contact {
-  return { id, email: r.email, phone: r.phone, pushTokens: r.push_tokens, locale: r.locale, timezone: r.timezone };
+  return {
+    id,
+    email: r.email,
+    phone: r.phone,
+    pushTokens: r.push_tokens,
+    locale: r.locale,
+    timezone: r.timezone,
+    telegramChatId: r.telegram_chat_id,
+    slackWebhookUrl: r.slack_webhook_url,
+    discordWebhookUrl: r.discord_webhook_url,
+  };
 }
 
 function inlineRecipients(list: InlineRecipient[] | undefined): Contact[] {
@@ -168,12 +182,6 @@ async function resolveRecipients(db: Database, tenantId: string, ids: string[], 
         `recipient_ids[${i}]`,
       );
     }
-    return toContact(id, {
-      email: row.email ?? undefined,
-      phone: row.phone ?? undefined,
-      push_tokens: row.pushTokens,
-      locale: row.locale ?? undefined,
-      timezone: row.timezone ?? undefined,
-    });
+    return toContact(id, recipientFields(row));
   });
 }

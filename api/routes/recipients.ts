@@ -9,16 +9,22 @@ const params = { type: 'object', required: ['id'], properties: { id: recipientId
 
 type Row = typeof recipients.$inferSelect;
 
-function toResponse(r: Row) {
+/** A stored profile in the API's words: the one row-to-contact mapping, shared with POST /notify. */
+export function recipientFields(r: Row) {
   return {
-    id: r.id,
     email: r.email ?? undefined,
     phone: r.phone ?? undefined,
     push_tokens: r.pushTokens,
     locale: r.locale ?? undefined,
     timezone: r.timezone ?? undefined,
-    updated_at: r.updatedAt.toISOString(),
+    telegram_chat_id: r.telegramChatId ?? undefined,
+    slack_webhook_url: r.slackWebhookUrl ?? undefined,
+    discord_webhook_url: r.discordWebhookUrl ?? undefined,
   };
+}
+
+function toResponse(r: Row) {
+  return { id: r.id, ...recipientFields(r), updated_at: r.updatedAt.toISOString() };
 }
 
 export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
@@ -44,6 +50,9 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         pushTokens: b.push_tokens ?? [],
         locale: b.locale ?? null,
         timezone: b.timezone ?? null,
+        telegramChatId: b.telegram_chat_id ?? null,
+        slackWebhookUrl: b.slack_webhook_url ?? null,
+        discordWebhookUrl: b.discord_webhook_url ?? null,
         updatedAt: new Date(),
       };
       const [row] = await ctx.db

@@ -90,6 +90,8 @@ export async function recordedSnapshot(
       attempts: d.attempts,
       providerMessageId: d.providerMessageId ?? undefined,
       error: d.error ?? undefined,
+      providersTried: d.providersTried ?? undefined,
+      details: d.details ?? undefined,
     })),
   };
 }
@@ -109,6 +111,9 @@ function toStatusResponse(s: NotificationSnapshot) {
       attempts: d.attempts,
       provider_message_id: d.providerMessageId,
       error: d.error,
+      providers_tried: d.providersTried,
+      segments: d.details?.segments,
+      encoding: d.details?.encoding,
     })),
   };
 }

@@ -1,14 +1,11 @@
-import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Database } from '../../db/connect';
-import { deliveries, notifications } from '../../db/schema';
-import { overallStatus, receiptOutcome, type Delivery, type Receipt } from '../../domain/notification';
+import type { Receipt } from '../../domain/notification';
 import { verifyReceiptSignature } from '../../domain/webhook-signature';
-import { acceptToDelivered, receiptsReceived, secondsSince } from '../../observability/metrics';
-import { notificationWorkflowId, receiptSignal } from '../../workflows/definitions';
 import type { ApiContext } from '../context';
-import { notFound, Problem } from '../problems';
+import { Problem } from '../problems';
+import { deliverReceipt } from '../receipts/deliver-receipt';
+import { sendGridReceipt, verifySendGridSignature, type SendGridEvent } from '../receipts/sendgrid';
+import { twilioReceipt, verifyTwilioSignature } from '../receipts/twilio';
 import { problemSchema, receiptBodySchema } from '../schemas';
 
 declare module 'fastify' {
@@ -17,16 +14,26 @@ declare module 'fastify' {
   }
 }
 
+const badSignature = (header: string) =>
+  new Problem(401, 'Bad signature', `${header} does not match the request`, header.toLowerCase());
+
 export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
-  // The signature covers the exact bytes sent, so this plugin keeps them beside the parsed body.
+  // Signatures cover the exact bytes sent, so this plugin keeps them beside the parsed body.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
     try {
       done(null, JSON.parse(body.toString('utf8')));
     } catch (error) {
-      done(error as Error, undefined);
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
     }
   });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
+  });
+
+  const receive = (receipt: Receipt, log: Parameters<typeof deliverReceipt>[3]) =>
+    deliverReceipt(ctx.db, ctx.temporal, receipt, log);
 
   app.post(
     '/webhook/callback',
@@ -40,89 +47,110 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
             request.headers['x-herald-signature'] as string | undefined,
             request.rawBody ?? Buffer.alloc(0),
           );
-        if (!valid)
-          throw new Problem(
-            401,
-            'Bad signature',
-            'X-Herald-Signature does not match the body and X-Herald-Timestamp',
-            'x-herald-signature',
-          );
+        if (!valid) throw badSignature('X-Herald-Signature');
       },
       schema: {
-        summary: 'A signed delivery receipt from a provider',
+        summary: 'A signed delivery receipt from any provider',
         description:
-          'Sign `<timestamp>.<raw body>` with HMAC-SHA256 under the webhook secret; send `X-Herald-Timestamp: <unix seconds>` and `X-Herald-Signature: sha256=<hex>`.',
+          'Sign `<timestamp>.<raw body>` with HMAC-SHA256 under the webhook secret; send `X-Herald-Timestamp: <unix seconds>` and `X-Herald-Signature: sha256=<hex>`. A receipt for an unknown message is acknowledged with `matched: false`.',
         tags: ['webhooks'],
         body: receiptBodySchema,
         response: {
-          202: { type: 'object', properties: { notification_id: { type: 'string' } } },
+          202: {
+            type: 'object',
+            required: ['matched'],
+            properties: { matched: { type: 'boolean' }, notification_id: { type: 'string' } },
+          },
           '4xx': problemSchema,
         },
       },
     },
     async (request, reply) => {
-      const receipt: Receipt = {
-        providerMessageId: request.body.provider_message_id,
-        status: request.body.status,
-        error: request.body.error,
-      };
-      const [delivery] = await ctx.db
-        .select({
-          tenantId: deliveries.tenantId,
-          notificationId: deliveries.notificationId,
-          channel: deliveries.channel,
-          priority: notifications.priority,
-          createdAt: notifications.createdAt,
-        })
-        .from(deliveries)
-        .innerJoin(
-          notifications,
-          and(eq(notifications.tenantId, deliveries.tenantId), eq(notifications.id, deliveries.notificationId)),
-        )
-        .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
-      if (!delivery) throw notFound(`No delivery has provider_message_id ${receipt.providerMessageId}`);
-
-      const handle = ctx.temporal.workflow.getHandle(
-        notificationWorkflowId(delivery.tenantId, delivery.notificationId),
+      const notificationId = await receive(
+        { providerMessageId: request.body.provider_message_id, status: request.body.status, error: request.body.error },
+        request.log,
       );
-      try {
-        await handle.signal(receiptSignal, receipt);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        // The workflow has closed: a late receipt (a bounce days later) still updates the record.
-        await applyLateReceipt(ctx.db, delivery.tenantId, delivery.notificationId, receipt);
-      }
-      receiptsReceived.inc({ status: receipt.status });
-      if (receipt.status === 'delivered') {
-        acceptToDelivered.observe(
-          { channel: delivery.channel, priority: delivery.priority },
-          secondsSince(delivery.createdAt),
+      return reply.code(202).send({ matched: notificationId !== undefined, notification_id: notificationId });
+    },
+  );
+
+  app.post(
+    '/webhook/twilio',
+    {
+      preValidation: async (request) => {
+        const valid = verifyTwilioSignature(
+          ctx.twilioAuthToken,
+          request.headers['x-twilio-signature'] as string | undefined,
+          `${ctx.publicUrl}${request.url}`,
+          (request.body ?? {}) as Record<string, string>,
         );
+        if (!valid) throw badSignature('X-Twilio-Signature');
+      },
+      schema: {
+        summary: "Twilio's status callbacks for messages and calls",
+        description:
+          'Form-encoded, signed with `X-Twilio-Signature` under TWILIO_AUTH_TOKEN over HERALD_PUBLIC_URL + the path. Herald sets this URL as the StatusCallback of every SMS and call.',
+        tags: ['webhooks'],
+        consumes: ['application/x-www-form-urlencoded'],
+        body: {
+          type: 'object',
+          properties: {
+            MessageSid: { type: 'string', maxLength: 64 },
+            MessageStatus: { type: 'string', maxLength: 32 },
+            CallSid: { type: 'string', maxLength: 64 },
+            CallStatus: { type: 'string', maxLength: 32 },
+            ErrorCode: { type: 'string', maxLength: 16 },
+          },
+        },
+        response: { 204: { type: 'null' }, '4xx': problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const receipt = twilioReceipt(request.body as Record<string, string>);
+      if (receipt) await receive(receipt, request.log);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/webhook/sendgrid',
+    {
+      preValidation: async (request) => {
+        const valid = verifySendGridSignature(
+          ctx.sendgridWebhookPublicKey,
+          request.headers['x-twilio-email-event-webhook-signature'] as string | undefined,
+          request.headers['x-twilio-email-event-webhook-timestamp'] as string | undefined,
+          request.rawBody ?? Buffer.alloc(0),
+        );
+        if (!valid) throw badSignature('X-Twilio-Email-Event-Webhook-Signature');
+      },
+      schema: {
+        summary: "SendGrid's event webhook: delivered, bounce, dropped, open, click",
+        description: 'Signed by SendGrid (ECDSA over timestamp + body), verified with SENDGRID_WEBHOOK_PUBLIC_KEY.',
+        tags: ['webhooks'],
+        body: {
+          type: 'array',
+          maxItems: 10_000,
+          items: {
+            type: 'object',
+            properties: {
+              sg_message_id: { type: 'string', maxLength: 512 },
+              event: { type: 'string', maxLength: 64 },
+              reason: { type: 'string' },
+              response: { type: 'string' },
+            },
+          },
+        },
+        response: { 200: { type: 'object', properties: { matched: { type: 'integer' } } }, '4xx': problemSchema },
+      },
+    },
+    async (request) => {
+      let matched = 0;
+      for (const event of request.body as SendGridEvent[]) {
+        const receipt = sendGridReceipt(event);
+        if (receipt && (await receive(receipt, request.log))) matched++;
       }
-      return reply.code(202).send({ notification_id: delivery.notificationId });
+      return { matched };
     },
   );
 };
-
-async function applyLateReceipt(
-  db: Database,
-  tenantId: string,
-  notificationId: string,
-  receipt: Receipt,
-): Promise<void> {
-  const outcome = receiptOutcome(receipt);
-  await db.transaction(async (tx) => {
-    await tx
-      .update(deliveries)
-      .set({ ...outcome, error: outcome.error ?? null, updatedAt: new Date() })
-      .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
-    const rows = await tx
-      .select({ status: deliveries.status })
-      .from(deliveries)
-      .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.notificationId, notificationId)));
-    await tx
-      .update(notifications)
-      .set({ status: overallStatus(rows as Pick<Delivery, 'status'>[]), updatedAt: new Date() })
-      .where(and(eq(notifications.tenantId, tenantId), eq(notifications.id, notificationId)));
-  });
-}

@@ -30,6 +30,7 @@ describe('health endpoints', () => {
       temporal: client,
       taskQueue: 'unused',
       receiptWindowMs: 0,
+      publicUrl: 'http://localhost',
       bodyLimit: 1024,
       devOutbox: false,
     });

@@ -59,7 +59,7 @@ describe('delivery receipts on POST /webhook/callback', () => {
       const { id, providerMessageId } = await sentEmail(herald, tenant);
       const res = await signedReceipt(herald, { provider_message_id: providerMessageId, status: 'delivered' });
       expect(res.statusCode).toBe(202);
-      expect(res.json()).toEqual({ notification_id: id });
+      expect(res.json()).toEqual({ matched: true, notification_id: id });
       const s = await eventually(
         () => status(id),
         (s) => s.deliveries[0].status === 'delivered',
@@ -77,7 +77,7 @@ describe('delivery receipts on POST /webhook/callback', () => {
       expect(s.deliveries[0]).toMatchObject({ status: 'failed', error: 'mailbox full' });
     });
 
-    it('refuses unsigned, wrongly signed and stale receipts, and unknown message ids', async () => {
+    it('refuses unsigned, wrongly signed and stale receipts, and acknowledges unknown message ids', async () => {
       const { providerMessageId } = await sentEmail(herald, tenant);
       const body = { provider_message_id: providerMessageId, status: 'delivered' };
       const unsigned = await herald.api.inject({ method: 'POST', url: '/webhook/callback', payload: body });
@@ -87,7 +87,9 @@ describe('delivery receipts on POST /webhook/callback', () => {
       const stale = Math.floor(Date.now() / 1000) - 3600;
       expect((await signedReceipt(herald, body, WEBHOOK_SECRET, stale)).statusCode).toBe(401);
       const unknown = await signedReceipt(herald, { provider_message_id: '<nope@herald>', status: 'delivered' });
-      expect(unknown.statusCode).toBe(404);
+      // Acknowledged, so the provider does not retry it forever; nothing matched.
+      expect(unknown.statusCode).toBe(202);
+      expect(unknown.json()).toEqual({ matched: false });
       const badStatus = await signedReceipt(herald, { provider_message_id: providerMessageId, status: 'lost' });
       expect(badStatus.statusCode).toBe(400);
       expect(badStatus.json().field).toBe('status');

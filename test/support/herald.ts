@@ -3,6 +3,7 @@ import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { newApiKey, upsertTenant } from '../../api/tenants';
 import { openDatabase, type DatabaseHandle } from '../../db/connect';
 import { loadConfig } from '../../runtime/config';
+import { connectClient } from '../../runtime/temporal';
 import { startHerald } from '../../main/herald';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/worker';
 import { testTracing } from './tracing';
@@ -61,14 +62,18 @@ export async function startTestHerald(env: Record<string, string> = {}) {
     workflowBundle: await workflowBundle(),
     tracing: testTracing(),
   });
+  // The test's own view of Temporal: histories, handles.
+  const temporal = await connectClient(config, temporalAddress);
   return {
     api: herald.api!,
+    temporal: temporal.client,
     db: database.db,
     database,
     config,
     temporalAddress,
     createTenant: () => createTenant(database),
     async stop() {
+      await temporal.connection.close();
       await herald.stop();
       await database.close();
     },

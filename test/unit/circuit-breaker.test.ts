@@ -24,6 +24,7 @@ describe('a provider behind a circuit breaker', () => {
   const message = (n: number): OutboundMessage => ({
     tenantId: 't',
     notificationId: `n${n}`,
+    recipientId: 'r',
     channel: 'email',
     to: 'x@example.com',
     subject: `s${n}`,

@@ -17,9 +17,41 @@ describe('loadConfig', () => {
     );
   });
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ SMTP_URL: '', DATABASE_URL: '' })).toMatchObject({
-      smtpUrl: undefined,
-      databaseUrl: undefined,
+    const config = loadConfig({ SMTP_URL: '', DATABASE_URL: '' });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.providers.smtpUrl).toBeUndefined();
+  });
+  it('configures each provider from its variables, with the callback URL built from HERALD_PUBLIC_URL', () => {
+    const config = loadConfig({
+      HERALD_PUBLIC_URL: 'https://herald.example.com/',
+      TWILIO_ACCOUNT_SID: 'AC1',
+      TWILIO_AUTH_TOKEN: 'token',
+      TWILIO_FROM: '+14155550100',
+      TWILIO_API_BASE_URL: 'https://api.dublin.ie1.twilio.com',
+      TELEGRAM_BOT_TOKEN: '1:abc',
+      HERALD_SMS_PROVIDERS: 'twilio',
     });
+    expect(config.providers.twilio).toEqual({
+      accountSid: 'AC1',
+      authToken: 'token',
+      from: '+14155550100',
+      baseUrl: 'https://api.dublin.ie1.twilio.com',
+      statusCallbackUrl: 'https://herald.example.com/webhook/twilio',
+    });
+    expect(config.providers.telegram).toEqual({ botToken: '1:abc', baseUrl: 'https://api.telegram.org' });
+    expect(config.providers.order?.sms).toEqual(['twilio']);
+    expect(config.providers.vonage).toBeUndefined();
+  });
+  it('refuses half a provider configuration, naming what is missing', () => {
+    expect(() => loadConfig({ TWILIO_ACCOUNT_SID: 'AC1' })).toThrow(
+      /TWILIO_AUTH_TOKEN, TWILIO_FROM: required to use Twilio/,
+    );
+  });
+  it('reads per-channel rate limits over the documented defaults, and refuses a bad one', () => {
+    const config = loadConfig({ HERALD_RATE_LIMITS: 'sms=5, email=100', HERALD_CHANNEL_CONCURRENCY: 'sms=2' });
+    expect(config.rateLimits).toMatchObject({ sms: 5, email: 100, voice: 1, telegram: 30 });
+    expect(config.channelConcurrency).toEqual({ sms: 2 });
+    expect(() => loadConfig({ HERALD_RATE_LIMITS: 'fax=3' })).toThrow(/HERALD_RATE_LIMITS: "fax=3"/);
+    expect(() => loadConfig({ HERALD_RATE_LIMITS: 'sms=0' })).toThrow(/HERALD_RATE_LIMITS/);
   });
 });

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { upsertTenant } from '../../api/tenants';
 import { buildProviders, closeProviders } from '../../activities/providers';
-import type { ProvidersByChannel } from '../../activities/deliver';
+import type { ProvidersByChannel } from '../../activities/providers';
 import type { DatabaseHandle } from '../../db/connect';
 import type { NotificationRequest, NotificationSnapshot } from '../../domain/notification';
 import { notificationWorkflow } from '../../workflows';

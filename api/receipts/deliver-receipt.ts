@@ -1,0 +1,82 @@
+import { and, eq } from 'drizzle-orm';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../../db/connect';
+import { deliveries, notifications } from '../../db/schema';
+import { advanceByReceipt, overallStatus, type Delivery, type Receipt } from '../../domain/notification';
+import { acceptToDelivered, receiptsReceived, secondsSince } from '../../observability/metrics';
+import { notificationWorkflowId, receiptSignal } from '../../workflows/definitions';
+
+/**
+ * Hands a provider's receipt to the notification it belongs to: a signal while the workflow runs, the
+ * record once it has closed. An id Herald does not know is logged and acknowledged, so the provider
+ * does not retry it forever. Returns the notification's id when the receipt matched one.
+ */
+export async function deliverReceipt(
+  db: Database,
+  temporal: Client,
+  receipt: Receipt,
+  log: FastifyBaseLogger,
+): Promise<string | undefined> {
+  const [delivery] = await db
+    .select({
+      tenantId: deliveries.tenantId,
+      notificationId: deliveries.notificationId,
+      channel: deliveries.channel,
+      status: deliveries.status,
+      priority: notifications.priority,
+      createdAt: notifications.createdAt,
+    })
+    .from(deliveries)
+    .innerJoin(
+      notifications,
+      and(eq(notifications.tenantId, deliveries.tenantId), eq(notifications.id, deliveries.notificationId)),
+    )
+    .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
+  receiptsReceived.inc({ status: receipt.status });
+  if (!delivery) {
+    log.warn({ receipt_status: receipt.status }, 'receipt for a message Herald does not know; acknowledged');
+    return undefined;
+  }
+
+  const handle = temporal.workflow.getHandle(notificationWorkflowId(delivery.tenantId, delivery.notificationId));
+  try {
+    await handle.signal(receiptSignal, receipt);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    // The workflow has closed: a late receipt (a bounce days later) still updates the record.
+    await applyLateReceipt(db, delivery.tenantId, delivery.notificationId, delivery, receipt);
+  }
+  if (receipt.status === 'delivered') {
+    acceptToDelivered.observe(
+      { channel: delivery.channel, priority: delivery.priority },
+      secondsSince(delivery.createdAt),
+    );
+  }
+  return delivery.notificationId;
+}
+
+async function applyLateReceipt(
+  db: Database,
+  tenantId: string,
+  notificationId: string,
+  current: { status: string },
+  receipt: Receipt,
+): Promise<void> {
+  const outcome = advanceByReceipt(current as Pick<Delivery, 'status'>, receipt);
+  if (!outcome) return;
+  await db.transaction(async (tx) => {
+    await tx
+      .update(deliveries)
+      .set({ ...outcome, error: outcome.error ?? null, updatedAt: new Date() })
+      .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
+    const rows = await tx
+      .select({ status: deliveries.status })
+      .from(deliveries)
+      .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.notificationId, notificationId)));
+    await tx
+      .update(notifications)
+      .set({ status: overallStatus(rows as Pick<Delivery, 'status'>[]), updatedAt: new Date() })
+      .where(and(eq(notifications.tenantId, tenantId), eq(notifications.id, notificationId)));
+  });
+}

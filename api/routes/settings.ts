@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { tenants } from '../../db/schema';
+import type { ApiContext } from '../context';
+import { notFound } from '../problems';
+import { problemSchema } from '../schemas';
+
+const endpointSchema = {
+  type: 'object',
+  required: ['url', 'secret'],
+  properties: {
+    url: { type: 'string' },
+    secret: { type: 'string', description: 'Standard Webhooks secret (`whsec_…`) that signs every POST' },
+  },
+} as const;
+
+/** The tenant's webhook endpoint: where the `webhook` channel POSTs, signed per Standard Webhooks. */
+export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  app.addHook('preHandler', ctx.authenticate);
+
+  app.put(
+    '/settings/webhook',
+    {
+      schema: {
+        summary: "Set the tenant's webhook endpoint; the signing secret is kept unless rotated",
+        tags: ['settings'],
+        security: [{ bearer: [] }],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
+            rotate_secret: { type: 'boolean', default: false },
+          },
+        },
+        response: { 200: endpointSchema, '4xx': problemSchema },
+      },
+    },
+    async (request) => {
+      const [current] = await ctx.db
+        .select({ secret: tenants.webhookSecret })
+        .from(tenants)
+        .where(eq(tenants.id, request.tenantId));
+      const secret =
+        current?.secret && !request.body.rotate_secret ? current.secret : `whsec_${randomBytes(24).toString('base64')}`;
+      await ctx.db
+        .update(tenants)
+        .set({ webhookUrl: request.body.url, webhookSecret: secret })
+        .where(eq(tenants.id, request.tenantId));
+      return { url: request.body.url, secret };
+    },
+  );
+
+  app.get(
+    '/settings/webhook',
+    {
+      schema: {
+        summary: "The tenant's webhook endpoint and its signing secret",
+        tags: ['settings'],
+        security: [{ bearer: [] }],
+        response: { 200: endpointSchema, '4xx': problemSchema },
+      },
+    },
+    async (request) => {
+      const [row] = await ctx.db
+        .select({ url: tenants.webhookUrl, secret: tenants.webhookSecret })
+        .from(tenants)
+        .where(eq(tenants.id, request.tenantId));
+      if (!row?.url || !row.secret) throw notFound('No webhook endpoint: PUT /settings/webhook sets one');
+      return { url: row.url, secret: row.secret };
+    },
+  );
+};
