@@ -97,7 +97,7 @@ export interface Config {
   sendgridWebhookPublicKey?: string;
   /** Twilio's auth token signs its status callbacks. */
   twilioAuthToken?: string;
-  /** Sends per second per channel, across all workers (Temporal enforces it on the task queue). */
+  /** Sends per second per channel in each worker process. */
   rateLimits: Partial<Record<Channel, number>>;
   /** Sends in flight per channel per worker. */
   channelConcurrency: Partial<Record<Channel, number>>;
