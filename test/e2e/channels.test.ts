@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
-import { notificationWorkflowId } from '../../workflows/definitions';
+import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
 import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 
@@ -178,6 +178,10 @@ describe('channels and providers', () => {
     expect(delivery(s, 'sms')).toMatchObject({ status: 'failed', attempts: 1, providers_tried: ['twilio'] });
     expect(delivery(s, 'sms').error).toMatch(/21211/);
     expect(fakes.vonage.requests.length).toBe(vonageBefore);
+
+    // A dead letter: findable in the Web UI as HeraldFailedChannels = "sms".
+    const described = await herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id)).describe();
+    expect(described.typedSearchAttributes.get(searchAttributes.failedChannels)).toEqual(['sms']);
   });
 
   it("honours a provider's Retry-After instead of the usual backoff", async () => {

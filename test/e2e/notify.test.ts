@@ -88,7 +88,12 @@ describe('POST /notify to delivery', () => {
     expect(messages).toHaveLength(2);
     expect(messages).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ channel: 'sms', recipient: '+14155550123', text: 'Build finished' }),
+        expect.objectContaining({
+          channel: 'sms',
+          recipient: '+14155550123',
+          text: 'Build finished',
+          details: { segments: 1, encoding: 'GSM-7' },
+        }),
         expect.objectContaining({ channel: 'push', recipient: 'device-token', text: 'Build finished' }),
       ]),
     );
@@ -102,6 +107,7 @@ describe('POST /notify to delivery', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.body).toContain('<pre>Build finished</pre>');
+    expect(page.body).toContain('&quot;encoding&quot;: &quot;GSM-7&quot;');
   });
 
   it('reports a delivery as failed when the recipient has no address on the channel, delivering the rest', async () => {

@@ -61,6 +61,8 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
       providers_tried: ['twilio', 'vonage'],
     });
     expect(await circuitGauge()).toBe(1);
+    const failovers = await registry.getSingleMetric('herald_provider_failovers_total')!.get();
+    expect(failovers.values).toContainEqual({ labels: { channel: 'sms', provider: 'twilio' }, value: 1 });
 
     // While the circuit is open Twilio is not even asked: the send goes straight to Vonage.
     const twilioRequests = fakes.twilio.requests.length;
@@ -99,14 +101,17 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
     fakes.twilio.down = undefined;
   });
 
-  it('keeps the send rate to a rate-limited provider within 20% of its limit', async () => {
+  it('keeps the sustained send rate to a rate-limited provider within 20% of its limit', async () => {
     const before = fakes.telegram.requests.length;
     const recipients = Array.from({ length: 30 }, (_, i) => ({ id: `tg${i}`, telegram_chat_id: String(1000 + i) }));
     const s = await settled(await notify({ channels: ['telegram'], recipients, message: 'Burst' }));
     expect(s.status).toBe('delivered');
     const times = fakes.telegram.requests.slice(before).map((r) => r.at);
     expect(times).toHaveLength(30);
-    const rate = (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000);
+    // The limiter lets the tokens it saved while idle go at once; the rate that follows is the limit.
+    const sustained = times.filter((t) => t - times[0]! >= 1000);
+    const rate = (sustained.length - 1) / ((sustained.at(-1)! - sustained[0]!) / 1000);
+    expect(sustained.length).toBeGreaterThanOrEqual(10);
     expect(rate).toBeGreaterThan(5 * 0.8);
     expect(rate).toBeLessThan(5 * 1.2);
   });
