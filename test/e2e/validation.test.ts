@@ -47,6 +47,34 @@ describe('bad input', () => {
       400,
       'recipients[0].phone',
     ],
+    [
+      'a Slack webhook URL on another host',
+      () =>
+        json(JSON.stringify({ ...valid, recipients: [{ slack_webhook_url: 'https://evil.example.com/services/x' }] })),
+      400,
+      'recipients[0].slack_webhook_url',
+    ],
+    [
+      'a Discord webhook URL that is not one',
+      () => json(JSON.stringify({ ...valid, recipients: [{ discord_webhook_url: 'https://discord.com/channels/1' }] })),
+      400,
+      'recipients[0].discord_webhook_url',
+    ],
+    [
+      'a Telegram chat id that is not one',
+      () => json(JSON.stringify({ ...valid, recipients: [{ telegram_chat_id: 'hello there' }] })),
+      400,
+      'recipients[0].telegram_chat_id',
+    ],
+    [
+      'an action link that is not http',
+      () =>
+        json(
+          JSON.stringify({ ...valid, message: { text: 'x', actions: [{ label: 'Go', url: 'javascript:alert(1)' }] } }),
+        ),
+      400,
+      'message.actions[0].url',
+    ],
     ['empty recipients', () => json(JSON.stringify({ ...valid, recipients: [] })), 400, 'recipients'],
     ['no recipients at all', () => json(JSON.stringify({ ...valid, recipients: undefined })), 400, 'recipients'],
     [
