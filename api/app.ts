@@ -1,5 +1,5 @@
 import type Ajv from 'ajv';
-import Fastify from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -9,7 +9,9 @@ import { loggerOptions } from '../observability/logger';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { startServerSpan } from '../observability/tracing';
+import { trackAllowedMethods } from './allowed-methods';
 import { bearerAuth } from './auth';
+import { parseJsonBody } from './json-body';
 import type { ApiContext } from './context';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
 import { devOutboxRoutes } from './routes/dev-outbox';
@@ -20,7 +22,7 @@ import { inboxRoutes } from './routes/inbox';
 import { recipientRoutes } from './routes/recipients';
 import { settingsRoutes } from './routes/settings';
 import { statusRoutes } from './routes/status';
-import { webhookRoutes } from './routes/webhooks';
+import { webhookRoutes, webhookSecuritySchemes } from './routes/webhooks';
 import { TenantDirectory } from './tenants';
 
 declare module 'fastify' {
@@ -65,6 +67,8 @@ export async function buildApi(options: ApiOptions) {
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     bodyLimit: options.bodyLimit,
+    // Long ids reach validation (400 naming the field) instead of the router's bare 414.
+    routerOptions: { maxParamLength: 1024 },
     ajv: {
       // Unknown fields are errors, not silently dropped; values are never coerced into another type.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
@@ -75,14 +79,25 @@ export async function buildApi(options: ApiOptions) {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Herald', description: 'Durable multi-channel notifications', version: '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, ...webhookSecuritySchemes } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // The API speaks JSON only: any other body is refused with 415, not parsed as text.
-  app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(problemErrorHandler);
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  // A request to no route fails before the not-found handler when its body cannot be parsed
+  // (a QUERY without a content type): it still gets the 404 or 405 the path deserves.
+  app.setErrorHandler((error, request, reply) =>
+    request.is404 ? answerUnrouted(request, reply) : problemErrorHandler(error as FastifyError, request, reply),
+  );
   // Each request runs inside its server span: the workflow start, and all that follows, joins its trace.
   app.addHook('onRequest', (request, reply, done) => {
     const { span, run } = startServerSpan(
@@ -105,9 +120,17 @@ export async function buildApi(options: ApiOptions) {
     if (reply.statusCode >= 500) request.span?.setStatus({ code: SpanStatusCode.ERROR });
     request.span?.end();
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  const allowedMethods = trackAllowedMethods(app);
+  const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, new Problem(405, 'Method not allowed', `${path} takes ${allowed.join(', ')}`));
+    }
+    return sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${path}`));
+  };
+  app.setNotFoundHandler(answerUnrouted);
 
   const directory = new TenantDirectory(options.db);
   const context: ApiContext = {
@@ -121,14 +144,19 @@ export async function buildApi(options: ApiOptions) {
     sendgridWebhookPublicKey: options.sendgridWebhookPublicKey,
     authenticate: bearerAuth(directory),
   };
+  // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);
-  await app.register(notifyRoutes, context);
-  await app.register(statusRoutes, context);
   await app.register(metricsRoutes, context);
-  await app.register(recipientRoutes, context);
-  await app.register(inboxRoutes, context);
-  await app.register(settingsRoutes, context);
   await app.register(webhookRoutes, context);
+  // The one authentication boundary: nothing inside is parsed, validated or looked up without a key.
+  await app.register(async (tenantScoped) => {
+    tenantScoped.addHook('onRequest', context.authenticate);
+    await tenantScoped.register(notifyRoutes, context);
+    await tenantScoped.register(statusRoutes, context);
+    await tenantScoped.register(recipientRoutes, context);
+    await tenantScoped.register(inboxRoutes, context);
+    await tenantScoped.register(settingsRoutes, context);
+  });
   if (options.devOutbox) {
     await app.register(devOutboxRoutes, { ...context, authenticate: bearerAuth(directory, { allowQueryKey: true }) });
   }

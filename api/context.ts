@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import type { Database } from '../db/connect';
 
 /** What every route plugin is handed: shared services, no globals. */
@@ -13,5 +13,6 @@ export interface ApiContext {
   publicUrl: string;
   twilioAuthToken?: string;
   sendgridWebhookPublicKey?: string;
-  authenticate: preHandlerAsyncHookHandler;
+  /** Turns the caller's key into `request.tenantId`, or answers 401, before anything else looks at the request. */
+  authenticate: onRequestAsyncHookHandler;
 }

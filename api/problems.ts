@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { NO_NUL } from './schemas';
 
 /** An RFC 9457 problem: every error Herald answers with has this shape. */
 export class Problem extends Error {
@@ -36,6 +37,7 @@ function describe(issue: AjvIssue): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'enum') return `must be one of: ${(issue.params.allowedValues as string[]).join(', ')}`;
+  if (issue.keyword === 'pattern' && issue.params.pattern === NO_NUL) return 'must not contain a NUL character';
   return issue.message ?? 'is invalid';
 }
 
@@ -45,7 +47,8 @@ function toProblem(error: FastifyError): Problem {
     const issues = error.validation as AjvIssue[];
     // anyOf reports every branch; the issue naming the deepest field is the most specific one.
     const fields = issues.map((i) => fieldOf(i, error.validationContext));
-    const deepest = fields.reduce((best, f, i) => (f.length > fields[best]!.length ? i : best), 0);
+    const depth = (field: string) => field.split(/[.[]/).length;
+    const deepest = fields.reduce((best, f, i) => (depth(f) > depth(fields[best]!) ? i : best), 0);
     const issue = issues[deepest]!;
     const field = fieldOf(issue, error.validationContext);
     return new Problem(400, 'Invalid request', `${field} ${describe(issue)}`, field);

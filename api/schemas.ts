@@ -16,11 +16,45 @@ export const problemSchema = {
   },
 } as const;
 
+/** PostgreSQL text cannot hold a NUL character: every string Herald keeps says so in its schema. */
+export const NO_NUL = '^[^\\u0000]*$';
+
+const PROBLEMS = {
+  400: 'Invalid request: `field` names the part at fault',
+  401: 'No valid API key, or a webhook signature that does not verify',
+  404: 'Nothing with that id for this tenant',
+  409: 'Conflicts with an earlier request, e.g. an Idempotency-Key reused with another body',
+  413: 'The request body is larger than the limit',
+  415: 'The body is not of a type this operation takes',
+  422: 'Well-formed, but names something that does not exist',
+  503: 'A dependency is down; `field` names which',
+} as const;
+
+/** The statuses an operation can answer with a problem, each documented as `application/problem+json`. */
+export function problems<S extends keyof typeof PROBLEMS>(...statuses: S[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: PROBLEMS[status], content: { 'application/problem+json': { schema: problemSchema } } },
+    ]),
+  ) as unknown as Record<
+    S,
+    { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }
+  >;
+}
+
+/** Problems every authenticated operation with a JSON body can answer. */
+export const BODY_PROBLEMS = [400, 401, 413, 415] as const;
+
 const contactFields = {
   email: { type: 'string', format: 'email', maxLength: 254 },
   phone: { type: 'string', format: 'phone', description: 'E.164, e.g. +14155550100' },
-  push_tokens: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4096 }, maxItems: 20 },
-  locale: { type: 'string', minLength: 2, maxLength: 35 },
+  push_tokens: {
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 4096, pattern: NO_NUL },
+    maxItems: 20,
+  },
+  locale: { type: 'string', minLength: 2, maxLength: 35, pattern: NO_NUL },
   timezone: { type: 'string', format: 'timezone', description: 'IANA name, e.g. Europe/Paris' },
   telegram_chat_id: {
     type: 'string',
@@ -30,18 +64,25 @@ const contactFields = {
   slack_webhook_url: {
     type: 'string',
     maxLength: 512,
-    pattern: '^https://hooks\\.slack\\.com/',
+    pattern: '^https://hooks\\.slack\\.com/[^\\u0000]*$',
     description: 'A Slack incoming webhook URL',
   },
   discord_webhook_url: {
     type: 'string',
     maxLength: 512,
-    pattern: '^https://discord\\.com/api/webhooks/',
+    pattern: '^https://discord\\.com/api/webhooks/[^\\u0000]*$',
     description: 'A Discord webhook URL',
   },
 } as const;
 
-export const recipientIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s/]+$' } as const;
+/** An id in a path or query: printable, no spaces or slashes, so it is safe in a URL, a log and the database. */
+export const idSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\s/\\u0000-\\u001f\\u007f]+$',
+} as const;
+export const recipientIdSchema = idSchema;
 
 export const MAX_RECIPIENTS = 1000;
 
@@ -49,6 +90,8 @@ export const notifyBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['channels', 'message'],
+  // Stored recipients by id, inline ones, or both.
+  anyOf: [{ required: ['recipients'] }, { required: ['recipient_ids'] }],
   properties: {
     channels: {
       type: 'array',
@@ -56,7 +99,13 @@ export const notifyBodySchema = {
       uniqueItems: true,
       items: { type: 'string', enum: CHANNELS },
     },
-    recipient_ids: { type: 'array', minItems: 1, maxItems: MAX_RECIPIENTS, items: recipientIdSchema },
+    recipient_ids: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_RECIPIENTS,
+      uniqueItems: true,
+      items: recipientIdSchema,
+    },
     recipients: {
       type: 'array',
       minItems: 1,
@@ -69,15 +118,15 @@ export const notifyBodySchema = {
     },
     message: {
       anyOf: [
-        { type: 'string', minLength: 1, maxLength: 65_536 },
+        { type: 'string', minLength: 1, maxLength: 65_536, pattern: NO_NUL },
         {
           type: 'object',
           additionalProperties: false,
           required: ['text'],
           properties: {
-            subject: { type: 'string', minLength: 1, maxLength: 998 },
-            text: { type: 'string', minLength: 1, maxLength: 65_536 },
-            html: { type: 'string', minLength: 1, maxLength: 131_072 },
+            subject: { type: 'string', minLength: 1, maxLength: 998, pattern: NO_NUL },
+            text: { type: 'string', minLength: 1, maxLength: 65_536, pattern: NO_NUL },
+            html: { type: 'string', minLength: 1, maxLength: 131_072, pattern: NO_NUL },
             actions: {
               type: 'array',
               maxItems: 5,
@@ -87,8 +136,8 @@ export const notifyBodySchema = {
                 additionalProperties: false,
                 required: ['label', 'url'],
                 properties: {
-                  label: { type: 'string', minLength: 1, maxLength: 64 },
-                  url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
+                  label: { type: 'string', minLength: 1, maxLength: 64, pattern: NO_NUL },
+                  url: { type: 'string', format: 'uri', pattern: '^https?://[^\\u0000]*$', maxLength: 2048 },
                 },
               },
             },
@@ -97,7 +146,7 @@ export const notifyBodySchema = {
       ],
     },
     priority: { type: 'string', enum: PRIORITIES, default: 'normal' },
-    category: { type: 'string', minLength: 1, maxLength: 64 },
+    category: { type: 'string', minLength: 1, maxLength: 64, pattern: NO_NUL },
     metadata: { type: 'object', maxProperties: 50 },
   },
 } as const;
@@ -170,8 +219,8 @@ export const receiptBodySchema = {
   additionalProperties: false,
   required: ['provider_message_id', 'status'],
   properties: {
-    provider_message_id: { type: 'string', minLength: 1, maxLength: 512 },
+    provider_message_id: { type: 'string', minLength: 1, maxLength: 512, pattern: NO_NUL },
     status: { type: 'string', enum: RECEIPT_STATUSES },
-    error: { type: 'string', maxLength: 1024 },
+    error: { type: 'string', maxLength: 1024, pattern: NO_NUL },
   },
 } as const;

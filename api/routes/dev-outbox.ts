@@ -2,6 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { devOutbox } from '../../db/schema';
 import type { ApiContext } from '../context';
+import { idSchema, problems } from '../schemas';
 
 type OutboxRow = typeof devOutbox.$inferSelect;
 
@@ -10,7 +11,7 @@ export const devOutboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
   app.get(
     '/dev/outbox',
     {
-      preHandler: ctx.authenticate,
+      onRequest: ctx.authenticate,
       schema: {
         summary: "Messages delivered into the dev outbox for the caller's tenant, newest first",
         description: 'Browsers may pass the key as `?api_key=`; ask for text/html to get a page.',
@@ -20,9 +21,44 @@ export const devOutboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
           type: 'object',
           properties: {
             limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-            notification_id: { type: 'string', maxLength: 128 },
-            api_key: { type: 'string' },
+            notification_id: idSchema,
+            api_key: { type: 'string', maxLength: 256 },
           },
+        },
+        response: {
+          200: {
+            description: 'The messages as JSON, or as a page when the client accepts text/html',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['messages'],
+                  properties: {
+                    messages: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['id', 'notification_id', 'channel', 'recipient', 'text', 'created_at'],
+                        properties: {
+                          id: { type: 'integer' },
+                          notification_id: { type: 'string' },
+                          channel: { type: 'string' },
+                          recipient: { type: 'string' },
+                          subject: { type: 'string' },
+                          text: { type: 'string' },
+                          html: { type: 'string' },
+                          details: { type: 'object', additionalProperties: true },
+                          created_at: { type: 'string', format: 'date-time' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+              'text/html': { schema: { type: 'string' } },
+            },
+          },
+          ...problems(400, 401),
         },
       },
     },

@@ -2,14 +2,13 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { inboxMessages } from '../../db/schema';
 import type { ApiContext } from '../context';
-import { problemSchema, recipientIdSchema } from '../schemas';
+import { problems, recipientIdSchema } from '../schemas';
 
 /** What the in_app channel stored for a recipient, newest first. */
 export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.get(
     '/recipients/:id/inbox',
     {
-      preHandler: ctx.authenticate,
       schema: {
         summary: "A recipient's in-app messages, newest first",
         tags: ['recipients'],
@@ -18,7 +17,13 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          properties: {
+            limit: {
+              type: 'string',
+              pattern: '^(200|1[0-9]{2}|[1-9][0-9]?)$',
+              description: '1 to 200; 50 when absent',
+            },
+          },
         },
         response: {
           200: {
@@ -47,7 +52,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
               },
             },
           },
-          '4xx': problemSchema,
+          ...problems(400, 401),
         },
       },
     },
@@ -57,7 +62,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
         .from(inboxMessages)
         .where(and(eq(inboxMessages.tenantId, request.tenantId), eq(inboxMessages.recipientId, request.params.id)))
         .orderBy(desc(inboxMessages.id))
-        .limit(request.query.limit ?? 50);
+        .limit(Number(request.query.limit ?? 50));
       return {
         messages: rows.map((r) => ({
           id: r.id,

@@ -4,7 +4,7 @@ import { Counter, Registry } from 'prom-client';
 import { deliveries } from '../../db/schema';
 import { registry } from '../../observability/metrics';
 import type { ApiContext } from '../context';
-import { problemSchema } from '../schemas';
+import { problems } from '../schemas';
 
 interface ChannelCounts {
   sent: number;
@@ -24,7 +24,7 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     '/metrics',
     {
       // Without a key this is the operators' scrape of the process; with one, the tenant's own counts.
-      preHandler: async (request, reply) => {
+      onRequest: async (request, reply) => {
         if (request.headers.authorization) await ctx.authenticate.call(app, request, reply);
       },
       schema: {
@@ -32,7 +32,8 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         description:
           "With an API key: the tenant's delivery counts. Without one: the process's operational metrics for Prometheus (HTTP, deliveries, latency, circuits; no ids or tenants).",
         tags: ['metrics'],
-        security: [{ bearer: [] }],
+        // A key is optional: without one this is the operators' scrape.
+        security: [{ bearer: [] }, {}],
         produces: ['text/plain', 'application/json'],
         response: {
           200: {
@@ -42,7 +43,7 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
               by_channel: { type: 'object', additionalProperties: countsSchema },
             },
           },
-          '4xx': problemSchema,
+          ...problems(401),
         },
       },
     },

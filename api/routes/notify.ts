@@ -12,8 +12,15 @@ import { PRIORITY_KEYS } from '../../domain/delivery-policy';
 import type { Contact, Message, NotificationRequest, Priority } from '../../domain/notification';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
 import { notificationsAccepted } from '../../observability/metrics';
-import { badRequest, Problem } from '../problems';
-import { acceptedSchema, idempotencyHeadersSchema, notifyBodySchema, problemSchema } from '../schemas';
+import { Problem } from '../problems';
+import {
+  acceptedSchema,
+  BODY_PROBLEMS,
+  idempotencyHeadersSchema,
+  MAX_RECIPIENTS,
+  notifyBodySchema,
+  problems,
+} from '../schemas';
 import type { ApiContext } from '../context';
 
 type InlineRecipient = {
@@ -32,14 +39,13 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
   app.post(
     '/notify',
     {
-      preHandler: ctx.authenticate,
       schema: {
         summary: 'Accept a notification for delivery',
         tags: ['notifications'],
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
         body: notifyBodySchema,
-        response: { 202: acceptedSchema, '4xx': problemSchema },
+        response: { 202: acceptedSchema, ...problems(...BODY_PROBLEMS, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -59,9 +65,10 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         if (seen) return sameRequestOr409(seen.requestHash, requestHash, accepted);
       }
 
-      const contacts = body.recipient_ids
-        ? await resolveRecipients(ctx.db, tenantId, body.recipient_ids, body.recipients)
-        : inlineRecipients(body.recipients);
+      const contacts = withoutRepeats([
+        ...(body.recipient_ids ? await resolveRecipients(ctx.db, tenantId, body.recipient_ids) : []),
+        ...inlineRecipients(body.recipients ?? []),
+      ]);
       const priority: Priority = body.priority ?? 'normal';
       const channels = body.channels as Channel[];
       const input: NotificationRequest = {
@@ -151,22 +158,27 @@ function toContact(id: string, r: InlineRecipient): Contact {
   };
 }
 
-function inlineRecipients(list: InlineRecipient[] | undefined): Contact[] {
-  if (!list) throw badRequest('recipients', 'Either recipient_ids or recipients is required');
-  const seen = new Set<string>();
-  return list.map((r, i) => {
-    const id = r.id ?? r.email ?? r.phone ?? `recipient-${i + 1}`;
-    if (seen.has(id)) throw badRequest(`recipients[${i}]`, `recipients[${i}] repeats the recipient "${id}"`);
-    seen.add(id);
-    return toContact(id, r);
-  });
+function inlineRecipients(list: InlineRecipient[]): Contact[] {
+  return list.map((r, i) => toContact(r.id ?? r.email ?? r.phone ?? `recipient-${i + 1}`, r));
 }
 
-async function resolveRecipients(db: Database, tenantId: string, ids: string[], inline: unknown): Promise<Contact[]> {
-  if (inline) throw badRequest('recipients', 'Send either recipient_ids or recipients, not both');
-  const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);
-  if (duplicate >= 0)
-    throw badRequest(`recipient_ids[${duplicate}]`, `recipient_ids[${duplicate}] repeats "${ids[duplicate]}"`);
+/**
+ * One delivery per recipient and channel: a recipient named twice (by id and inline, or two inline
+ * entries with one address) is refused, naming the second mention.
+ */
+function withoutRepeats(contacts: Contact[]): Contact[] {
+  if (contacts.length > MAX_RECIPIENTS)
+    throw new Problem(422, 'Too many recipients', `At most ${MAX_RECIPIENTS} recipients in one request`, 'recipients');
+  const seen = new Set<string>();
+  for (const contact of contacts) {
+    if (seen.has(contact.id))
+      throw new Problem(422, 'Recipient repeated', `The recipient "${contact.id}" is named twice`, 'recipients');
+    seen.add(contact.id);
+  }
+  return contacts;
+}
+
+async function resolveRecipients(db: Database, tenantId: string, ids: string[]): Promise<Contact[]> {
   const rows = await db
     .select()
     .from(recipientsTable)

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import { recipients } from '../../db/schema';
 import type { ApiContext } from '../context';
 import { notFound } from '../problems';
-import { problemSchema, recipientBodySchema, recipientIdSchema, recipientSchema } from '../schemas';
+import { BODY_PROBLEMS, problems, recipientBodySchema, recipientIdSchema, recipientSchema } from '../schemas';
 
 const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
 
@@ -28,8 +28,6 @@ function toResponse(r: Row) {
 }
 
 export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
-  app.addHook('preHandler', ctx.authenticate);
-
   app.put(
     '/recipients/:id',
     {
@@ -39,7 +37,7 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         security: [{ bearer: [] }],
         params,
         body: recipientBodySchema,
-        response: { 200: recipientSchema, '4xx': problemSchema },
+        response: { 200: recipientSchema, ...problems(...BODY_PROBLEMS) },
       },
     },
     async (request) => {
@@ -72,7 +70,7 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         tags: ['recipients'],
         security: [{ bearer: [] }],
         params,
-        response: { 200: recipientSchema, '4xx': problemSchema },
+        response: { 200: recipientSchema, ...problems(400, 401, 404) },
       },
     },
     async (request) => {

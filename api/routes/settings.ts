@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import { tenants } from '../../db/schema';
 import type { ApiContext } from '../context';
 import { notFound } from '../problems';
-import { problemSchema } from '../schemas';
+import { BODY_PROBLEMS, problems } from '../schemas';
 
 const endpointSchema = {
   type: 'object',
@@ -17,8 +17,6 @@ const endpointSchema = {
 
 /** The tenant's webhook endpoint: where the `webhook` channel POSTs, signed per Standard Webhooks. */
 export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
-  app.addHook('preHandler', ctx.authenticate);
-
   app.put(
     '/settings/webhook',
     {
@@ -31,11 +29,11 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
           additionalProperties: false,
           required: ['url'],
           properties: {
-            url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
+            url: { type: 'string', format: 'uri', pattern: '^https?://[^\\u0000]*$', maxLength: 2048 },
             rotate_secret: { type: 'boolean', default: false },
           },
         },
-        response: { 200: endpointSchema, '4xx': problemSchema },
+        response: { 200: endpointSchema, ...problems(...BODY_PROBLEMS) },
       },
     },
     async (request) => {
@@ -60,7 +58,7 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
         summary: "The tenant's webhook endpoint and its signing secret",
         tags: ['settings'],
         security: [{ bearer: [] }],
-        response: { 200: endpointSchema, '4xx': problemSchema },
+        response: { 200: endpointSchema, ...problems(401, 404) },
       },
     },
     async (request) => {

@@ -8,7 +8,7 @@ import type { DeliveryStatus, NotificationSnapshot, NotificationStatus, Priority
 import { notificationWorkflowId, statusQuery } from '../../workflows/definitions';
 import type { ApiContext } from '../context';
 import { notFound } from '../problems';
-import { problemSchema, statusSchema } from '../schemas';
+import { idSchema, problems, statusSchema } from '../schemas';
 
 /** A running workflow that does not answer in time is answered for by its projection. */
 const QUERY_TIMEOUT_MS = 3000;
@@ -17,7 +17,6 @@ export const statusRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
   app.get(
     '/status/:notification_id',
     {
-      preHandler: ctx.authenticate,
       schema: {
         summary: "A notification's status and each delivery's outcome",
         tags: ['notifications'],
@@ -25,9 +24,9 @@ export const statusRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         params: {
           type: 'object',
           required: ['notification_id'],
-          properties: { notification_id: { type: 'string', minLength: 1, maxLength: 128 } },
+          properties: { notification_id: idSchema },
         },
-        response: { 200: statusSchema, '4xx': problemSchema },
+        response: { 200: statusSchema, ...problems(400, 401, 404) },
       },
     },
     async (request) => {

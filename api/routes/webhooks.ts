@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import type { Receipt } from '../../domain/notification';
 import { verifyReceiptSignature } from '../../domain/webhook-signature';
 import type { ApiContext } from '../context';
+import { parseJsonBody } from '../json-body';
 import { Problem } from '../problems';
 import { deliverReceipt } from '../receipts/deliver-receipt';
 import { sendGridReceipt, verifySendGridSignature, type SendGridEvent } from '../receipts/sendgrid';
 import { twilioReceipt, verifyTwilioSignature } from '../receipts/twilio';
-import { problemSchema, receiptBodySchema } from '../schemas';
+import { BODY_PROBLEMS, NO_NUL, problems, receiptBodySchema } from '../schemas';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,17 +15,55 @@ declare module 'fastify' {
   }
 }
 
+/** How each webhook is signed, for the OpenAPI document: every one is refused with 401 unless it verifies. */
+export const webhookSecuritySchemes = {
+  heraldSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Herald-Signature',
+    description:
+      '`sha256=` + hex HMAC-SHA256 of `<X-Herald-Timestamp>.<raw body>` under HERALD_WEBHOOK_SECRET; compared in constant time.',
+  },
+  heraldTimestamp: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Herald-Timestamp',
+    description: 'Unix seconds when the receipt was signed; more than 5 minutes away from now is refused.',
+  },
+  twilioSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Twilio-Signature',
+    description:
+      "Twilio's base64 HMAC-SHA1 under TWILIO_AUTH_TOKEN of HERALD_PUBLIC_URL + path + the form fields sorted by name.",
+  },
+  sendgridSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Twilio-Email-Event-Webhook-Signature',
+    description:
+      "SendGrid's base64 ECDSA (P-256, SHA-256) signature of `<timestamp><raw body>`, checked with SENDGRID_WEBHOOK_PUBLIC_KEY.",
+  },
+  sendgridTimestamp: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Twilio-Email-Event-Webhook-Timestamp',
+    description: 'Unix seconds; more than 5 minutes away from now is refused.',
+  },
+} as const;
+
 const badSignature = (header: string) =>
   new Problem(401, 'Bad signature', `${header} does not match the request`, header.toLowerCase());
 
 export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   // Signatures cover the exact bytes sent, so this plugin keeps them beside the parsed body.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
     try {
-      done(null, JSON.parse(body.toString('utf8')));
+      done(null, parseJsonBody(body.toString('utf8')));
     } catch (error) {
-      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+      done(error as Error, undefined);
     }
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
@@ -54,6 +93,7 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         description:
           'Sign `<timestamp>.<raw body>` with HMAC-SHA256 under the webhook secret; send `X-Herald-Timestamp: <unix seconds>` and `X-Herald-Signature: sha256=<hex>`. A receipt for an unknown message is acknowledged with `matched: false`.',
         tags: ['webhooks'],
+        security: [{ heraldSignature: [], heraldTimestamp: [] }],
         body: receiptBodySchema,
         response: {
           202: {
@@ -61,7 +101,7 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
             required: ['matched'],
             properties: { matched: { type: 'boolean' }, notification_id: { type: 'string' } },
           },
-          '4xx': problemSchema,
+          ...problems(...BODY_PROBLEMS),
         },
       },
     },
@@ -91,18 +131,19 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         description:
           'Form-encoded, signed with `X-Twilio-Signature` under TWILIO_AUTH_TOKEN over HERALD_PUBLIC_URL + the path. Herald sets this URL as the StatusCallback of every SMS and call.',
         tags: ['webhooks'],
+        security: [{ twilioSignature: [] }],
         consumes: ['application/x-www-form-urlencoded'],
         body: {
           type: 'object',
           properties: {
-            MessageSid: { type: 'string', maxLength: 64 },
-            MessageStatus: { type: 'string', maxLength: 32 },
-            CallSid: { type: 'string', maxLength: 64 },
-            CallStatus: { type: 'string', maxLength: 32 },
-            ErrorCode: { type: 'string', maxLength: 16 },
+            MessageSid: { type: 'string', maxLength: 64, pattern: NO_NUL },
+            MessageStatus: { type: 'string', maxLength: 32, pattern: NO_NUL },
+            CallSid: { type: 'string', maxLength: 64, pattern: NO_NUL },
+            CallStatus: { type: 'string', maxLength: 32, pattern: NO_NUL },
+            ErrorCode: { type: 'string', maxLength: 16, pattern: NO_NUL },
           },
         },
-        response: { 204: { type: 'null' }, '4xx': problemSchema },
+        response: { 204: { type: 'null', description: 'Taken' }, ...problems(...BODY_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -115,6 +156,8 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
   app.post(
     '/webhook/sendgrid',
     {
+      // SendGrid batches many events into one POST.
+      bodyLimit: 4 * 1024 * 1024,
       preValidation: async (request) => {
         const valid = verifySendGridSignature(
           ctx.sendgridWebhookPublicKey,
@@ -128,20 +171,24 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
         summary: "SendGrid's event webhook: delivered, bounce, dropped, open, click",
         description: 'Signed by SendGrid (ECDSA over timestamp + body), verified with SENDGRID_WEBHOOK_PUBLIC_KEY.',
         tags: ['webhooks'],
+        security: [{ sendgridSignature: [], sendgridTimestamp: [] }],
         body: {
           type: 'array',
           maxItems: 10_000,
           items: {
             type: 'object',
             properties: {
-              sg_message_id: { type: 'string', maxLength: 512 },
-              event: { type: 'string', maxLength: 64 },
-              reason: { type: 'string' },
-              response: { type: 'string' },
+              sg_message_id: { type: 'string', maxLength: 512, pattern: NO_NUL },
+              event: { type: 'string', maxLength: 64, pattern: NO_NUL },
+              reason: { type: 'string', maxLength: 4096, pattern: NO_NUL },
+              response: { type: 'string', maxLength: 4096, pattern: NO_NUL },
             },
           },
         },
-        response: { 200: { type: 'object', properties: { matched: { type: 'integer' } } }, '4xx': problemSchema },
+        response: {
+          200: { type: 'object', properties: { matched: { type: 'integer' } } },
+          ...problems(...BODY_PROBLEMS),
+        },
       },
     },
     async (request) => {

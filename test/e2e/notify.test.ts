@@ -110,6 +110,27 @@ describe('POST /notify to delivery', () => {
     expect(page.body).toContain('&quot;encoding&quot;: &quot;GSM-7&quot;');
   });
 
+  it('takes stored recipients by id and inline ones in one request', async () => {
+    await herald.api.inject({
+      method: 'PUT',
+      url: '/recipients/stored-one',
+      headers: tenant.auth,
+      payload: { phone: '+14155550131' },
+    });
+    const res = await notify({
+      channels: ['sms'],
+      recipient_ids: ['stored-one'],
+      recipients: [{ id: 'inline-one', phone: '+14155550132' }],
+      message: 'Both kinds',
+    });
+    expect(res.statusCode).toBe(202);
+    const s = await settled(res.json().notification_id);
+    expect(s.deliveries.map((d: { recipient_id: string }) => d.recipient_id).sort()).toEqual([
+      'inline-one',
+      'stored-one',
+    ]);
+  });
+
   it('reports a delivery as failed when the recipient has no address on the channel, delivering the rest', async () => {
     const res = await notify({
       channels: ['email', 'sms'],

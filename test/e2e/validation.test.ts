@@ -29,6 +29,9 @@ describe('bad input', () => {
       payload,
     });
 
+  const status = (id: string) =>
+    herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: tenant.auth }) as ReturnType<typeof json>;
+
   const cases: [string, () => ReturnType<typeof json>, number, string][] = [
     ['malformed JSON', () => json('{"channels": ['), 400, 'body'],
     ['an empty body', () => json(''), 400, 'body'],
@@ -78,10 +81,34 @@ describe('bad input', () => {
     ['empty recipients', () => json(JSON.stringify({ ...valid, recipients: [] })), 400, 'recipients'],
     ['no recipients at all', () => json(JSON.stringify({ ...valid, recipients: undefined })), 400, 'recipients'],
     [
-      'both recipients and recipient_ids',
-      () => json(JSON.stringify({ ...valid, recipient_ids: ['x'] })),
-      400,
+      'a recipient named twice inline',
+      () =>
+        json(
+          JSON.stringify({
+            ...valid,
+            recipients: [{ email: 'a@example.com' }, { email: 'a@example.com', locale: 'en' }],
+          }),
+        ),
+      422,
       'recipients',
+    ],
+    [
+      'a recipient id named twice',
+      () => json(JSON.stringify({ ...valid, recipients: undefined, recipient_ids: ['x', 'x'] })),
+      400,
+      'recipient_ids',
+    ],
+    [
+      'a string holding a NUL character',
+      () => json(JSON.stringify({ ...valid, category: 'a\u0000b' })),
+      400,
+      'category',
+    ],
+    [
+      'a nested string holding a NUL character',
+      () => json(JSON.stringify({ ...valid, recipients: [{ id: 'r', locale: 'e\u0000n' }] })),
+      400,
+      'recipients[0].locale',
     ],
     [
       'an unknown recipient id',
@@ -98,6 +125,8 @@ describe('bad input', () => {
     ],
     ['an unknown field', () => json(JSON.stringify({ ...valid, colour: 'red' })), 400, 'colour'],
     ['an unknown priority', () => json(JSON.stringify({ ...valid, priority: 'urgent' })), 400, 'priority'],
+    ['an id with a control character', () => status('bad%01id'), 400, 'notification_id'],
+    ['an id longer than 128 characters', () => status('x'.repeat(129)), 400, 'notification_id'],
     ['an oversize body', () => json(JSON.stringify({ ...valid, message: 'x'.repeat(5000) })), 413, 'body'],
     ['the wrong content type', () => json('channels=email', { 'content-type': 'text/plain' }), 415, 'content-type'],
     ['a missing API key', () => json(JSON.stringify(valid), { authorization: '' }), 401, 'authorization'],
@@ -118,6 +147,19 @@ describe('bad input', () => {
     expect(problem).toMatchObject({ status, field });
     expect(typeof problem.title).toBe('string');
     expect(problem.detail).toEqual(expect.any(String));
+  });
+
+  it('answers 405 with Allow for a method a known path does not take, 404 for an unknown path', async () => {
+    for (const method of ['DELETE', 'QUERY'] as const) {
+      const res = await herald.api.inject({ method: method as 'DELETE', url: '/status/abc', headers: tenant.auth });
+      expect(res.statusCode).toBe(405);
+      expect(res.headers.allow).toBe('GET');
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    const put = await herald.api.inject({ method: 'DELETE', url: '/recipients/abc', headers: tenant.auth });
+    expect(put.headers.allow).toBe('GET, PUT');
+    const unknown = await herald.api.inject({ method: 'GET', url: '/nowhere', headers: tenant.auth });
+    expect(unknown.statusCode).toBe(404);
   });
 
   it('created nothing for any rejected request', async () => {

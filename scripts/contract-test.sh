@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The OpenAPI document is the contract: Schemathesis fuzzes every operation of a Herald running on the
+# embedded defaults and fails on any finding (server errors, undocumented statuses or content types,
+# responses off their schema, schema-violating input accepted).
+#   npm run test:contract                 a random seed each run
+#   SEED=42 npm run test:contract         reproducible (CI uses a fixed seed)
+#   npm run test:contract -- --max-examples 200   more cases; any other schemathesis option too
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=4.32.5
+venv=.tools/schemathesis
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
+  echo "Installing schemathesis $version from PyPI into $venv ..."
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+data=$(mktemp -d)
+port=$(free_port)
+log="$data/herald.log"
+PORT=$port HOST=127.0.0.1 HERALD_DATA_DIR="$data" TEMPORAL_DEV_PORT=$(free_port) TEMPORAL_UI_PORT=$(free_port) \
+  HERALD_SDK_METRICS_ADDRESS= LOG_LEVEL=warn node scripts/start.mjs >"$log" 2>&1 &
+herald=$!
+stop() {
+  kill -INT "$herald" 2>/dev/null || true
+  wait "$herald" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap stop EXIT
+
+for _ in $(seq 1 180); do
+  grep -q 'Herald is running' "$log" && break
+  if ! kill -0 "$herald" 2>/dev/null; then cat "$log"; echo "Herald did not start"; exit 1; fi
+  sleep 1
+done
+grep -q 'Herald is running' "$log" || { cat "$log"; echo "Herald did not start in time"; exit 1; }
+
+seed=${SEED:-$RANDOM}
+echo "Fuzzing http://127.0.0.1:$port/docs/json with seed $seed"
+SCHEMATHESIS_HOOKS="$PWD/test/contract/hooks.py" "$venv/bin/schemathesis" \
+  --config-file test/contract/schemathesis.toml \
+  run "http://127.0.0.1:$port/docs/json" \
+  --header "Authorization: Bearer $(cat "$data/dev-api-key")" \
+  --checks all \
+  --seed "$seed" \
+  --max-examples "${MAX_EXAMPLES:-25}" \
+  --no-color \
+  "$@"
