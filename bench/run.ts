@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { installTemporalRuntime } from '../runtime/temporal';
+import { FakeTelegram, TELEGRAM_BOT_TOKEN } from '../test/fakes/chat';
 import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
 import { NodeProcess } from '../test/support/processes';
@@ -29,6 +30,7 @@ const sizes = quick
       backlog: 100,
       urgent: 10,
       sleeping: 50,
+      stalled: 20,
     }
   : {
       noop: 200_000,
@@ -40,6 +42,7 @@ const sizes = quick
       backlog: 500,
       urgent: 30,
       sleeping: 500,
+      stalled: 100,
     };
 const CONNECTIONS = 16;
 const API_KEY = 'hk_bench_key';
@@ -74,6 +77,7 @@ async function main() {
   installTemporalRuntime('ERROR');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
   const smtp = await new FakeSmtpServer().start();
+  const telegram = await new FakeTelegram().start();
   const port = await freePort();
   const temporalPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -95,6 +99,8 @@ async function main() {
       TEMPORAL_UI_PORT: String(await freePort()),
       HERALD_DEV_API_KEY: API_KEY,
       SMTP_URL: smtp.url,
+      TELEGRAM_BOT_TOKEN,
+      TELEGRAM_API_BASE_URL: telegram.url,
       LOG_LEVEL: 'warn',
       HERALD_SDK_METRICS_ADDRESS: '',
     },
@@ -301,12 +307,52 @@ async function main() {
       unit: 'KiB',
     });
 
+    // 7. Channel isolation: email while every request to the Telegram provider hangs.
+    telegram.down = { hang: true };
+    await pool(sizes.stalled, 16, async (i) => {
+      const res = await fetch(`${base}/notify`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          channels: ['telegram'],
+          recipients: [{ id: `t${i}`, telegram_chat_id: String(i + 1) }],
+          message: 'stalled',
+        }),
+      });
+      check(res.status === 202, `stalled telegram ${i}: answered ${res.status}`);
+    });
+    await until(async () => telegram.requests.length >= Math.min(sizes.stalled, 20), 60_000);
+    const isolated = latencySummary(await emails(base, auth, smtp, 'isolated', sizes.perPriority, 4, 'normal'));
+    record({
+      stage: 'isolation',
+      figure: `normal accept→provider p50 / p99, ${sizes.stalled} Telegram sends hanging`,
+      value: isolated.p50,
+      unit: `ms / ${fmt(isolated.p99)} ms`,
+      baseline: 'idle normal p50',
+      ratio: isolated.p50 / idleLatency.normal!.p50,
+    });
+    telegram.down = undefined;
+    // The hung sends time out, are retried and go through, once each.
+    const released = await until(
+      async () => new Set(telegram.sent.map((m) => m.chatId)).size >= sizes.stalled,
+      180_000,
+    );
+    check(
+      released,
+      `isolation: ${new Set(telegram.sent.map((m) => m.chatId)).size}/${sizes.stalled} Telegram messages went through`,
+    );
+    check(
+      telegram.sent.length === sizes.stalled,
+      `isolation: ${telegram.sent.length} Telegram messages for ${sizes.stalled} sends`,
+    );
+
     const duplicates = smtp.received.length - new Set(smtp.received.map((m) => m.subject)).size;
     check(duplicates === 0, `${duplicates} emails arrived more than once`);
   } finally {
     await connection.close();
     await herald.stop();
     await smtp.stop();
+    await telegram.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 

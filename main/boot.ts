@@ -1,6 +1,8 @@
 import { installTemporalRuntime } from '../runtime/temporal';
 import { ConfigError, loadConfig, type Config } from '../runtime/config';
 import { startTracing, type Tracing } from '../observability/tracing';
+import { openDatabase } from '../db/connect';
+import { startHerald } from './herald';
 
 export type Role = 'embedded' | 'api' | 'worker';
 
@@ -18,11 +20,32 @@ export function boot(role: Role): Boot {
   return { config, tracing };
 }
 
-/** The separate API and worker processes share state only through PostgreSQL and Temporal. */
-export function requireProductionSettings(config: Config): { temporalAddress: string; databaseUrl: string } {
+/**
+ * A separate API or worker process: it shares state with the others only through PostgreSQL and
+ * Temporal, so both must be named. Starts Herald in that role; `stop` undoes it all.
+ */
+export async function startProductionRole(role: 'api' | 'worker') {
+  const { config, tracing } = boot(role);
   if (!config.databaseUrl)
     throw new ConfigError('DATABASE_URL is required: separate API and worker processes share PostgreSQL');
-  return { temporalAddress: config.temporal.address ?? 'localhost:7233', databaseUrl: config.databaseUrl };
+  const temporalAddress = config.temporal.address ?? 'localhost:7233';
+  const database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  const herald = await startHerald({
+    config,
+    tracing,
+    temporalAddress,
+    db: database.db,
+    api: role === 'api',
+    worker: role === 'worker',
+    devOutbox: false,
+    logLevel: role === 'api' ? config.logLevel : undefined,
+  });
+  const stop = async () => {
+    await herald.stop();
+    await tracing.shutdown();
+    await database.close();
+  };
+  return { config, herald, temporalAddress, stop };
 }
 
 export function stopOnSignals(stop: () => Promise<void>): void {

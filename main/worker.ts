@@ -1,29 +1,14 @@
 /** `npm run worker`: workflows and activities alone, against TEMPORAL_ADDRESS and DATABASE_URL. Scale out freely. */
-import { openDatabase } from '../db/connect';
 import { serveMetrics } from '../observability/metrics-server';
-import { boot, requireProductionSettings, run, stopOnSignals } from './boot';
-import { startHerald } from './herald';
+import { run, startProductionRole, stopOnSignals } from './boot';
 
 run('herald-worker', async () => {
-  const { config, tracing } = boot('worker');
-  const { temporalAddress, databaseUrl } = requireProductionSettings(config);
-  const database = await openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize });
-  const herald = await startHerald({
-    config,
-    tracing,
-    temporalAddress,
-    db: database.db,
-    api: false,
-    worker: true,
-    devOutbox: false,
-  });
+  const { config, herald, temporalAddress, stop } = await startProductionRole('worker');
   const metrics = config.workerMetricsAddress ? await serveMetrics(config.workerMetricsAddress) : undefined;
   console.log(`[herald-worker] polling task queue "${config.taskQueue}" on ${temporalAddress}`);
   stopOnSignals(async () => {
-    await herald.stop();
     metrics?.close();
-    await tracing.shutdown();
-    await database.close();
+    await stop();
   });
   await herald.worker!.done;
 });

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect';
 import { devOutbox } from '../../db/schema';
 import type { OutboundMessage, Provider, SendResult } from './provider';
@@ -10,7 +10,8 @@ export class DevOutboxProvider implements Provider {
   constructor(private readonly db: Database) {}
 
   async send(message: OutboundMessage): Promise<SendResult> {
-    await this.db
+    // A retried send finds the row it wrote before: the no-op update makes the insert return its id.
+    const [row] = await this.db
       .insert(devOutbox)
       .values({
         tenantId: message.tenantId,
@@ -23,11 +24,8 @@ export class DevOutboxProvider implements Provider {
         html: message.html,
         details: outboxDetails(message),
       })
-      .onConflictDoNothing({ target: devOutbox.deliveryKey });
-    const [row] = await this.db
-      .select({ id: devOutbox.id })
-      .from(devOutbox)
-      .where(eq(devOutbox.deliveryKey, message.deliveryKey));
+      .onConflictDoUpdate({ target: devOutbox.deliveryKey, set: { deliveryKey: sql`excluded.delivery_key` } })
+      .returning({ id: devOutbox.id });
     return { providerMessageId: `outbox-${row!.id}`, status: 'delivered' };
   }
 }

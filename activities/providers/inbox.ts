@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect';
 import { inboxMessages } from '../../db/schema';
 import type { OutboundMessage, Provider, SendResult } from './provider';
@@ -9,7 +9,8 @@ export class InboxProvider implements Provider {
   constructor(private readonly db: Database) {}
 
   async send(message: OutboundMessage): Promise<SendResult> {
-    await this.db
+    // A retried send finds the row it wrote before: the no-op update makes the insert return its id.
+    const [row] = await this.db
       .insert(inboxMessages)
       .values({
         tenantId: message.tenantId,
@@ -22,11 +23,8 @@ export class InboxProvider implements Provider {
         html: message.html,
         actions: message.actions ?? [],
       })
-      .onConflictDoNothing({ target: inboxMessages.deliveryKey });
-    const [row] = await this.db
-      .select({ id: inboxMessages.id })
-      .from(inboxMessages)
-      .where(eq(inboxMessages.deliveryKey, message.deliveryKey));
+      .onConflictDoUpdate({ target: inboxMessages.deliveryKey, set: { deliveryKey: sql`excluded.delivery_key` } })
+      .returning({ id: inboxMessages.id });
     return { providerMessageId: `inbox-${row!.id}`, status: 'delivered' };
   }
 }

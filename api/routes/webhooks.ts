@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyRequest } from 'fastify';
 import type { Receipt } from '../../domain/notification';
 import { verifyReceiptSignature } from '../../domain/webhook-signature';
 import type { ApiContext } from '../context';
@@ -52,8 +53,15 @@ export const webhookSecuritySchemes = {
   },
 } as const;
 
-const badSignature = (header: string) =>
-  new Problem(401, 'Bad signature', `${header} does not match the request`, header.toLowerCase());
+/** A preValidation hook: 401 naming the signature header unless the request verifies. */
+function requireSignature(header: string, verifies: (request: FastifyRequest, value: string | undefined) => boolean) {
+  return async (request: FastifyRequest) => {
+    if (!verifies(request, request.headers[header.toLowerCase()] as string | undefined))
+      throw new Problem(401, 'Bad signature', `${header} does not match the request`, header.toLowerCase());
+  };
+}
+
+const raw = (request: FastifyRequest) => request.rawBody ?? Buffer.alloc(0);
 
 export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   // Signatures cover the exact bytes sent, so this plugin keeps them beside the parsed body.
@@ -77,17 +85,17 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
   app.post(
     '/webhook/callback',
     {
-      preValidation: async (request) => {
-        const valid =
+      preValidation: requireSignature(
+        'X-Herald-Signature',
+        (request, signature) =>
           ctx.webhookSecret !== undefined &&
           verifyReceiptSignature(
             ctx.webhookSecret,
             request.headers['x-herald-timestamp'] as string | undefined,
-            request.headers['x-herald-signature'] as string | undefined,
-            request.rawBody ?? Buffer.alloc(0),
-          );
-        if (!valid) throw badSignature('X-Herald-Signature');
-      },
+            signature,
+            raw(request),
+          ),
+      ),
       schema: {
         summary: 'A signed delivery receipt from any provider',
         description:
@@ -117,15 +125,14 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
   app.post(
     '/webhook/twilio',
     {
-      preValidation: async (request) => {
-        const valid = verifyTwilioSignature(
+      preValidation: requireSignature('X-Twilio-Signature', (request, signature) =>
+        verifyTwilioSignature(
           ctx.twilioAuthToken,
-          request.headers['x-twilio-signature'] as string | undefined,
+          signature,
           `${ctx.publicUrl}${request.url}`,
           (request.body ?? {}) as Record<string, string>,
-        );
-        if (!valid) throw badSignature('X-Twilio-Signature');
-      },
+        ),
+      ),
       schema: {
         summary: "Twilio's status callbacks for messages and calls",
         description:
@@ -158,15 +165,14 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     {
       // SendGrid batches many events into one POST.
       bodyLimit: 4 * 1024 * 1024,
-      preValidation: async (request) => {
-        const valid = verifySendGridSignature(
+      preValidation: requireSignature('X-Twilio-Email-Event-Webhook-Signature', (request, signature) =>
+        verifySendGridSignature(
           ctx.sendgridWebhookPublicKey,
-          request.headers['x-twilio-email-event-webhook-signature'] as string | undefined,
+          signature,
           request.headers['x-twilio-email-event-webhook-timestamp'] as string | undefined,
-          request.rawBody ?? Buffer.alloc(0),
-        );
-        if (!valid) throw badSignature('X-Twilio-Email-Event-Webhook-Signature');
-      },
+          raw(request),
+        ),
+      ),
       schema: {
         summary: "SendGrid's event webhook: delivered, bounce, dropped, open, click",
         description: 'Signed by SendGrid (ECDSA over timestamp + body), verified with SENDGRID_WEBHOOK_PUBLIC_KEY.',

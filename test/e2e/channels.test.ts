@@ -1,48 +1,29 @@
 import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
-import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
-import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
+import { startHeraldOnFakes, type HeraldOnFakes } from '../support/fake-providers';
+import { eventually } from '../support/herald';
 
 /** Every channel through its real provider protocol, each provider a loopback fake. */
 describe('channels and providers', () => {
-  let fakes: FakeProviders;
-  let herald: TestHerald;
-  let tenant: TestTenant;
-
+  let h: HeraldOnFakes;
   beforeAll(async () => {
-    fakes = await startFakeProviders();
-    herald = await startTestHerald(fakes.env);
-    await herald.api.listen({ port: fakes.port, host: '127.0.0.1' });
-    tenant = await herald.createTenant();
+    h = await startHeraldOnFakes();
   });
-  afterAll(async () => {
-    await herald?.stop();
-    await fakes?.stop();
-  });
+  afterAll(() => h?.stop());
 
-  const notify = async (body: object) => {
-    const res = await herald.api.inject({ method: 'POST', url: '/notify', headers: tenant.auth, payload: body });
-    expect(res.statusCode).toBe(202);
-    return res.json().notification_id as string;
-  };
-  const status = (id: string) =>
-    herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: tenant.auth }).then((r) => r.json());
-  const settled = (id: string) =>
-    eventually(
-      () => status(id),
-      (s) => !['accepted', 'sending'].includes(s.status),
-      40_000,
-    );
+  const notify = (body: object) => h.notify(body);
+  const status = (id: string) => h.status(id);
+  const settled = (id: string) => h.settled(id);
   const delivery = (s: { deliveries: { channel: string }[] }, channel: string) =>
     s.deliveries.find((d) => d.channel === channel) as Record<string, unknown>;
 
   it('delivers one notification on every channel, each through its provider', async () => {
-    const endpoint = await herald.api.inject({
+    const endpoint = await h.herald.api.inject({
       method: 'PUT',
       url: '/settings/webhook',
-      headers: tenant.auth,
-      payload: { url: `${fakes.receiver.url}/hooks/herald` },
+      headers: h.tenant.auth,
+      payload: { url: `${h.fakes.receiver.url}/hooks/herald` },
     });
     expect(endpoint.statusCode).toBe(200);
     const { secret } = endpoint.json();
@@ -70,9 +51,7 @@ describe('channels and providers', () => {
     });
     const s = await settled(id);
     expect(s.status).toBe('delivered');
-    const providers = Object.fromEntries(
-      s.deliveries.map((d: { channel: string; provider: string }) => [d.channel, d.provider]),
-    );
+    const providers = Object.fromEntries(s.deliveries.map((d) => [d.channel, d.provider]));
     expect(providers).toEqual({
       email: 'smtp',
       sms: 'twilio',
@@ -86,22 +65,22 @@ describe('channels and providers', () => {
     });
 
     // Email over SMTP, with the action as a link line.
-    const mail = fakes.smtp.received.find((m) => m.subject === 'Deploy finished')!;
+    const mail = h.fakes.smtp.received.find((m) => m.subject === 'Deploy finished')!;
     expect(mail.to).toEqual(['ada@example.com']);
     expect(mail.text).toContain('Open: https://ci.example.com/42');
 
     // SMS through Twilio's Messages API, with the status callback; one emoji makes it UCS-2.
-    const sms = [...fakes.twilio.created.values()].find((m) => m.kind === 'message' && m.to === '+14155550101')!;
+    const sms = [...h.fakes.twilio.created.values()].find((m) => m.kind === 'message' && m.to === '+14155550101')!;
     expect(sms.body).toContain('Deploy finished: Build 42 is live 🚀');
-    expect(sms.callback).toBe(`http://127.0.0.1:${fakes.port}/webhook/twilio`);
+    expect(sms.callback).toBe(`http://127.0.0.1:${h.fakes.port}/webhook/twilio`);
     expect(delivery(s, 'sms')).toMatchObject({ status: 'sent', encoding: 'UCS-2', segments: 1 });
 
     // A call that speaks the message.
-    const call = [...fakes.twilio.created.values()].find((m) => m.kind === 'call')!;
+    const call = [...h.fakes.twilio.created.values()].find((m) => m.kind === 'call')!;
     expect(call.twiml).toContain('<Say>Deploy finished. Build 42 is live 🚀</Say>');
 
     // Push through FCM v1.
-    expect(fakes.fcm.messages()).toContainEqual(
+    expect(h.fakes.fcm.messages()).toContainEqual(
       expect.objectContaining({
         token: 'device-ada',
         notification: { title: 'Deploy finished', body: 'Build 42 is live 🚀' },
@@ -110,23 +89,23 @@ describe('channels and providers', () => {
     );
 
     // Telegram with an inline button; Slack blocks with a button; Discord with a link, waited for its id.
-    const telegram = fakes.telegram.received(/sendMessage$/).at(-1)!.json as Record<string, unknown>;
+    const telegram = h.fakes.telegram.received(/sendMessage$/).at(-1)!.json as Record<string, unknown>;
     expect(telegram).toMatchObject({
       chat_id: '424242',
       reply_markup: { inline_keyboard: [[{ text: 'Open', url: 'https://ci.example.com/42' }]] },
     });
-    const slack = fakes.chat.received(/^\/services\/T000\/B000\/ada$/).at(-1)!.json as { blocks: unknown[] };
+    const slack = h.fakes.chat.received(/^\/services\/T000\/B000\/ada$/).at(-1)!.json as { blocks: unknown[] };
     expect(slack.blocks).toContainEqual({
       type: 'actions',
       elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open' }, url: 'https://ci.example.com/42' }],
     });
-    const discord = fakes.chat.received(/^\/api\/webhooks\/1\/ada-token$/).at(-1)!;
+    const discord = h.fakes.chat.received(/^\/api\/webhooks\/1\/ada-token$/).at(-1)!;
     expect(discord.query.get('wait')).toBe('true');
     expect((discord.json as { content: string }).content).toContain('[Open](https://ci.example.com/42)');
     expect(delivery(s, 'discord').provider_message_id).toMatch(/^discord:\d+$/);
 
     // The tenant's endpoint gets a Standard Webhooks POST that the reference library verifies.
-    const hook = fakes.receiver.received(/^\/hooks\/herald$/).at(-1)!;
+    const hook = h.fakes.receiver.received(/^\/hooks\/herald$/).at(-1)!;
     const payload = new Webhook(secret).verify(hook.body, hook.headers as Record<string, string>) as {
       type: string;
       data: Record<string, unknown>;
@@ -135,7 +114,7 @@ describe('channels and providers', () => {
     expect(hook.headers['webhook-id']).toBe(delivery(s, 'webhook').provider_message_id);
 
     // The in-app channel keeps the message for the recipient's inbox.
-    const inbox = await herald.api.inject({ method: 'GET', url: '/recipients/ada/inbox', headers: tenant.auth });
+    const inbox = await h.herald.api.inject({ method: 'GET', url: '/recipients/ada/inbox', headers: h.tenant.auth });
     expect(inbox.json().messages[0]).toMatchObject({
       notification_id: id,
       subject: 'Deploy finished',
@@ -144,7 +123,7 @@ describe('channels and providers', () => {
   });
 
   it('fails SMS over from Twilio to Vonage after three failed tries, and status names both', async () => {
-    fakes.twilio.faults.push(
+    h.fakes.twilio.faults.push(
       ...[1, 2, 3].map(() => ({ status: 503, body: { code: 20500, message: 'Internal error' } })),
     );
     const id = await notify({
@@ -161,15 +140,15 @@ describe('channels and providers', () => {
       encoding: 'GSM-7',
       segments: 1,
     });
-    expect(fakes.vonage.received(/sms\/json/).at(-1)!.form).toMatchObject({
+    expect(h.fakes.vonage.received(/sms\/json/).at(-1)!.form).toMatchObject({
       to: '14155550102',
       text: 'Your code is 1234',
     });
   });
 
   it('never retries or fails over a permanent error: an invalid number fails at once', async () => {
-    const vonageBefore = fakes.vonage.requests.length;
-    fakes.twilio.faults.push({
+    const vonageBefore = h.fakes.vonage.requests.length;
+    h.fakes.twilio.faults.push({
       status: 400,
       body: { code: 21211, message: "The 'To' number is not valid", status: 400 },
     });
@@ -177,15 +156,15 @@ describe('channels and providers', () => {
     const s = await settled(id);
     expect(delivery(s, 'sms')).toMatchObject({ status: 'failed', attempts: 1, providers_tried: ['twilio'] });
     expect(delivery(s, 'sms').error).toMatch(/21211/);
-    expect(fakes.vonage.requests.length).toBe(vonageBefore);
+    expect(h.fakes.vonage.requests.length).toBe(vonageBefore);
 
     // A dead letter: findable in the Web UI as HeraldFailedChannels = "sms".
-    const described = await herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id)).describe();
+    const described = await h.herald.temporal.workflow.getHandle(notificationWorkflowId(h.tenant.id, id)).describe();
     expect(described.typedSearchAttributes.get(searchAttributes.failedChannels)).toEqual(['sms']);
   });
 
   it("honours a provider's Retry-After instead of the usual backoff", async () => {
-    fakes.telegram.faults.push({
+    h.fakes.telegram.faults.push({
       status: 429,
       body: {
         ok: false,
@@ -194,7 +173,7 @@ describe('channels and providers', () => {
         parameters: { retry_after: 3 },
       },
     });
-    const before = fakes.telegram.requests.length;
+    const before = h.fakes.telegram.requests.length;
     const id = await notify({
       channels: ['telegram'],
       recipients: [{ id: 'dora', telegram_chat_id: '77' }],
@@ -202,29 +181,29 @@ describe('channels and providers', () => {
     });
     const s = await settled(id);
     expect(delivery(s, 'telegram')).toMatchObject({ status: 'delivered', attempts: 2 });
-    const [first, second] = fakes.telegram.requests.slice(before);
+    const [first, second] = h.fakes.telegram.requests.slice(before);
     // The default first backoff is 1 s; Telegram asked for 3.
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(2900);
   });
 
   it('drops a push token FCM calls unregistered and reaches the next device', async () => {
-    await herald.api.inject({
+    await h.herald.api.inject({
       method: 'PUT',
       url: '/recipients/eve',
-      headers: tenant.auth,
+      headers: h.tenant.auth,
       payload: { push_tokens: ['eve-tablet', 'eve-phone-old'] },
     });
-    fakes.fcm.unregistered.add('eve-phone-old');
+    h.fakes.fcm.unregistered.add('eve-phone-old');
     const id = await notify({ channels: ['push'], recipient_ids: ['eve'], message: 'Hello' });
     const s = await settled(id);
     expect(delivery(s, 'push')).toMatchObject({ status: 'sent', provider: 'fcm', attempts: 1 });
     expect(
-      fakes.fcm
+      h.fakes.fcm
         .messages()
         .filter((m) => m.token.startsWith('eve-'))
         .map((m) => m.token),
     ).toEqual(['eve-phone-old', 'eve-tablet']);
-    const profile = await herald.api.inject({ method: 'GET', url: '/recipients/eve', headers: tenant.auth });
+    const profile = await h.herald.api.inject({ method: 'GET', url: '/recipients/eve', headers: h.tenant.auth });
     expect(profile.json().push_tokens).toEqual(['eve-tablet']);
   });
 
@@ -258,17 +237,17 @@ describe('channels and providers', () => {
       });
       const s = await settled(id);
       const [first, second] = ['r1', 'r2'].map(
-        (r) => s.deliveries.find((d: { recipient_id: string }) => d.recipient_id === r).provider_message_id as string,
+        (r) => s.deliveries.find((d) => d.recipient_id === r)!.provider_message_id as string,
       );
-      expect(await fakes.twilio.statusCallback(first!, 'delivered')).toBe(204);
-      expect(await fakes.twilio.statusCallback(first!, 'delivered')).toBe(204);
-      expect(await fakes.twilio.statusCallback(first!, 'sent')).toBe(204);
-      const handle = herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id));
+      expect(await h.fakes.twilio.statusCallback(first!, 'delivered')).toBe(204);
+      expect(await h.fakes.twilio.statusCallback(first!, 'delivered')).toBe(204);
+      expect(await h.fakes.twilio.statusCallback(first!, 'sent')).toBe(204);
+      const handle = h.herald.temporal.workflow.getHandle(notificationWorkflowId(h.tenant.id, id));
       const events = async () => (await handle.fetchHistory()).events!;
       await eventually(events, (e) => e.filter((x) => x.workflowExecutionSignaledEventAttributes).length === 3);
       await eventually(
         () => status(id),
-        (s) => s.deliveries.find((d: { recipient_id: string }) => d.recipient_id === 'r1').status === 'delivered',
+        (s) => s.deliveries.find((d) => d.recipient_id === 'r1')!.status === 'delivered',
       );
       // Three signals in the history, but the projection was written only for the one that changed something:
       // once on accept, once for the sends' outcome, once for the first "delivered".
@@ -277,7 +256,7 @@ describe('channels and providers', () => {
       );
       expect(records).toHaveLength(3);
 
-      expect(await fakes.twilio.statusCallback(second!, 'delivered')).toBe(204);
+      expect(await h.fakes.twilio.statusCallback(second!, 'delivered')).toBe(204);
       await handle.result();
       expect((await status(id)).deliveries.map((d: { status: string }) => d.status)).toEqual([
         'delivered',
@@ -287,14 +266,14 @@ describe('channels and providers', () => {
 
     it("marks an undelivered SMS failed with Twilio's error code, and refuses a forged callback", async () => {
       const { id, sid } = await smsTo('+14155550112');
-      expect(await fakes.twilio.statusCallback(sid, 'undelivered', { ErrorCode: '30003' })).toBe(204);
+      expect(await h.fakes.twilio.statusCallback(sid, 'undelivered', { ErrorCode: '30003' })).toBe(204);
       const s = await eventually(
         () => status(id),
         (s) => delivery(s, 'sms').status === 'failed',
       );
       expect(delivery(s, 'sms').error).toBe('twilio undelivered (error 30003)');
 
-      const forged = await herald.api.inject({
+      const forged = await h.herald.api.inject({
         method: 'POST',
         url: '/webhook/twilio',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl' },
@@ -313,7 +292,7 @@ describe('channels and providers', () => {
       const s = await settled(id);
       const callSid = delivery(s, 'voice').provider_message_id as string;
       expect(callSid).toMatch(/^CA/);
-      await fakes.twilio.statusCallback(callSid, 'no-answer');
+      await h.fakes.twilio.statusCallback(callSid, 'no-answer');
       const after = await eventually(
         () => status(id),
         (s) => delivery(s, 'voice').status === 'failed',
@@ -322,13 +301,13 @@ describe('channels and providers', () => {
     });
 
     it('takes SendGrid events in order: delivered, then open; a bounce fails the delivery; forged events are refused', async () => {
-      const sendgridHerald = `${fakes.env.HERALD_PUBLIC_URL}/webhook/sendgrid`;
+      const sendgridHerald = `${h.fakes.env.HERALD_PUBLIC_URL}/webhook/sendgrid`;
       const email = async (address: string) => {
         const id = await notify({ channels: ['email'], recipients: [{ id: address, email: address }], message: 'Hi' });
         return { id, s: await settled(id) };
       };
       // SMTP is the first email provider here: three busy replies hand these to SendGrid.
-      fakes.smtp.script.push(
+      h.fakes.smtp.script.push(
         { code: 421, message: 'busy' },
         { code: 421, message: 'busy' },
         { code: 421, message: 'busy' },
@@ -341,11 +320,11 @@ describe('channels and providers', () => {
       const messageId = delivery(opened.s, 'email').provider_message_id as string;
 
       expect(
-        await fakes.sendgrid.sendEvents(sendgridHerald, messageId, [{ event: 'processed' }, { event: 'delivered' }]),
+        await h.fakes.sendgrid.sendEvents(sendgridHerald, messageId, [{ event: 'processed' }, { event: 'delivered' }]),
       ).toBe(200);
-      expect(await fakes.sendgrid.sendEvents(sendgridHerald, messageId, [{ event: 'open' }])).toBe(200);
+      expect(await h.fakes.sendgrid.sendEvents(sendgridHerald, messageId, [{ event: 'open' }])).toBe(200);
       // A delayed "delivered" after the open does not move it back.
-      expect(await fakes.sendgrid.sendEvents(sendgridHerald, messageId, [{ event: 'delivered' }])).toBe(200);
+      expect(await h.fakes.sendgrid.sendEvents(sendgridHerald, messageId, [{ event: 'delivered' }])).toBe(200);
       await eventually(
         () => status(opened.id),
         (s) => delivery(s, 'email').status === 'opened',
@@ -353,14 +332,14 @@ describe('channels and providers', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(delivery(await status(opened.id), 'email').status).toBe('opened');
 
-      fakes.smtp.script.push(
+      h.fakes.smtp.script.push(
         { code: 421, message: 'busy' },
         { code: 421, message: 'busy' },
         { code: 421, message: 'busy' },
       );
       const bounced = await email('bounced@example.com');
       const bouncedId = delivery(bounced.s, 'email').provider_message_id as string;
-      await fakes.sendgrid.sendEvents(sendgridHerald, bouncedId, [
+      await h.fakes.sendgrid.sendEvents(sendgridHerald, bouncedId, [
         { event: 'bounce', reason: '550 5.1.1 no such user' },
       ]);
       const b = await eventually(
@@ -370,13 +349,13 @@ describe('channels and providers', () => {
       expect(delivery(b, 'email').error).toBe('sendgrid bounce: 550 5.1.1 no such user');
 
       const body = JSON.stringify([{ sg_message_id: `${bouncedId}.x`, event: 'delivered' }]);
-      const stale = fakes.sendgrid.sign(body, Math.floor(Date.now() / 1000) - 3600);
+      const stale = h.fakes.sendgrid.sign(body, Math.floor(Date.now() / 1000) - 3600);
       const forged = {
-        ...fakes.sendgrid.sign(body),
+        ...h.fakes.sendgrid.sign(body),
         'x-twilio-email-event-webhook-signature': stale['x-twilio-email-event-webhook-signature']!,
       };
       for (const headers of [stale, forged]) {
-        const res = await herald.api.inject({
+        const res = await h.herald.api.inject({
           method: 'POST',
           url: '/webhook/sendgrid',
           headers: { 'content-type': 'application/json', ...headers },
@@ -387,14 +366,14 @@ describe('channels and providers', () => {
     });
 
     it('acknowledges a receipt for a message it does not know', async () => {
-      const twilioUnknown = await herald.api.inject({
+      const twilioUnknown = await h.herald.api.inject({
         method: 'POST',
         url: '/webhook/twilio',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           'x-twilio-signature': twilio.getExpectedTwilioSignature(
-            fakes.env.TWILIO_AUTH_TOKEN!,
-            `${fakes.env.HERALD_PUBLIC_URL}/webhook/twilio`,
+            h.fakes.env.TWILIO_AUTH_TOKEN!,
+            `${h.fakes.env.HERALD_PUBLIC_URL}/webhook/twilio`,
             { MessageSid: 'SMunknown', MessageStatus: 'delivered' },
           ),
         },

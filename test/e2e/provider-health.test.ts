@@ -1,47 +1,22 @@
-import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
-import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
+import { startHeraldOnFakes, type HeraldOnFakes } from '../support/fake-providers';
 import { registry } from '../../observability/metrics';
-
-type Status = {
-  status: string;
-  deliveries: { channel: string; status: string; provider: string; providers_tried?: string[] }[];
-};
 
 /** How Herald treats a provider that fails, stalls or must not be sent to too fast. */
 describe('provider health: circuit breaking, channel isolation, rate limits', () => {
-  let fakes: FakeProviders;
-  let herald: TestHerald;
-  let tenant: TestTenant;
-
+  let h: HeraldOnFakes;
   beforeAll(async () => {
-    fakes = await startFakeProviders();
-    herald = await startTestHerald({
-      ...fakes.env,
+    h = await startHeraldOnFakes({
       HERALD_CIRCUIT_MIN_REQUESTS: '2',
       HERALD_CIRCUIT_RESET_SECONDS: '2',
       HERALD_CHANNEL_CONCURRENCY: 'sms=2',
       HERALD_RATE_LIMITS: 'telegram=5',
     });
-    tenant = await herald.createTenant();
   });
-  afterAll(async () => {
-    await herald?.stop();
-    await fakes?.stop();
-  });
+  afterAll(() => h?.stop());
 
-  const notify = async (body: object) => {
-    const res = await herald.api.inject({ method: 'POST', url: '/notify', headers: tenant.auth, payload: body });
-    expect(res.statusCode).toBe(202);
-    return res.json().notification_id as string;
-  };
-  const status = (id: string): Promise<Status> =>
-    herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: tenant.auth }).then((r) => r.json());
-  const settled = (id: string) =>
-    eventually(
-      () => status(id),
-      (s) => !['accepted', 'sending'].includes(s.status),
-      40_000,
-    );
+  const notify = (body: object) => h.notify(body);
+  const status = (id: string) => h.status(id);
+  const settled = (id: string) => h.settled(id);
   const sms = (n: number) => ({
     channels: ['sms'],
     recipients: [{ id: `p${n}`, phone: `+1415555${String(n).padStart(4, '0')}` }],
@@ -53,7 +28,7 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
     )?.value;
 
   it('opens the circuit of a failing provider, skips it while open, and closes it once a trial send succeeds', async () => {
-    fakes.twilio.down = { status: 503, body: { code: 20500, message: 'Service unavailable' } };
+    h.fakes.twilio.down = { status: 503, body: { code: 20500, message: 'Service unavailable' } };
     const first = await settled(await notify(sms(1)));
     expect(first.deliveries[0]).toMatchObject({
       status: 'sent',
@@ -65,13 +40,13 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
     expect(failovers.values).toContainEqual({ labels: { channel: 'sms', provider: 'twilio' }, value: 1 });
 
     // While the circuit is open Twilio is not even asked: the send goes straight to Vonage.
-    const twilioRequests = fakes.twilio.requests.length;
+    const twilioRequests = h.fakes.twilio.requests.length;
     const second = await settled(await notify(sms(2)));
     expect(second.deliveries[0]).toMatchObject({ provider: 'vonage', providers_tried: ['vonage'] });
-    expect(fakes.twilio.requests.length).toBe(twilioRequests);
+    expect(h.fakes.twilio.requests.length).toBe(twilioRequests);
 
     // Twilio recovers; after the reset time one trial send goes through and closes the circuit.
-    fakes.twilio.down = undefined;
+    h.fakes.twilio.down = undefined;
     await new Promise((r) => setTimeout(r, 2_200));
     const third = await settled(await notify(sms(3)));
     expect(third.deliveries[0]).toMatchObject({ provider: 'twilio', providers_tried: ['twilio'] });
@@ -79,12 +54,12 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
   });
 
   it('keeps email flowing while a stalled SMS provider holds every SMS slot', async () => {
-    fakes.twilio.down = { hang: true };
+    h.fakes.twilio.down = { hang: true };
     const stuck = await Promise.all([10, 11, 12].map((n) => notify(sms(n))));
     // Two slots (HERALD_CHANNEL_CONCURRENCY=sms=2), both waiting on Twilio.
-    await fakes.twilio.waitFor(
+    await h.fakes.twilio.waitFor(
       () =>
-        fakes.twilio.requests.filter(
+        h.fakes.twilio.requests.filter(
           (r) => r.form.To?.endsWith('0010') || r.form.To?.endsWith('0011') || r.form.To?.endsWith('0012'),
         ).length === 2,
     );
@@ -98,15 +73,15 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
     );
     expect(email.status).toBe('delivered');
     for (const id of stuck) expect((await status(id)).status).toBe('sending');
-    fakes.twilio.down = undefined;
+    h.fakes.twilio.down = undefined;
   });
 
   it('keeps the sustained send rate to a rate-limited provider within 20% of its limit', async () => {
-    const before = fakes.telegram.requests.length;
+    const before = h.fakes.telegram.requests.length;
     const recipients = Array.from({ length: 30 }, (_, i) => ({ id: `tg${i}`, telegram_chat_id: String(1000 + i) }));
     const s = await settled(await notify({ channels: ['telegram'], recipients, message: 'Burst' }));
     expect(s.status).toBe('delivered');
-    const times = fakes.telegram.requests.slice(before).map((r) => r.at);
+    const times = h.fakes.telegram.requests.slice(before).map((r) => r.at);
     expect(times).toHaveLength(30);
     // The limiter lets the tokens it saved while idle go at once; the rate that follows is the limit.
     const sustained = times.filter((t) => t - times[0]! >= 1000);

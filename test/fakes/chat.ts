@@ -6,6 +6,8 @@ export const TELEGRAM_BOT_TOKEN = '123456:telegram-test-token';
 export class FakeTelegram extends FakeHttpProvider {
   /** Chats whose user blocked the bot: 403 Forbidden. */
   readonly blocked = new Set<string>();
+  /** Messages answered `ok`, in order. */
+  readonly sent: { chatId: string; text: string }[] = [];
   private messageId = 0;
 
   protected answer(request: RecordedRequest): Reply {
@@ -14,6 +16,7 @@ export class FakeTelegram extends FakeHttpProvider {
     const body = request.json as { chat_id?: string; text?: string };
     if (!body?.chat_id || !body.text) return telegramError(400, 'Bad Request: message text is empty');
     if (this.blocked.has(String(body.chat_id))) return telegramError(403, 'Forbidden: bot was blocked by the user');
+    this.sent.push({ chatId: String(body.chat_id), text: body.text });
     return {
       status: 200,
       body: {

@@ -4,6 +4,7 @@ import { FakeSendGrid, SENDGRID_KEY } from '../fakes/sendgrid';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { FakeTwilio, TWILIO_SID, TWILIO_TOKEN } from '../fakes/twilio';
 import { FakeVonage, VONAGE_KEY, VONAGE_SECRET } from '../fakes/vonage';
+import { eventually, startTestHerald } from './herald';
 import { freePort } from './temporal';
 
 /** Every provider Herald speaks to, on loopback, and the environment that points Herald at them. */
@@ -61,3 +62,53 @@ export async function startFakeProviders() {
 }
 
 export type FakeProviders = Awaited<ReturnType<typeof startFakeProviders>>;
+
+/** Herald on every fake provider, listening where the fakes send receipts, with a tenant and the calls tests make. */
+export async function startHeraldOnFakes(env: Record<string, string> = {}) {
+  const fakes = await startFakeProviders();
+  const herald = await startTestHerald({ ...fakes.env, ...env });
+  await herald.api.listen({ port: fakes.port, host: '127.0.0.1' });
+  const tenant = await herald.createTenant();
+  const notify = async (body: object) => {
+    const res = await herald.api.inject({ method: 'POST', url: '/notify', headers: tenant.auth, payload: body });
+    if (res.statusCode !== 202) throw new Error(`POST /notify answered ${res.statusCode}: ${res.body}`);
+    return res.json().notification_id as string;
+  };
+  const status = (id: string): Promise<StatusBody> =>
+    herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: tenant.auth }).then((r) => r.json());
+  const settled = (id: string) =>
+    eventually(
+      () => status(id),
+      (s) => !['accepted', 'sending'].includes(s.status),
+      40_000,
+    );
+  return {
+    fakes,
+    herald,
+    tenant,
+    notify,
+    status,
+    settled,
+    async stop() {
+      await herald.stop();
+      await fakes.stop();
+    },
+  };
+}
+
+export type HeraldOnFakes = Awaited<ReturnType<typeof startHeraldOnFakes>>;
+
+/** GET /status as the tests read it. */
+export interface StatusBody {
+  status: string;
+  deliveries: {
+    recipient_id: string;
+    channel: string;
+    status: string;
+    provider?: string;
+    providers_tried?: string[];
+    provider_message_id?: string;
+    attempts?: number;
+    error?: string;
+  }[];
+}
