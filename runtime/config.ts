@@ -122,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const publicUrl = (e.HERALD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const providers = providerSettings(e, publicUrl);
   const hasTls = e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_CA_PATH;
   return {
     port: e.PORT,
@@ -147,10 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
     publicUrl,
-    providers: providerSettings(e, publicUrl),
+    providers,
     sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
     twilioAuthToken: e.TWILIO_AUTH_TOKEN,
-    rateLimits: { ...DEFAULT_RATE_LIMITS, ...channelNumbers('HERALD_RATE_LIMITS', e.HERALD_RATE_LIMITS) },
+    rateLimits: { ...providerRateLimits(providers), ...channelNumbers('HERALD_RATE_LIMITS', e.HERALD_RATE_LIMITS) },
     channelConcurrency: channelNumbers('HERALD_CHANNEL_CONCURRENCY', e.HERALD_CHANNEL_CONCURRENCY),
     logLevel: e.LOG_LEVEL,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -172,6 +173,20 @@ export const DEFAULT_RATE_LIMITS: Partial<Record<Channel, number>> = {
   discord: 50,
   push: 10_000,
 };
+
+/** The documented limits of the providers that are configured: the dev outbox has none. */
+function providerRateLimits(p: ProviderSettings): Partial<Record<Channel, number>> {
+  const configured: Partial<Record<Channel, unknown>> = {
+    sms: p.twilio ?? p.vonage,
+    voice: p.twilio,
+    telegram: p.telegram,
+    push: p.fcm,
+    discord: true,
+  };
+  return Object.fromEntries(
+    Object.entries(DEFAULT_RATE_LIMITS).filter(([channel]) => configured[channel as Channel]),
+  ) as Partial<Record<Channel, number>>;
+}
 
 /** `sms=10,voice=1`: a number per channel. */
 function channelNumbers(variable: string, value: string | undefined): Partial<Record<Channel, number>> {

@@ -47,9 +47,14 @@ describe('loadConfig', () => {
       /TWILIO_AUTH_TOKEN, TWILIO_FROM: required to use Twilio/,
     );
   });
-  it('reads per-channel rate limits over the documented defaults, and refuses a bad one', () => {
-    const config = loadConfig({ HERALD_RATE_LIMITS: 'sms=5, email=100', HERALD_CHANNEL_CONCURRENCY: 'sms=2' });
-    expect(config.rateLimits).toMatchObject({ sms: 5, email: 100, voice: 1, telegram: 30 });
+  it("reads per-channel rate limits over the configured providers' documented ones, and refuses a bad one", () => {
+    const config = loadConfig({
+      HERALD_RATE_LIMITS: 'sms=5, email=100',
+      HERALD_CHANNEL_CONCURRENCY: 'sms=2',
+      TELEGRAM_BOT_TOKEN: '1:abc',
+    });
+    // Telegram is configured, so its documented limit applies; voice has no provider, so no limit.
+    expect(config.rateLimits).toEqual({ sms: 5, email: 100, telegram: 30, discord: 50 });
     expect(config.channelConcurrency).toEqual({ sms: 2 });
     expect(() => loadConfig({ HERALD_RATE_LIMITS: 'fax=3' })).toThrow(/HERALD_RATE_LIMITS: "fax=3"/);
     expect(() => loadConfig({ HERALD_RATE_LIMITS: 'sms=0' })).toThrow(/HERALD_RATE_LIMITS/);
