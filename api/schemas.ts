@@ -167,6 +167,16 @@ export const acceptedSchema = {
   },
 } as const;
 
+/** A message as Herald stored it (dev outbox, inbox): the fields both lists share. */
+export const storedMessageFields = {
+  id: { type: 'integer' },
+  notification_id: { type: 'string' },
+  subject: { type: 'string' },
+  text: { type: 'string' },
+  html: { type: 'string' },
+  created_at: { type: 'string', format: 'date-time' },
+} as const;
+
 export const statusSchema = {
   type: 'object',
   required: ['notification_id', 'status', 'created_at', 'deliveries'],

@@ -2,7 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { devOutbox } from '../../db/schema';
 import type { ApiContext } from '../context';
-import { idSchema, problems } from '../schemas';
+import { idSchema, problems, storedMessageFields } from '../schemas';
 
 type OutboxRow = typeof devOutbox.$inferSelect;
 
@@ -40,15 +40,10 @@ export const devOutboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
                         type: 'object',
                         required: ['id', 'notification_id', 'channel', 'recipient', 'text', 'created_at'],
                         properties: {
-                          id: { type: 'integer' },
-                          notification_id: { type: 'string' },
+                          ...storedMessageFields,
                           channel: { type: 'string' },
                           recipient: { type: 'string' },
-                          subject: { type: 'string' },
-                          text: { type: 'string' },
-                          html: { type: 'string' },
                           details: { type: 'object', additionalProperties: true },
-                          created_at: { type: 'string', format: 'date-time' },
                         },
                       },
                     },

@@ -2,7 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { inboxMessages } from '../../db/schema';
 import type { ApiContext } from '../context';
-import { problems, recipientIdSchema } from '../schemas';
+import { problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
 /** What the in_app channel stored for a recipient, newest first. */
 export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
@@ -36,17 +36,12 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
                   type: 'object',
                   required: ['id', 'notification_id', 'text', 'created_at'],
                   properties: {
-                    id: { type: 'integer' },
-                    notification_id: { type: 'string' },
+                    ...storedMessageFields,
                     category: { type: 'string' },
-                    subject: { type: 'string' },
-                    text: { type: 'string' },
-                    html: { type: 'string' },
                     actions: {
                       type: 'array',
                       items: { type: 'object', properties: { label: { type: 'string' }, url: { type: 'string' } } },
                     },
-                    created_at: { type: 'string', format: 'date-time' },
                   },
                 },
               },
