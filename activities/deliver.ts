@@ -25,6 +25,7 @@ import {
   type Provider,
   type SendResult,
 } from './providers/provider';
+import type { Pacers } from './pacing';
 import { upsertDeliveries } from './record';
 import {
   acceptToDelivered,
@@ -74,7 +75,7 @@ export interface DeliveryFailureDetails {
   failover?: boolean;
 }
 
-export function createDeliver(providers: ProvidersByChannel, db: Database) {
+export function createDeliver(providers: ProvidersByChannel, db: Database, pacers: Pacers = {}) {
   return async function deliver(input: DeliverInput): Promise<DeliverResult> {
     const context = Context.current();
     const attempts = context.info.attempt;
@@ -97,6 +98,7 @@ export function createDeliver(providers: ProvidersByChannel, db: Database) {
       throw failure(plugin.missingAddress, 'permanent', { attempts });
     }
     const rendered = plugin.render(input.message);
+    await pacers[channel]?.removeTokens(1);
     try {
       const sent = await inProviderSpan(
         `${provider.name} send`,

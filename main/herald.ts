@@ -45,7 +45,7 @@ export async function startHerald(options: HeraldOptions) {
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueue,
-        activities: createActivities({ db, providers }),
+        activities: createActivities({ db, providers, rateLimits: config.rateLimits }),
         workflowBundle: options.workflowBundle,
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,

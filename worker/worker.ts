@@ -62,9 +62,9 @@ export class HeraldWorker {
           taskQueue: channelTaskQueue(taskQueue, channel),
           activities: { deliver: activities.deliver },
           interceptors: activityInterceptors,
-          // This worker's own limiter paces sends evenly at the limit once a backlog forms (after a burst of
-          // the tokens saved while idle); the dev server's task-queue limit dispatched in 0.8 s batches that
-          // fell 25% short, and both together undershot by 30%.
+          // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
+          // the burst it lets through after idling; the dev server's task-queue limit dispatched in 0.8 s
+          // batches that fell 25% short, and both limiters together undershot by 30%.
           maxActivitiesPerSecond: options.rateLimits?.[channel],
           maxConcurrentActivityTaskExecutions: options.channelConcurrency?.[channel],
           shutdownGraceTime: shutdownGraceMs,
