@@ -11,6 +11,7 @@ import type { Channel } from '../../domain/channels';
 import { PRIORITY_KEYS } from '../../domain/delivery-policy';
 import type { Contact, Message, NotificationRequest, Priority } from '../../domain/notification';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
+import type { notificationWorkflow } from '../../workflows';
 import { notificationsAccepted } from '../../observability/metrics';
 import { Problem } from '../problems';
 import {
@@ -86,7 +87,7 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       };
 
       try {
-        await ctx.temporal.workflow.start('notificationWorkflow', {
+        await ctx.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
           taskQueue: ctx.taskQueue,
           workflowId: notificationWorkflowId(tenantId, notificationId),
           args: [input],

@@ -1,0 +1,169 @@
+import { and, eq } from 'drizzle-orm';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import {
+  createDeliver,
+  type DeliverInput,
+  type DeliverResult,
+  type DeliveryFailureDetails,
+} from '../../activities/deliver';
+import { CircuitBreakingProvider } from '../../activities/providers/circuit-breaker';
+import type { ProvidersByChannel } from '../../activities/providers';
+import {
+  InvalidAddressError,
+  PermanentProviderError,
+  ProviderRefusedError,
+  TransientProviderError,
+  type OutboundMessage,
+  type Provider,
+  type SendResult,
+} from '../../activities/providers/provider';
+import { upsertTenant } from '../../api/tenants';
+import type { DatabaseHandle } from '../../db/connect';
+import { recipients } from '../../db/schema';
+import { FAILOVER, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../domain/delivery-policy';
+import { testDatabase } from '../support/herald';
+
+/** A provider whose next answers the test sets: an error to throw, or success. */
+class ScriptedProvider implements Provider {
+  readonly sent: OutboundMessage[] = [];
+  readonly script: (Error | 'ok')[] = [];
+  constructor(readonly name: string) {}
+  async send(message: OutboundMessage): Promise<SendResult> {
+    this.sent.push(message);
+    const next = this.script.shift() ?? 'ok';
+    if (next !== 'ok') throw next;
+    return { providerMessageId: `${this.name}-${this.sent.length}`, status: 'sent' };
+  }
+}
+
+describe('the deliver activity: which provider, and what a failure means', () => {
+  let database: DatabaseHandle;
+  let first: ScriptedProvider;
+  let second: ScriptedProvider;
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    await upsertTenant(database.db, 'tenant-deliver', 'Deliver tests', 'hk_deliver_tests');
+  });
+  afterAll(() => database?.close());
+  beforeEach(() => {
+    first = new ScriptedProvider('first');
+    second = new ScriptedProvider('second');
+  });
+
+  const input = (overrides: Partial<DeliverInput> = {}): DeliverInput => ({
+    tenantId: 'tenant-deliver',
+    notificationId: `n-${Math.random().toString(16).slice(2)}`,
+    channel: 'sms',
+    recipient: { id: 'r', phone: '+14155550100' },
+    message: { text: 'hi' },
+    providerIndex: 0,
+    ...overrides,
+  });
+  const deliverWith = (chain: Provider[], attempt = 1, overrides: Partial<DeliverInput> = {}) =>
+    new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(
+      createDeliver({ sms: chain, push: chain } as unknown as ProvidersByChannel, database.db),
+      input(overrides),
+    ) as Promise<DeliverResult>;
+  const failureOf = async (run: Promise<unknown>) => {
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    const failure = error as ApplicationFailure;
+    return { failure, details: failure.details?.[0] as DeliveryFailureDetails };
+  };
+
+  it('retries a transient failure on the same provider before the third try', async () => {
+    first.script.push(new TransientProviderError('503'));
+    const { failure, details } = await failureOf(deliverWith([first, second], 2));
+    expect(failure).toMatchObject({ type: TRANSIENT_FAILURE, nonRetryable: false });
+    expect(details).toMatchObject({ provider: 'first', providerIndex: 0, attempts: 2 });
+    expect(details.failover).toBeUndefined();
+  });
+
+  it('fails over after the third transient failure when another provider follows', async () => {
+    first.script.push(new TransientProviderError('503'));
+    const { failure, details } = await failureOf(deliverWith([first, second], 3));
+    expect(failure).toMatchObject({ type: FAILOVER, nonRetryable: true });
+    expect(details).toMatchObject({ provider: 'first', providerIndex: 0, failover: true });
+  });
+
+  it('gives the last provider all six tries', async () => {
+    second.script.push(new TransientProviderError('503'), new TransientProviderError('503'));
+    const third = await failureOf(deliverWith([first, second], 3, { providerIndex: 1 }));
+    expect(third.failure).toMatchObject({ type: TRANSIENT_FAILURE, nonRetryable: false });
+    const sixth = await failureOf(deliverWith([first, second], 6, { providerIndex: 1 }));
+    expect(sixth.failure.type).toBe(TRANSIENT_FAILURE);
+    expect(sixth.details).toMatchObject({ provider: 'second', providerIndex: 1, attempts: 6 });
+  });
+
+  it("waits the provider's Retry-After, capped at five minutes, or fails over when it is longer", async () => {
+    first.script.push(new TransientProviderError('429', 4_000));
+    expect((await failureOf(deliverWith([first, second]))).failure.nextRetryDelay).toBe(4_000);
+    first.script.push(new TransientProviderError('429', 3_600_000));
+    expect((await failureOf(deliverWith([first]))).failure.nextRetryDelay).toBe(300_000);
+    first.script.push(new TransientProviderError('429', 3_600_000));
+    expect((await failureOf(deliverWith([first, second]))).failure.type).toBe(FAILOVER);
+  });
+
+  it('passes over a provider that refuses Herald at once, and fails for good when none follows', async () => {
+    first.script.push(new ProviderRefusedError('401'), new ProviderRefusedError('401'));
+    expect((await failureOf(deliverWith([first, second]))).failure.type).toBe(FAILOVER);
+    expect((await failureOf(deliverWith([first]))).failure).toMatchObject({
+      type: PERMANENT_FAILURE,
+      nonRetryable: true,
+    });
+  });
+
+  it('never retries nor fails over a permanent error', async () => {
+    first.script.push(new PermanentProviderError('21211 invalid number'));
+    const { failure } = await failureOf(deliverWith([first, second]));
+    expect(failure).toMatchObject({ type: PERMANENT_FAILURE, nonRetryable: true, message: '21211 invalid number' });
+    expect(second.sent).toHaveLength(0);
+  });
+
+  it('skips a provider whose circuit is open, and says which one it used', async () => {
+    const broken = new CircuitBreakingProvider(first, {
+      errorThresholdPercentage: 50,
+      volumeThreshold: 1,
+      resetTimeoutMs: 60_000,
+    });
+    first.script.push(new TransientProviderError('503'));
+    await failureOf(deliverWith([broken, second]));
+    expect(broken.opened).toBe(true);
+    const result = await deliverWith([broken, second]);
+    expect(result).toMatchObject({ provider: 'second', providerIndex: 1 });
+    expect(first.sent).toHaveLength(1);
+    await broken.close();
+  });
+
+  it('never fails over for a workflow from before failover (no provider index)', async () => {
+    first.script.push(new TransientProviderError('503'));
+    const { failure } = await failureOf(deliverWith([first, second], 3, { providerIndex: undefined }));
+    expect(failure.type).toBe(TRANSIENT_FAILURE);
+    expect(second.sent).toHaveLength(0);
+  });
+
+  it("drops a dead push token from the recipient's profile and sends to the next device", async () => {
+    await database.db
+      .insert(recipients)
+      .values({ tenantId: 'tenant-deliver', id: 'phone-owner', pushTokens: ['old', 'new'] })
+      .onConflictDoUpdate({ target: [recipients.tenantId, recipients.id], set: { pushTokens: ['old', 'new'] } });
+    first.script.push(new InvalidAddressError('UNREGISTERED'));
+    const result = await deliverWith([first], 1, {
+      channel: 'push',
+      recipient: { id: 'phone-owner', pushTokens: ['old', 'new'] },
+    });
+    expect(result.provider).toBe('first');
+    expect(first.sent.map((m) => m.to)).toEqual(['new', 'old']);
+    const [row] = await database.db
+      .select({ tokens: recipients.pushTokens })
+      .from(recipients)
+      .where(and(eq(recipients.tenantId, 'tenant-deliver'), eq(recipients.id, 'phone-owner')));
+    expect(row!.tokens).toEqual(['old']);
+  });
+});
