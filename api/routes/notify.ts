@@ -7,7 +7,7 @@ import stringify from 'safe-stable-stringify';
 import type { Database } from '../../db/connect';
 import { notifications, recipients as recipientsTable } from '../../db/schema';
 import { recipientFields } from './recipients';
-import type { Channel } from '../../domain/channels';
+import { TEXT_LIMITS, type Channel } from '../../domain/channels';
 import { PRIORITY_KEYS } from '../../domain/delivery-policy';
 import type { Contact, Message, NotificationRequest, Priority } from '../../domain/notification';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
@@ -57,6 +57,9 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       const notificationId = idempotencyKey ? idFromKey(tenantId, idempotencyKey) : randomUUID();
       const accepted = () =>
         reply.code(202).send({ notification_id: notificationId, status_url: `/status/${notificationId}` });
+      const channels = body.channels as Channel[];
+      const message = toMessage(body.message);
+      rejectTooLong(message, channels);
 
       if (idempotencyKey) {
         const [seen] = await ctx.db
@@ -71,13 +74,12 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         ...inlineRecipients(body.recipients ?? []),
       ]);
       const priority: Priority = body.priority ?? 'normal';
-      const channels = body.channels as Channel[];
       const input: NotificationRequest = {
         notificationId,
         tenantId,
         channels,
         recipients: contacts,
-        message: toMessage(body.message),
+        message,
         priority,
         category: body.category,
         metadata: body.metadata as Record<string, unknown> | undefined,
@@ -139,6 +141,21 @@ function sha256(text: string): string {
 function idFromKey(tenantId: string, key: string): string {
   const h = sha256(`${tenantId}\u0000${key}`);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A text longer than a chosen channel carries is refused now, naming the channel, not failed later. */
+function rejectTooLong(message: Message, channels: Channel[]): void {
+  for (const channel of channels) {
+    const limit = TEXT_LIMITS[channel];
+    if (limit !== undefined && message.text.length > limit) {
+      throw new Problem(
+        422,
+        'Message too long for a channel',
+        `The text is ${message.text.length} characters; ${channel} carries at most ${limit}`,
+        'message.text',
+      );
+    }
+  }
 }
 
 function toMessage(message: string | Message): Message {

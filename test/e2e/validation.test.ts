@@ -116,6 +116,12 @@ describe('bad input', () => {
       422,
       'recipient_ids[0]',
     ],
+    [
+      'a text longer than a chosen channel carries',
+      () => json(JSON.stringify({ ...valid, channels: ['email', 'sms'], message: 'x'.repeat(1601) })),
+      422,
+      'message.text',
+    ],
     ['an empty message', () => json(JSON.stringify({ ...valid, message: '' })), 400, 'message'],
     [
       'a message without text',
