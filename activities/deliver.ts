@@ -27,6 +27,7 @@ import {
 } from './providers/provider';
 import type { Pacers } from './pacing';
 import { upsertDeliveries } from './record';
+import { acknowledgeUrl, unsubscribeUrl, type LinkSettings } from './links';
 import {
   acceptToDelivered,
   acceptToProvider,
@@ -54,6 +55,12 @@ export interface DeliverInput {
   providerIndex?: number;
   /** Providers tried before this one, kept on the record with the delivery. */
   providersTried?: string[];
+  /** The plan's step: a later step on the same channel is a message of its own. */
+  step?: number;
+  /** Escalating: the message carries a link that acknowledges it. */
+  acknowledgeable?: boolean;
+  /** Not critical: email carries a one-click unsubscribe link. */
+  unsubscribable?: boolean;
 }
 
 export interface DeliverResult {
@@ -75,7 +82,7 @@ export interface DeliveryFailureDetails {
   failover?: boolean;
 }
 
-export function createDeliver(providers: ProvidersByChannel, db: Database, pacers: Pacers = {}) {
+export function createDeliver(providers: ProvidersByChannel, db: Database, pacers: Pacers = {}, links?: LinkSettings) {
   return async function deliver(input: DeliverInput): Promise<DeliverResult> {
     const context = Context.current();
     const attempts = context.info.attempt;
@@ -97,13 +104,13 @@ export function createDeliver(providers: ProvidersByChannel, db: Database, pacer
       count('failed');
       throw failure(plugin.missingAddress, 'permanent', { attempts });
     }
-    const rendered = plugin.render(input.message);
+    const rendered = plugin.render(withAcknowledgeLink(input, links));
     await pacers[channel]?.removeTokens(1);
     try {
       const sent = await inProviderSpan(
         `${provider.name} send`,
         { 'herald.channel': channel, 'herald.provider': provider.name },
-        () => sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal),
+        () => sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal, links),
       );
       const result: DeliverResult = {
         ...sent,
@@ -178,6 +185,7 @@ async function sendToFirstLiveAddress(
   addresses: string[],
   rendered: RenderedMessage,
   signal: AbortSignal,
+  links: LinkSettings | undefined,
 ): Promise<SendResult> {
   const base: Omit<OutboundMessage, 'to'> = {
     tenantId: input.tenantId,
@@ -185,8 +193,17 @@ async function sendToFirstLiveAddress(
     recipientId: input.recipient.id,
     channel: input.channel,
     category: input.category,
-    deliveryKey: `${input.notificationId}.${input.recipient.id}.${input.channel}`,
+    deliveryKey: deliveryKey(input),
     ...rendered,
+    ...(links && input.unsubscribable && input.channel === 'email'
+      ? {
+          unsubscribeUrl: unsubscribeUrl(links, {
+            tenantId: input.tenantId,
+            recipientId: input.recipient.id,
+            category: input.category,
+          }),
+        }
+      : {}),
   };
   let lastInvalid: InvalidAddressError | undefined;
   for (const to of addresses) {
@@ -214,6 +231,7 @@ async function recordSent(db: Database, input: DeliverInput, result: DeliverResu
       {
         recipientId: input.recipient.id,
         channel: input.channel,
+        step: input.step,
         ...result,
         providersTried: [...(input.providersTried ?? []), result.provider],
       },
@@ -221,4 +239,22 @@ async function recordSent(db: Database, input: DeliverInput, result: DeliverResu
   } catch (error) {
     log.warn('could not record the sent delivery early; the workflow records it next', { error });
   }
+}
+
+/** One send of one delivery: the same across retries, different for a later step on the same channel. */
+function deliveryKey(input: DeliverInput): string {
+  const key = `${input.notificationId}.${input.recipient.id}.${input.channel}`;
+  return input.step ? `${key}.${input.step}` : key;
+}
+
+/** An escalating message offers "Acknowledge" wherever it can show a link or a button. */
+function withAcknowledgeLink(input: DeliverInput, links: LinkSettings | undefined): Message {
+  if (!input.acknowledgeable || !links) return input.message;
+  const url = acknowledgeUrl(links, {
+    tenantId: input.tenantId,
+    notificationId: input.notificationId,
+    recipientId: input.recipient.id,
+    channel: input.channel,
+  });
+  return { ...input.message, actions: [...(input.message.actions ?? []), { label: 'Acknowledge', url }] };
 }

@@ -4,21 +4,27 @@ import { createDeliver } from './deliver';
 import { channelPacers } from './pacing';
 import type { ProvidersByChannel } from './providers';
 import { createRecordNotification } from './record';
+import { createPlanRecipient } from './plan-recipient';
+import type { LinkSettings } from './links';
 
 export interface ActivityDependencies {
   db: Database;
   providers: ProvidersByChannel;
   /** Sends per second per channel; the same limits the worker applies to the channel's queue. */
   rateLimits?: Partial<Record<Channel, number>>;
+  /** Signs the acknowledge and unsubscribe links messages carry; without it they carry none. */
+  links?: LinkSettings;
 }
 
 /** Activities get their dependencies from here, so tests hand in real ones of their choosing. */
-export function createActivities({ db, providers, rateLimits }: ActivityDependencies) {
+export function createActivities({ db, providers, rateLimits, links }: ActivityDependencies) {
   return {
-    deliver: createDeliver(providers, db, channelPacers(rateLimits)),
+    deliver: createDeliver(providers, db, channelPacers(rateLimits), links),
+    planRecipient: createPlanRecipient(db),
     recordNotification: createRecordNotification(db),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { LinkSettings } from './links';
 export type { DeliverInput, DeliverResult, DeliveryFailureDetails } from './deliver';

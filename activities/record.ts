@@ -18,12 +18,19 @@ export function createRecordNotification(db: Database) {
           channels: snapshot.channels,
           category: snapshot.category,
           requestHash: snapshot.requestHash,
+          acknowledgement: snapshot.acknowledgement ?? null,
+          timeline: snapshot.timeline,
           createdAt: new Date(snapshot.createdAt),
           updatedAt: now,
         })
         .onConflictDoUpdate({
           target: [notifications.tenantId, notifications.id],
-          set: { status: snapshot.status, updatedAt: now },
+          set: {
+            status: snapshot.status,
+            acknowledgement: snapshot.acknowledgement ?? null,
+            timeline: snapshot.timeline,
+            updatedAt: now,
+          },
         });
       await upsertDeliveries(tx, snapshot.tenantId, snapshot.notificationId, snapshot.deliveries);
     });
@@ -44,6 +51,7 @@ export async function upsertDeliveries(db: Writer, tenantId: string, notificatio
         notificationId,
         recipientId: d.recipientId,
         channel: d.channel,
+        step: d.step ?? 0,
         status: d.status,
         provider: d.provider,
         attempts: d.attempts,
@@ -55,7 +63,13 @@ export async function upsertDeliveries(db: Writer, tenantId: string, notificatio
       })),
     )
     .onConflictDoUpdate({
-      target: [deliveries.tenantId, deliveries.notificationId, deliveries.recipientId, deliveries.channel],
+      target: [
+        deliveries.tenantId,
+        deliveries.notificationId,
+        deliveries.recipientId,
+        deliveries.channel,
+        deliveries.step,
+      ],
       set: {
         status: sql`excluded.status`,
         provider: sql`excluded.provider`,

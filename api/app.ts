@@ -24,6 +24,12 @@ import { settingsRoutes } from './routes/settings';
 import { statusRoutes } from './routes/status';
 import { webhookRoutes, webhookSecuritySchemes } from './routes/webhooks';
 import { TenantDirectory } from './tenants';
+import { actionRoutes } from './routes/actions';
+import { escalationPolicyRoutes } from './routes/escalation-policies';
+import { linkRoutes } from './routes/links';
+import { preferenceRoutes } from './routes/preferences';
+import { scheduleRoutes } from './routes/schedules';
+import { storedSecret } from '../db/secrets';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +42,10 @@ export interface ApiOptions {
   temporal: Client;
   taskQueue: string;
   receiptWindowMs: number;
+  /** How long a failed notification waits for an operator's retry; none when absent. */
+  retryWindowMs?: number;
+  /** Signs links in messages; made once and kept in the database when absent. */
+  linkSecret?: string;
   bodyLimit: number;
   webhookSecret?: string;
   publicUrl: string;
@@ -138,6 +148,8 @@ export async function buildApi(options: ApiOptions) {
     temporal: options.temporal,
     taskQueue: options.taskQueue,
     receiptWindowMs: options.receiptWindowMs,
+    retryWindowMs: options.retryWindowMs ?? 0,
+    linkSecret: once(async () => options.linkSecret ?? storedSecret(options.db, 'link-signing')),
     webhookSecret: options.webhookSecret,
     publicUrl: options.publicUrl,
     twilioAuthToken: options.twilioAuthToken,
@@ -148,6 +160,7 @@ export async function buildApi(options: ApiOptions) {
   await app.register(healthRoutes, context);
   await app.register(metricsRoutes, context);
   await app.register(webhookRoutes, context);
+  await app.register(linkRoutes, context);
   // The one authentication boundary: nothing inside is parsed, validated or looked up without a key.
   await app.register(async (tenantScoped) => {
     tenantScoped.addHook('onRequest', context.authenticate);
@@ -156,9 +169,23 @@ export async function buildApi(options: ApiOptions) {
     await tenantScoped.register(recipientRoutes, context);
     await tenantScoped.register(inboxRoutes, context);
     await tenantScoped.register(settingsRoutes, context);
+    await tenantScoped.register(actionRoutes, context);
+    await tenantScoped.register(preferenceRoutes, context);
+    await tenantScoped.register(escalationPolicyRoutes, context);
+    await tenantScoped.register(scheduleRoutes, context);
   });
   if (options.devOutbox) {
     await app.register(devOutboxRoutes, { ...context, authenticate: bearerAuth(directory, { allowQueryKey: true }) });
   }
   return app;
+}
+
+/** The first call's promise, kept; a failed one is forgotten so the next call tries again. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () =>
+    (made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    }));
 }

@@ -8,6 +8,9 @@ export interface ApiContext {
   temporal: Client;
   taskQueue: string;
   receiptWindowMs: number;
+  retryWindowMs: number;
+  /** Signs and checks the acknowledge and unsubscribe links messages carry; read once, when first needed. */
+  linkSecret: () => Promise<string>;
   webhookSecret?: string;
   /** Where providers reach Herald: the URL Twilio signs is built from it. */
   publicUrl: string;

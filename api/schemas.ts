@@ -1,5 +1,6 @@
 import { CHANNELS } from '../domain/channels';
 import { DELIVERY_STATUSES, NOTIFICATION_STATUSES, PRIORITIES, RECEIPT_STATUSES } from '../domain/notification';
+import { CONDITIONS, DURATION_PATTERN, STRATEGIES } from '../domain/orchestration';
 
 /** Route schemas: each is the validation, the serializer and the OpenAPI document at once. */
 
@@ -86,6 +87,44 @@ export const recipientIdSchema = idSchema;
 
 export const MAX_RECIPIENTS = 1000;
 
+export const channelListSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: CHANNELS.length,
+  uniqueItems: true,
+  items: { type: 'string', enum: CHANNELS },
+} as const;
+
+export function durationSchema(description: string) {
+  return { type: 'string', pattern: DURATION_PATTERN, description } as const;
+}
+
+export const escalationPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['steps'],
+  description: "Steps that run one after another until someone acknowledges (or the step's `unless` is met)",
+  properties: {
+    steps: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['after', 'channels'],
+        properties: {
+          after: durationSchema('How long after the previous step, e.g. `5m`'),
+          channels: channelListSchema,
+          unless: { type: 'string', enum: CONDITIONS, default: 'acknowledged' },
+        },
+      },
+    },
+    repeat: { type: 'integer', minimum: 0, maximum: 10, default: 0, description: 'Times the steps run again' },
+    ack_timeout: durationSchema('An acknowledgement not resolved within this long re-opens the escalation'),
+  },
+} as const;
+
 export const notifyBodySchema = {
   type: 'object',
   additionalProperties: false,
@@ -148,6 +187,40 @@ export const notifyBodySchema = {
     priority: { type: 'string', enum: PRIORITIES, default: 'normal' },
     category: { type: 'string', minLength: 1, maxLength: 64, pattern: NO_NUL },
     metadata: { type: 'object', maxProperties: 50 },
+    strategy: {
+      type: 'string',
+      enum: STRATEGIES,
+      description: '`any` (default): one primary channel reaching a recipient is enough; `all`: every one must',
+    },
+    fallback: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['channels', 'after'],
+      description: 'Channels tried in order, each only if the one before failed, once the primaries have not done it',
+      properties: {
+        channels: channelListSchema,
+        after: durationSchema('How long to wait after the primaries, e.g. `30s`'),
+        unless: {
+          type: 'string',
+          enum: CONDITIONS,
+          default: 'delivered',
+          description: 'What a primary reaching the recipient during the wait makes the fallback unnecessary',
+        },
+      },
+    },
+    escalation: escalationPolicySchema,
+    send_at: {
+      type: 'string',
+      maxLength: 40,
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$',
+      description:
+        "An instant (`2026-12-01T09:00:00Z`), or a local time without an offset (`2026-12-01T09:00`) read in each recipient's time zone",
+    },
+    critical: {
+      type: 'boolean',
+      default: false,
+      description: 'OTP and security alerts: sent past preferences and quiet hours',
+    },
   },
 } as const;
 
@@ -175,6 +248,19 @@ export const storedMessageFields = {
   text: { type: 'string' },
   html: { type: 'string' },
   created_at: { type: 'string', format: 'date-time' },
+} as const;
+
+export const acknowledgementSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['by', 'at', 'via'],
+  properties: {
+    by: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+    via: { type: 'string', enum: ['api', 'link'] },
+    channel: { type: 'string', enum: CHANNELS },
+    note: { type: 'string' },
+  },
 } as const;
 
 export const statusSchema = {
@@ -206,6 +292,42 @@ export const statusSchema = {
           },
           segments: { type: 'integer', description: 'SMS parts the message cost' },
           encoding: { type: 'string', enum: ['GSM-7', 'UCS-2'] },
+          step: { type: 'integer', description: "The plan's step that sent it: 0 for the primaries" },
+          kind: { type: 'string', enum: ['primary', 'fallback', 'escalation'] },
+        },
+      },
+    },
+    acknowledgement: acknowledgementSchema,
+    timeline: {
+      type: 'array',
+      description: 'What happened, in order: steps sent or skipped, holds, acknowledgement, cancel, retry',
+      items: {
+        type: 'object',
+        required: ['at', 'event'],
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          event: {
+            type: 'string',
+            enum: [
+              'scheduled',
+              'held',
+              'step',
+              'skipped',
+              'suppressed',
+              'acknowledged',
+              'reopened',
+              'resolved',
+              'cancelled',
+              'retried',
+            ],
+          },
+          recipient_id: { type: 'string' },
+          step: { type: 'integer' },
+          kind: { type: 'string', enum: ['primary', 'fallback', 'escalation'] },
+          channels: { type: 'array', items: { type: 'string', enum: CHANNELS } },
+          until: { type: 'string', format: 'date-time' },
+          reason: { type: 'string' },
+          by: { type: 'string' },
         },
       },
     },

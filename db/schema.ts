@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DeliveryDetails, MessageAction } from '../domain/notification';
+import type { Acknowledgement, EscalationPolicy, TimelineEvent } from '../domain/orchestration';
+import type { Preferences } from '../domain/preferences';
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const tenants = pgTable('tenants', {
@@ -50,6 +52,9 @@ export const notifications = pgTable(
     channels: jsonb('channels').$type<string[]>().notNull(),
     category: text('category'),
     requestHash: text('request_hash').notNull(),
+    acknowledgement: jsonb('acknowledgement').$type<Acknowledgement>(),
+    /** What happened and who did it: steps, holds, skips, acknowledgement, cancel, retry. */
+    timeline: jsonb('timeline').$type<TimelineEvent[]>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -63,6 +68,8 @@ export const deliveries = pgTable(
     notificationId: text('notification_id').notNull(),
     recipientId: text('recipient_id').notNull(),
     channel: text('channel').notNull(),
+    /** The plan's step that sent it: 0 for the primaries; fallback and escalation steps follow. */
+    step: integer('step').notNull().default(0),
     status: text('status').notNull(),
     provider: text('provider'),
     attempts: integer('attempts').notNull().default(0),
@@ -73,7 +80,7 @@ export const deliveries = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ columns: [t.tenantId, t.notificationId, t.recipientId, t.channel] }),
+    primaryKey({ columns: [t.tenantId, t.notificationId, t.recipientId, t.channel, t.step] }),
     uniqueIndex('deliveries_provider_message_id').on(t.providerMessageId),
     index('deliveries_tenant_channel_status').on(t.tenantId, t.channel, t.status),
   ],
@@ -123,3 +130,38 @@ export const inboxMessages = pgTable(
   },
   (t) => [index('inbox_messages_recipient').on(t.tenantId, t.recipientId, t.id)],
 );
+
+/** Each recipient's preferences; `version` makes every change conditional on the one it read. */
+export const preferences = pgTable(
+  'preferences',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    recipientId: text('recipient_id').notNull(),
+    preferences: jsonb('preferences').$type<Preferences>().notNull(),
+    version: integer('version').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.recipientId] })],
+);
+
+/** Escalation policies by category: a notification of the category without its own policy uses it. */
+export const escalationPolicies = pgTable(
+  'escalation_policies',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    category: text('category').notNull(),
+    policy: jsonb('policy').$type<EscalationPolicy>().notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.category] })],
+);
+
+/** Secrets Herald makes for itself when none is configured, such as the key that signs links. */
+export const heraldSecrets = pgTable('herald_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});

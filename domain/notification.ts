@@ -1,4 +1,13 @@
 import type { Channel } from './channels';
+import {
+  recipientReached,
+  type Acknowledgement,
+  type EscalationPolicy,
+  type Fallback,
+  type StepKind,
+  type Strategy,
+  type TimelineEvent,
+} from './orchestration';
 
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -6,11 +15,15 @@ export type Priority = (typeof PRIORITIES)[number];
 export const NOTIFICATION_STATUSES = [
   'accepted',
   'scheduled',
+  /** Waiting for the recipient's quiet hours to end. */
+  'held',
   'sending',
   'delivered',
   'partially_delivered',
   'failed',
   'cancelled',
+  /** Every recipient switched this off in their preferences. */
+  'suppressed',
 ] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
@@ -27,6 +40,8 @@ export const DELIVERY_STATUSES = [
   'clicked',
   'failed',
   'cancelled',
+  /** Not sent: the recipient's preferences turn this category or channel off. */
+  'suppressed',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -69,6 +84,16 @@ export interface NotificationRequest {
   createdAt: string;
   /** How long to keep listening for delivery receipts of messages a provider only accepted. */
   receiptWindowMs: number;
+  strategy?: Strategy;
+  fallback?: Fallback;
+  escalation?: EscalationPolicy;
+  /** OTP and security alerts: past preferences and quiet hours. */
+  critical?: boolean;
+  /** When to send, for every recipient, or for each by id when given as a local time in their time zones. */
+  sendAt?: string;
+  recipientSendAt?: Record<string, string>;
+  /** How long a failed notification waits for an operator's `retry`. */
+  retryWindowMs?: number;
 }
 
 export interface Delivery {
@@ -83,6 +108,9 @@ export interface Delivery {
   providersTried?: string[];
   /** What the channel measured of the message, such as SMS segments and encoding. */
   details?: DeliveryDetails;
+  /** Which step of the plan sent it: 0 for the primaries, then fallback and escalation steps. */
+  step?: number;
+  kind?: StepKind;
 }
 
 export interface DeliveryDetails {
@@ -100,9 +128,23 @@ export interface NotificationSnapshot {
   requestHash: string;
   createdAt: string;
   deliveries: Delivery[];
+  acknowledgement?: Acknowledgement;
+  timeline?: TimelineEvent[];
+  /** Steps remain or a send time is ahead: a cancel still changes something. */
+  cancellable?: boolean;
+  /** Failed, and an operator's `retry` would send the failed deliveries again. */
+  retryable?: boolean;
 }
 
-const SETTLED: ReadonlySet<DeliveryStatus> = new Set(['sent', 'delivered', 'opened', 'clicked', 'failed', 'cancelled']);
+const SETTLED: ReadonlySet<DeliveryStatus> = new Set([
+  'sent',
+  'delivered',
+  'opened',
+  'clicked',
+  'failed',
+  'cancelled',
+  'suppressed',
+]);
 const SUCCEEDED: ReadonlySet<DeliveryStatus> = new Set(['sent', 'delivered', 'opened', 'clicked']);
 
 export function isSettled(delivery: Pick<Delivery, 'status'>): boolean {
@@ -116,6 +158,24 @@ export function overallStatus(deliveries: readonly Pick<Delivery, 'status'>[]): 
   if (succeeded === deliveries.length) return 'delivered';
   if (succeeded > 0) return 'partially_delivered';
   return deliveries.every((d) => d.status === 'cancelled') ? 'cancelled' : 'failed';
+}
+
+/**
+ * The status of a notification with a plan. A recipient is fully reached when every primary delivery
+ * succeeded or a later step (fallback, escalation) reached them instead; recipients who opted out of
+ * everything do not count. The strategy decides when to fall back, not how the outcome is reported.
+ */
+export function plannedStatus(deliveries: readonly Delivery[]): NotificationStatus {
+  if (deliveries.some((d) => !isSettled(d))) return 'sending';
+  const byRecipient = new Map<string, Delivery[]>();
+  for (const d of deliveries) byRecipient.set(d.recipientId, [...(byRecipient.get(d.recipientId) ?? []), d]);
+  const counted = [...byRecipient.values()].filter((list) => list.some((d) => d.status !== 'suppressed'));
+  if (counted.length === 0) return deliveries.length > 0 ? 'suppressed' : 'delivered';
+  if (counted.every((list) => recipientReached(list, 'sent', 'all'))) return 'delivered';
+  if (counted.some((list) => recipientReached(list, 'sent', 'any'))) return 'partially_delivered';
+  return counted.every((list) => list.every((d) => d.status === 'cancelled' || d.status === 'suppressed'))
+    ? 'cancelled'
+    : 'failed';
 }
 
 /** Receipt statuses providers report, mapped to what they mean for a delivery. */
@@ -161,6 +221,7 @@ const PROGRESS: Record<DeliveryStatus, number> = {
   delivered: 3,
   failed: 3,
   cancelled: 3,
+  suppressed: 3,
   opened: 4,
   clicked: 5,
 };

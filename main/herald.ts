@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { buildProviders, closeProviders } from '../activities/providers';
 import { buildApi } from '../api/app';
 import type { Database } from '../db/connect';
+import { storedSecret } from '../db/secrets';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { HeraldWorker } from '../worker/worker';
 import type { Tracing } from '../observability/tracing';
@@ -34,6 +35,10 @@ export async function startHerald(options: HeraldOptions) {
     for (const s of stops.reverse()) await s();
   };
   try {
+    const links = {
+      secret: config.linkSecret ?? (await storedSecret(db, 'link-signing')),
+      publicUrl: config.publicUrl,
+    };
     let worker: HeraldWorker | undefined;
     if (options.worker) {
       const connection = await connectWorker(config, temporalAddress);
@@ -45,7 +50,7 @@ export async function startHerald(options: HeraldOptions) {
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueue,
-        activities: createActivities({ db, providers, rateLimits: config.rateLimits }),
+        activities: createActivities({ db, providers, rateLimits: config.rateLimits, links }),
         workflowBundle: options.workflowBundle,
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
@@ -66,6 +71,8 @@ export async function startHerald(options: HeraldOptions) {
         temporal: client,
         taskQueue: config.taskQueue,
         receiptWindowMs: config.receiptWindowMs,
+        retryWindowMs: config.retryWindowMs,
+        linkSecret: links.secret,
         bodyLimit: config.bodyLimit,
         webhookSecret: options.webhookSecret ?? config.webhookSecret,
         publicUrl: config.publicUrl,

@@ -26,6 +26,8 @@ const schema = z.object({
   HERALD_DEV_API_KEY: optional,
   HERALD_WEBHOOK_SECRET: optional,
   HERALD_RECEIPT_WINDOW_SECONDS: z.coerce.number().min(0).default(3600),
+  HERALD_RETRY_WINDOW_SECONDS: z.coerce.number().min(0).default(86_400),
+  HERALD_LINK_SECRET: optional.pipe(z.string().min(32).optional()),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
@@ -86,6 +88,10 @@ export interface Config {
   devApiKey?: string;
   webhookSecret?: string;
   receiptWindowMs: number;
+  /** How long a failed notification stays open for an operator's retry. */
+  retryWindowMs: number;
+  /** Signs acknowledge and unsubscribe links; made once and kept in the database when not set. */
+  linkSecret?: string;
   bodyLimit: number;
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
@@ -144,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devApiKey: e.HERALD_DEV_API_KEY,
     webhookSecret: e.HERALD_WEBHOOK_SECRET,
     receiptWindowMs: e.HERALD_RECEIPT_WINDOW_SECONDS * 1000,
+    retryWindowMs: e.HERALD_RETRY_WINDOW_SECONDS * 1000,
+    linkSecret: e.HERALD_LINK_SECRET,
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,

@@ -49,7 +49,7 @@ export class HeraldWorker {
         namespace,
         taskQueue,
         ...workflowSource,
-        activities: { recordNotification: activities.recordNotification },
+        activities: { recordNotification: activities.recordNotification, planRecipient: activities.planRecipient },
         interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
         sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
         maxCachedWorkflows: options.maxCachedWorkflows,

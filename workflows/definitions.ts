@@ -1,9 +1,24 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { NotificationSnapshot, Receipt } from '../domain/notification';
+import type { Acknowledgement } from '../domain/orchestration';
 
 export const statusQuery = defineQuery<NotificationSnapshot>('status');
 export const receiptSignal = defineSignal<[Receipt]>('receipt');
+
+/** Who did it; the Temporal Web UI may send these with no argument at all. */
+export interface OperatorAction {
+  by?: string;
+  reason?: string;
+}
+/** Stops whatever has not been sent yet: a scheduled send, a quiet-hours hold, later steps. */
+export const cancelSignal = defineSignal<[OperatorAction?]>('cancel');
+/** Stops escalation; the first acknowledgement is the one kept. */
+export const acknowledgeSignal = defineSignal<[Acknowledgement]>('acknowledge');
+/** Ends an acknowledged escalation for good, so its acknowledgement timeout cannot re-open it. */
+export const resolveSignal = defineSignal<[OperatorAction?]>('resolve');
+/** Sends a failed notification's failed deliveries again. */
+export const retrySignal = defineSignal<[OperatorAction?]>('retry');
 
 /** Search attributes that turn the Temporal Web UI into an operator console. */
 export const searchAttributes = {
@@ -22,6 +37,8 @@ export const searchAttributes = {
 export const PATCHES = {
   /** Each provider of a channel is its own activity; failover moves on; receipts only move forward. */
   providerFailover: 'provider-failover',
+  /** Steps (fallback, escalation), send times, quiet hours, preferences, cancel, ack and retry. */
+  orchestration: 'orchestration',
 } as const;
 
 /** Workflow ids carry the tenant, so one tenant can never address another's notification. */

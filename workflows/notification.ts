@@ -1,44 +1,26 @@
+import { condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  patched,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities, DeliveryFailureDetails } from '../activities';
-import type { Channel } from '../domain/channels';
-import { channelTaskQueue, DELIVERY_RETRY } from '../domain/delivery-policy';
-import {
-  advanceByReceipt,
   overallStatus,
-  receiptOutcome,
-  type Contact,
   type Delivery,
   type NotificationRequest,
   type NotificationSnapshot,
-  type NotificationStatus,
-  type Receipt,
 } from '../domain/notification';
-import { PATCHES, receiptSignal, searchAttributes, statusQuery } from './definitions';
+import { deliveryRunner } from './deliveries';
+import { PATCHES, receiptSignal, statusQuery } from './definitions';
+import { plannedNotification } from './planned-notification';
 
 const { recordNotification } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
-function deliverOn(channel: Channel) {
-  return proxyActivities<Activities>({
-    taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
-    startToCloseTimeout: '30s',
-    retry: DELIVERY_RETRY,
-  }).deliver;
-}
-
-/** One notification: every recipient on every channel, retried, recorded, and open to receipts. */
+/**
+ * One notification: every recipient on every channel, retried, recorded, and open to receipts. Workflows
+ * started since steps, schedules and preferences arrived follow their plan; older ones finish as they began.
+ */
 export async function notificationWorkflow(request: NotificationRequest): Promise<NotificationSnapshot> {
+  if (patched(PATCHES.orchestration)) return plannedNotification(request);
   const state: NotificationSnapshot = {
     notificationId: request.notificationId,
     tenantId: request.tenantId,
@@ -57,121 +39,19 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
       })),
     ),
   };
-  const failover = patched(PATCHES.providerFailover);
-  // Receipts may overtake the send's own reply; they wait here until their delivery knows its id.
-  const unmatchedReceipts = new Map<string, Receipt[]>();
-  let receiptsApplied = 0;
-
-  const applyReceipt = (receipt: Receipt) => {
-    const delivery = state.deliveries.find((d) => d.providerMessageId === receipt.providerMessageId);
-    if (!delivery) {
-      unmatchedReceipts.set(receipt.providerMessageId, [
-        ...(unmatchedReceipts.get(receipt.providerMessageId) ?? []),
-        receipt,
-      ]);
-      return;
-    }
-    // Duplicates and receipts out of order (a late `sent` after `delivered`) change nothing.
-    const outcome = failover ? advanceByReceipt(delivery, receipt) : receiptOutcome(receipt);
-    if (!outcome) return;
-    Object.assign(delivery, outcome);
-    receiptsApplied++;
-  };
-  const applyEarlyReceipts = (providerMessageId: string) => {
-    const early = unmatchedReceipts.get(providerMessageId);
-    unmatchedReceipts.delete(providerMessageId);
-    early?.forEach(applyReceipt);
-  };
-
+  const runner = deliveryRunner(request, state, patched(PATCHES.providerFailover));
   setHandler(statusQuery, () => state);
-  setHandler(receiptSignal, applyReceipt);
-
-  const setStatus = (status: NotificationStatus) => {
-    if (state.status === status) return;
-    state.status = status;
-    upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
-  };
-
-  const failedChannels = new Set<Channel>();
-  const markDeadLetter = (channel: Channel) => {
-    if (failedChannels.has(channel)) return;
-    failedChannels.add(channel);
-    upsertSearchAttributes([{ key: searchAttributes.failedChannels, value: [...failedChannels] }]);
-  };
-
-  const deliverInput = (delivery: Delivery, recipient: Contact) => ({
-    tenantId: request.tenantId,
-    notificationId: request.notificationId,
-    channel: delivery.channel,
-    recipient,
-    message: request.message,
-    category: request.category,
-    priority: request.priority,
-    acceptedAt: request.createdAt,
-  });
-
-  /** Before failover: one activity, one provider. */
-  const deliverOnce = async (delivery: Delivery, recipient: Contact) => {
-    delivery.status = 'sending';
-    try {
-      const result = await deliverOn(delivery.channel)(deliverInput(delivery, recipient));
-      Object.assign(delivery, result);
-      applyEarlyReceipts(result.providerMessageId);
-    } catch (error) {
-      delivery.status = 'failed';
-      delivery.error = failureReason(error);
-      const details = failureDetails(error);
-      delivery.attempts = details?.attempts ?? delivery.attempts;
-      delivery.provider = details?.provider ?? delivery.provider;
-    }
-  };
-
-  /** Each provider of the channel in turn, as an activity of its own, until one takes the message. */
-  const deliverWithFailover = async (delivery: Delivery, recipient: Contact) => {
-    delivery.status = 'sending';
-    delivery.providersTried = [];
-    let providerIndex = 0;
-    for (;;) {
-      try {
-        const result = await deliverOn(delivery.channel)({
-          ...deliverInput(delivery, recipient),
-          providerIndex,
-          providersTried: [...delivery.providersTried],
-        });
-        const { providerIndex: _used, ...outcome } = result;
-        delivery.providersTried.push(result.provider);
-        Object.assign(delivery, outcome, { attempts: delivery.attempts + result.attempts });
-        applyEarlyReceipts(result.providerMessageId);
-        return;
-      } catch (error) {
-        const details = failureDetails(error);
-        delivery.attempts += details?.attempts ?? 1;
-        if (details?.provider) {
-          delivery.provider = details.provider;
-          delivery.providersTried.push(details.provider);
-        }
-        if (details?.failover) {
-          providerIndex = (details.providerIndex ?? providerIndex) + 1;
-          continue;
-        }
-        delivery.status = 'failed';
-        delivery.error = failureReason(error);
-        markDeadLetter(delivery.channel);
-        return;
-      }
-    }
-  };
-  const deliver = failover ? deliverWithFailover : deliverOnce;
+  setHandler(receiptSignal, runner.applyReceipt);
 
   await recordNotification(state);
-  setStatus('sending');
+  runner.setStatus('sending');
   const contacts = new Map(request.recipients.map((r) => [r.id, r]));
-  await Promise.all(state.deliveries.map((d) => deliver(d, contacts.get(d.recipientId)!)));
+  await Promise.all(state.deliveries.map((d) => runner.deliver(d, contacts.get(d.recipientId)!)));
 
   let recordedReceipts = 0;
   const recordOutcome = async () => {
-    recordedReceipts = receiptsApplied;
-    setStatus(overallStatus(state.deliveries));
+    recordedReceipts = runner.receiptsApplied();
+    runner.setStatus(overallStatus(state.deliveries));
     await recordNotification(state);
   };
   await recordOutcome();
@@ -179,19 +59,9 @@ export async function notificationWorkflow(request: NotificationRequest): Promis
   // Messages a provider only accepted stay open to receipts until the window closes.
   const deadline = Date.now() + request.receiptWindowMs;
   const awaitingReceipts = () => state.deliveries.some((d) => d.status === 'sent') && Date.now() < deadline;
-  const unrecorded = () => receiptsApplied > recordedReceipts;
+  const unrecorded = () => runner.receiptsApplied() > recordedReceipts;
   while (awaitingReceipts() || unrecorded()) {
     if (unrecorded() || (await condition(unrecorded, deadline - Date.now()))) await recordOutcome();
   }
   return state;
-}
-
-function failureReason(error: unknown): string {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-function failureDetails(error: unknown): DeliveryFailureDetails | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  return cause instanceof ApplicationFailure ? (cause.details?.[0] as DeliveryFailureDetails | undefined) : undefined;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect';
 import { devOutbox } from '../../db/schema';
-import type { OutboundMessage, Provider, SendResult } from './provider';
+import { emailHeaders, type OutboundMessage, type Provider, type SendResult } from './provider';
 
 /** Delivers into a table the user can browse at /dev/outbox: real output without provider accounts. */
 export class DevOutboxProvider implements Provider {
@@ -33,6 +33,7 @@ export class DevOutboxProvider implements Provider {
 /** What the channel would carry beyond the text: SMS segments and encoding, chat buttons, the push payload. */
 function outboxDetails(message: OutboundMessage): Record<string, unknown> | undefined {
   const details = { ...message.details, ...(message.actions?.length ? { actions: message.actions } : {}) };
+  if (message.unsubscribeUrl) Object.assign(details, { headers: emailHeaders(message) });
   if (message.channel === 'push')
     Object.assign(details, { payload: { notification: { title: message.subject, body: message.text } } });
   return Object.keys(details).length > 0 ? details : undefined;

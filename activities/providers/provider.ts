@@ -13,6 +13,8 @@ export interface OutboundMessage {
   html?: string;
   actions?: MessageAction[];
   category?: string;
+  /** One-click unsubscribe (RFC 8058): email carries it as `List-Unsubscribe` headers. */
+  unsubscribeUrl?: string;
   /** Stable across retries of the same delivery, so providers that dedupe can. */
   deliveryKey: string;
   /** What the channel measured of the message (SMS segments), kept with the delivery. */
@@ -63,4 +65,14 @@ export class TransientProviderError extends Error {
 /** The provider's circuit is open after repeated failures: it is skipped until a trial send succeeds. */
 export class CircuitOpenError extends TransientProviderError {
   override readonly name = 'CircuitOpenError';
+}
+
+/** Headers every email carries: its notification, and one-click unsubscribe when it may be refused. */
+export function emailHeaders(message: OutboundMessage): Record<string, string> {
+  return {
+    'X-Herald-Notification-Id': message.notificationId,
+    ...(message.unsubscribeUrl
+      ? { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+      : {}),
+  };
 }

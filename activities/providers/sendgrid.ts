@@ -1,5 +1,5 @@
 import { httpFailure, joinUrl, postJson } from './http';
-import type { OutboundMessage, Provider, SendResult } from './provider';
+import { emailHeaders, type OutboundMessage, type Provider, type SendResult } from './provider';
 
 export interface SendGridSettings {
   apiKey: string;
@@ -26,7 +26,7 @@ export class SendGridEmailProvider implements Provider {
         from: this.from,
         subject: message.subject,
         content,
-        headers: { 'X-Herald-Notification-Id': message.notificationId },
+        headers: emailHeaders(message),
         custom_args: { herald_delivery: message.deliveryKey },
         ...(message.category ? { categories: [message.category] } : {}),
       },

@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult } from './provider';
+import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult, emailHeaders } from './provider';
 
 interface SmtpError extends Error {
   responseCode?: number;
@@ -27,7 +27,7 @@ export class SmtpEmailProvider implements Provider {
       text: message.text,
       html: message.html,
       messageId,
-      headers: { 'X-Herald-Notification-Id': message.notificationId },
+      headers: emailHeaders(message),
     });
     try {
       await abortable(sending, signal);

@@ -46,7 +46,7 @@ export const statusRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
 };
 
 /** The workflow's own answer while it runs, `closed` once it has closed or never was, `unanswered` if no worker replied. */
-async function liveSnapshot(
+export async function liveSnapshot(
   ctx: ApiContext,
   handle: WorkflowHandle,
 ): Promise<NotificationSnapshot | 'closed' | 'unanswered'> {
@@ -81,6 +81,8 @@ export async function recordedSnapshot(
     category: row.category ?? undefined,
     requestHash: row.requestHash,
     createdAt: row.createdAt.toISOString(),
+    acknowledgement: row.acknowledgement ?? undefined,
+    timeline: row.timeline ?? undefined,
     deliveries: rows.map((d) => ({
       recipientId: d.recipientId,
       channel: d.channel as Channel,
@@ -91,11 +93,12 @@ export async function recordedSnapshot(
       error: d.error ?? undefined,
       providersTried: d.providersTried ?? undefined,
       details: d.details ?? undefined,
+      step: d.step,
     })),
   };
 }
 
-function toStatusResponse(s: NotificationSnapshot) {
+export function toStatusResponse(s: NotificationSnapshot) {
   return {
     notification_id: s.notificationId,
     status: s.status,
@@ -113,6 +116,20 @@ function toStatusResponse(s: NotificationSnapshot) {
       providers_tried: d.providersTried,
       segments: d.details?.segments,
       encoding: d.details?.encoding,
+      step: d.step,
+      kind: d.kind,
+    })),
+    acknowledgement: s.acknowledgement,
+    timeline: s.timeline?.map((e) => ({
+      at: e.at,
+      event: e.event,
+      recipient_id: e.recipientId,
+      step: e.step,
+      kind: e.kind,
+      channels: e.channels,
+      until: e.until,
+      reason: e.reason,
+      by: e.by,
     })),
   };
 }

@@ -48,6 +48,8 @@ export async function startTestHerald(env: Record<string, string> = {}) {
   const config = loadConfig({
     HERALD_TASK_QUEUE: `test-${randomUUID()}`,
     HERALD_SHUTDOWN_GRACE_SECONDS: '1',
+    // Failed notifications close at once unless a test waits for an operator's retry.
+    HERALD_RETRY_WINDOW_SECONDS: '0',
     ...env,
   });
   const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS!;

@@ -1,6 +1,8 @@
 import { startDevServer, type DevServer } from '../../runtime/dev-server';
 import { ensureTemporalBinary } from '../../runtime/temporal-binaries';
 import net from 'node:net';
+import type { NotificationSnapshot } from '../../domain/notification';
+import { statusQuery } from '../../workflows/definitions';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,4 +26,17 @@ export async function startSharedDevServer(): Promise<DevServer> {
 export function timeSkippingExecutable() {
   const path = ensureTemporalBinary('test-server');
   return path ? { type: 'existing-path' as const, path } : undefined;
+}
+
+/** Queries a workflow until its status matches, in real time (a query does not skip test-server time). */
+export async function waitForQuery(
+  handle: { query: (q: typeof statusQuery) => Promise<NotificationSnapshot> },
+  done: (s: NotificationSnapshot) => boolean,
+): Promise<NotificationSnapshot> {
+  for (let i = 0; i < 200; i++) {
+    const s = await handle.query(statusQuery);
+    if (done(s)) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`status never matched; last: ${JSON.stringify(await handle.query(statusQuery))}`);
 }

@@ -6,7 +6,7 @@ import { upsertTenant } from '../../api/tenants';
 import { buildProviders, closeProviders } from '../../activities/providers';
 import type { ProvidersByChannel } from '../../activities/providers';
 import type { DatabaseHandle } from '../../db/connect';
-import type { NotificationRequest, NotificationSnapshot } from '../../domain/notification';
+import type { NotificationRequest } from '../../domain/notification';
 import { notificationWorkflow } from '../../workflows';
 import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../worker/search-attributes';
@@ -14,7 +14,7 @@ import { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { testTracing } from '../support/tracing';
 import { testDatabase, workflowBundle } from '../support/herald';
-import { timeSkippingExecutable } from '../support/temporal';
+import { timeSkippingExecutable, waitForQuery } from '../support/temporal';
 import { notificationRequest } from '../support/requests';
 
 const HOUR = 3_600_000;
@@ -130,15 +130,3 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
     );
   });
 });
-
-async function waitForQuery(
-  handle: { query: (q: typeof statusQuery) => Promise<NotificationSnapshot> },
-  done: (s: NotificationSnapshot) => boolean,
-): Promise<NotificationSnapshot> {
-  for (let i = 0; i < 200; i++) {
-    const s = await handle.query(statusQuery);
-    if (done(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('status never matched');
-}

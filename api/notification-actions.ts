@@ -1,0 +1,124 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { NotificationSnapshot } from '../domain/notification';
+import type { Acknowledgement } from '../domain/orchestration';
+import {
+  acknowledgeSignal,
+  cancelSignal,
+  notificationWorkflowId,
+  resolveSignal,
+  retrySignal,
+} from '../workflows/definitions';
+import type { ApiContext } from './context';
+import { notFound, Problem } from './problems';
+import { liveSnapshot, recordedSnapshot } from './routes/status';
+
+export type NotificationAction = 'cancel' | 'acknowledge' | 'resolve' | 'retry';
+
+/** What an action finds: the notification as it stands, and whether its workflow still listens. */
+interface Found {
+  snapshot?: NotificationSnapshot;
+  open: boolean;
+}
+
+const conflict = (detail: string) => new Problem(409, 'Not possible in this state', detail);
+const happened = (s: NotificationSnapshot | undefined, event: string) =>
+  s?.timeline?.some((e) => e.event === event) ?? false;
+
+/**
+ * Whether the action applies: `done` when it already happened (answered as if it just did, so retries
+ * of the request are harmless), `send` when the workflow should get the signal, or a 409 saying why not.
+ */
+function decide(action: NotificationAction, { snapshot, open }: Found): 'done' | 'send' {
+  const state = snapshot?.status ?? 'accepted';
+  if (snapshot && !snapshot.timeline)
+    throw conflict('This notification was sent before cancel, acknowledgement and retry existed');
+  switch (action) {
+    case 'cancel':
+      if (happened(snapshot, 'cancelled')) return 'done';
+      if (open && (snapshot?.cancellable ?? true)) return 'send';
+      throw conflict(`Nothing is left to cancel: the notification is ${state}`);
+    case 'acknowledge':
+      if (snapshot?.acknowledgement) return 'done';
+      if (happened(snapshot, 'cancelled')) throw conflict('The notification was cancelled');
+      if (open) return 'send';
+      throw conflict(`The notification is closed (${state})`);
+    case 'resolve':
+      if (happened(snapshot, 'resolved')) return 'done';
+      if (open && snapshot?.acknowledgement) return 'send';
+      throw conflict('Only an open, acknowledged notification can be resolved');
+    case 'retry':
+      if (open && snapshot?.retryable) return 'send';
+      if (open && state === 'sending' && snapshot?.timeline?.at(-1)?.event === 'retried') return 'done';
+      throw conflict(
+        open ? `Only a failed notification can be retried: it is ${state}` : 'The retry window has closed',
+      );
+  }
+}
+
+async function find(ctx: ApiContext, tenantId: string, id: string): Promise<Found> {
+  const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, id));
+  const live = await liveSnapshot(ctx, handle);
+  if (typeof live === 'object') return { snapshot: live, open: true };
+  const recorded = await recordedSnapshot(ctx.db, tenantId, id);
+  if (live === 'unanswered') return { snapshot: recorded, open: true };
+  if (!recorded) throw notFound(`No notification ${id}`);
+  return { snapshot: recorded, open: false };
+}
+
+/**
+ * Cancels, acknowledges, resolves or retries a notification by signalling its workflow, which decides
+ * again when the signal arrives: a state that changed in between makes the signal a no-op, never a mistake.
+ */
+export async function actOnNotification(
+  ctx: ApiContext,
+  tenantId: string,
+  id: string,
+  action: NotificationAction,
+  by: { by: string; reason?: string },
+): Promise<{ done: boolean; acknowledgement?: Acknowledgement }> {
+  const found = await find(ctx, tenantId, id);
+  if (decide(action, found) === 'done') return { done: true, acknowledgement: found.snapshot?.acknowledgement };
+  const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, id));
+  try {
+    if (action === 'acknowledge') {
+      const acknowledgement: Acknowledgement = {
+        by: by.by,
+        at: new Date().toISOString(),
+        via: 'api',
+        ...(by.reason ? { note: by.reason } : {}),
+      };
+      await handle.signal(acknowledgeSignal, acknowledgement);
+      return { done: false, acknowledgement };
+    }
+    const signal = { cancel: cancelSignal, resolve: resolveSignal, retry: retrySignal }[action];
+    await handle.signal(signal, by);
+    return { done: false };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw conflict('The notification closed meanwhile');
+    throw error;
+  }
+}
+
+/** Acknowledgement from a signed link: the recipient it was sent to, through the channel that carried it. */
+export async function acknowledgeFromLink(
+  ctx: ApiContext,
+  claim: { tenantId: string; notificationId: string; recipientId: string; channel: string },
+): Promise<'acknowledged' | 'already' | 'closed'> {
+  const found = await find(ctx, claim.tenantId, claim.notificationId).catch(() => undefined);
+  if (!found?.open) return found?.snapshot?.acknowledgement ? 'already' : 'closed';
+  if (found.snapshot?.acknowledgement) return 'already';
+  try {
+    await ctx.temporal.workflow
+      .getHandle(notificationWorkflowId(claim.tenantId, claim.notificationId))
+      .signal(acknowledgeSignal, {
+        by: claim.recipientId,
+        at: new Date().toISOString(),
+        via: 'link',
+        channel: claim.channel as Acknowledgement['channel'],
+      });
+    return 'acknowledged';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 'closed';
+    throw error;
+  }
+}

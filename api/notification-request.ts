@@ -1,0 +1,240 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { WorkflowStartOptions } from '@temporalio/client';
+import type { Database } from '../db/connect';
+import { escalationPolicies, recipients as recipientsTable } from '../db/schema';
+import { TEXT_LIMITS, type Channel } from '../domain/channels';
+import { PRIORITY_KEYS } from '../domain/delivery-policy';
+import { localTimeToInstant } from '../domain/local-time';
+import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
+import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
+import { searchAttributes } from '../workflows/definitions';
+import type { notificationWorkflow } from '../workflows';
+import { recipientFields } from './routes/recipients';
+import { Problem } from './problems';
+import { MAX_RECIPIENTS } from './schemas';
+
+type InlineRecipient = {
+  id?: string;
+  email?: string;
+  phone?: string;
+  push_tokens?: string[];
+  locale?: string;
+  timezone?: string;
+  telegram_chat_id?: string;
+  slack_webhook_url?: string;
+  discord_webhook_url?: string;
+};
+
+export interface EscalationBody {
+  steps: readonly { after: string; channels: readonly string[]; unless?: string }[];
+  repeat?: number;
+  ack_timeout?: string;
+}
+
+/** A notify request's body as its schema has validated it. */
+export interface NotifyBody {
+  channels: readonly string[];
+  recipient_ids?: readonly string[];
+  recipients?: readonly InlineRecipient[];
+  message: string | Message;
+  priority?: Priority;
+  category?: string;
+  metadata?: unknown;
+  strategy?: Strategy;
+  fallback?: { channels: readonly string[]; after: string; unless?: string };
+  escalation?: EscalationBody;
+  send_at?: string;
+  critical?: boolean;
+}
+
+export interface RequestSettings {
+  receiptWindowMs: number;
+  retryWindowMs: number;
+}
+
+/**
+ * Everything the workflow needs, resolved now: recipients, the escalation policy of the category, and
+ * each recipient's send time. Anything wrong is refused here, naming the field, before a workflow starts.
+ */
+export async function buildNotificationRequest(
+  db: Database,
+  tenantId: string,
+  body: NotifyBody,
+  ids: { notificationId: string; requestHash: string; createdAt: string },
+  settings: RequestSettings,
+): Promise<NotificationRequest> {
+  const channels = body.channels as Channel[];
+  const message = toMessage(body.message);
+  const fallback = body.fallback
+    ? {
+        channels: body.fallback.channels as Channel[],
+        afterMs: durationMs(body.fallback.after),
+        unless: (body.fallback.unless ?? 'delivered') as Condition,
+      }
+    : undefined;
+  const escalation = body.escalation
+    ? toEscalationPolicy(body.escalation)
+    : await categoryPolicy(db, tenantId, body.category);
+  rejectTooLong(message, [
+    ...channels,
+    ...(fallback?.channels ?? []),
+    ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
+  ]);
+  const contacts = withoutRepeats([
+    ...(body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : []),
+    ...inlineRecipients(body.recipients ?? []),
+  ]);
+  return {
+    notificationId: ids.notificationId,
+    tenantId,
+    channels,
+    recipients: contacts,
+    message,
+    priority: body.priority ?? 'normal',
+    category: body.category,
+    metadata: body.metadata as Record<string, unknown> | undefined,
+    requestHash: ids.requestHash,
+    createdAt: ids.createdAt,
+    receiptWindowMs: settings.receiptWindowMs,
+    retryWindowMs: settings.retryWindowMs,
+    ...(body.strategy ? { strategy: body.strategy } : {}),
+    ...(fallback ? { fallback } : {}),
+    ...(escalation ? { escalation } : {}),
+    ...(body.critical ? { critical: true } : {}),
+    ...sendTimes(body.send_at, contacts),
+  };
+}
+
+/** How the API starts a notification's workflow: its queue, priority and the search attributes operators filter by. */
+export function workflowStartOptions(
+  input: NotificationRequest,
+  taskQueue: string,
+): Pick<WorkflowStartOptions<typeof notificationWorkflow>, 'taskQueue' | 'priority' | 'typedSearchAttributes'> {
+  return {
+    taskQueue,
+    priority: { priorityKey: PRIORITY_KEYS[input.priority] },
+    typedSearchAttributes: [
+      { key: searchAttributes.tenant, value: input.tenantId },
+      { key: searchAttributes.status, value: 'accepted' },
+      { key: searchAttributes.channels, value: input.channels },
+      { key: searchAttributes.priority, value: input.priority },
+    ],
+  };
+}
+
+export function toEscalationPolicy(body: EscalationBody): EscalationPolicy {
+  return {
+    steps: body.steps.map((s) => ({
+      afterMs: durationMs(s.after),
+      channels: s.channels as Channel[],
+      unless: (s.unless ?? 'acknowledged') as Condition,
+    })),
+    repeat: body.repeat ?? 0,
+    ...(body.ack_timeout ? { ackTimeoutMs: durationMs(body.ack_timeout) } : {}),
+  };
+}
+
+async function categoryPolicy(db: Database, tenantId: string, category: string | undefined) {
+  if (!category) return undefined;
+  const [row] = await db
+    .select({ policy: escalationPolicies.policy })
+    .from(escalationPolicies)
+    .where(and(eq(escalationPolicies.tenantId, tenantId), eq(escalationPolicies.category, category)));
+  return row?.policy;
+}
+
+const HAS_OFFSET = /(Z|[+-]\d{2}:\d{2})$/;
+
+/** An instant is the same for everyone; a local time is read in each recipient's time zone (UTC without one). */
+function sendTimes(sendAt: string | undefined, contacts: Contact[]) {
+  if (!sendAt) return {};
+  const invalid = () =>
+    new Problem(400, 'Invalid send time', `send_at "${sendAt}" is not a real date and time`, 'send_at');
+  if (HAS_OFFSET.test(sendAt)) {
+    const instant = Date.parse(sendAt);
+    if (Number.isNaN(instant)) throw invalid();
+    return { sendAt: new Date(instant).toISOString() };
+  }
+  try {
+    return {
+      recipientSendAt: Object.fromEntries(
+        contacts.map((c) => [c.id, localTimeToInstant(sendAt, c.timezone ?? 'UTC').toISOString()]),
+      ),
+    };
+  } catch {
+    throw invalid();
+  }
+}
+
+/** A text longer than a chosen channel carries is refused now, naming the channel, not failed later. */
+function rejectTooLong(message: Message, channels: Channel[]): void {
+  for (const channel of new Set(channels)) {
+    const limit = TEXT_LIMITS[channel];
+    if (limit !== undefined && message.text.length > limit) {
+      throw new Problem(
+        422,
+        'Message too long for a channel',
+        `The text is ${message.text.length} characters; ${channel} carries at most ${limit}`,
+        'message.text',
+      );
+    }
+  }
+}
+
+function toMessage(message: string | Message): Message {
+  return typeof message === 'string' ? { text: message } : message;
+}
+
+function toContact(id: string, r: InlineRecipient): Contact {
+  return {
+    id,
+    email: r.email,
+    phone: r.phone,
+    pushTokens: r.push_tokens,
+    locale: r.locale,
+    timezone: r.timezone,
+    telegramChatId: r.telegram_chat_id,
+    slackWebhookUrl: r.slack_webhook_url,
+    discordWebhookUrl: r.discord_webhook_url,
+  };
+}
+
+function inlineRecipients(list: readonly InlineRecipient[]): Contact[] {
+  return list.map((r, i) => toContact(r.id ?? r.email ?? r.phone ?? `recipient-${i + 1}`, r));
+}
+
+/**
+ * One delivery per recipient and channel: a recipient named twice (by id and inline, or two inline
+ * entries with one address) is refused, naming the second mention.
+ */
+function withoutRepeats(contacts: Contact[]): Contact[] {
+  if (contacts.length > MAX_RECIPIENTS)
+    throw new Problem(422, 'Too many recipients', `At most ${MAX_RECIPIENTS} recipients in one request`, 'recipients');
+  const seen = new Set<string>();
+  for (const contact of contacts) {
+    if (seen.has(contact.id))
+      throw new Problem(422, 'Recipient repeated', `The recipient "${contact.id}" is named twice`, 'recipients');
+    seen.add(contact.id);
+  }
+  return contacts;
+}
+
+async function resolveRecipients(db: Database, tenantId: string, ids: readonly string[]): Promise<Contact[]> {
+  const rows = await db
+    .select()
+    .from(recipientsTable)
+    .where(and(eq(recipientsTable.tenantId, tenantId), inArray(recipientsTable.id, [...ids])));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id, i) => {
+    const row = byId.get(id);
+    if (!row) {
+      throw new Problem(
+        422,
+        'Unknown recipient',
+        `recipient_ids[${i}] names no recipient: create it with PUT /recipients/${id}`,
+        `recipient_ids[${i}]`,
+      );
+    }
+    return toContact(id, recipientFields(row));
+  });
+}

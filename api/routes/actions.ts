@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { ApiContext } from '../context';
+import { actOnNotification, type NotificationAction } from '../notification-actions';
+import { acknowledgementSchema, idSchema, NO_NUL, problems } from '../schemas';
+
+const actionBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    by: { type: 'string', minLength: 1, maxLength: 128, pattern: NO_NUL, description: 'Who acts; `api` if absent' },
+    reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: NO_NUL },
+  },
+} as const;
+
+const actionResultSchema = {
+  type: 'object',
+  required: ['notification_id', 'action', 'status_url'],
+  properties: {
+    notification_id: { type: 'string' },
+    action: { type: 'string', enum: ['cancel', 'acknowledge', 'resolve', 'retry'] },
+    status_url: { type: 'string' },
+    acknowledgement: acknowledgementSchema,
+  },
+} as const;
+
+const ROUTES: { path: string; action: NotificationAction; summary: string }[] = [
+  {
+    path: 'cancel',
+    action: 'cancel',
+    summary: 'Cancel what has not been sent: a scheduled send, a quiet-hours hold, fallback and escalation steps',
+  },
+  {
+    path: 'ack',
+    action: 'acknowledge',
+    summary: 'Acknowledge a notification: escalation stops; the first acknowledgement is kept',
+  },
+  {
+    path: 'resolve',
+    action: 'resolve',
+    summary: 'Resolve an acknowledged notification, so its acknowledgement timeout cannot re-open escalation',
+  },
+  { path: 'retry', action: 'retry', summary: "Send a failed notification's failed deliveries again" },
+];
+
+/**
+ * Operator actions on one notification. Each is idempotent (repeating one that happened answers 202
+ * again) and answers 409 when the notification's state forbids it.
+ */
+export const actionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  for (const route of ROUTES) {
+    app.post(
+      `/notifications/:notification_id/${route.path}`,
+      {
+        schema: {
+          summary: route.summary,
+          tags: ['notifications'],
+          security: [{ bearer: [] }],
+          params: { type: 'object', required: ['notification_id'], properties: { notification_id: idSchema } },
+          body: actionBodySchema,
+          response: { 202: actionResultSchema, ...problems(400, 401, 404, 409, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        const id = request.params.notification_id;
+        const body = request.body ?? {};
+        const result = await actOnNotification(ctx, request.tenantId, id, route.action, {
+          by: body.by ?? 'api',
+          reason: body.reason,
+        });
+        request.log.info({ notification_id: id, action: route.action, repeated: result.done }, 'notification action');
+        return reply.code(202).send({
+          notification_id: id,
+          action: route.action,
+          status_url: `/status/${id}`,
+          acknowledgement: result.acknowledgement,
+        });
+      },
+    );
+  }
+};

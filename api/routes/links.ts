@@ -1,0 +1,124 @@
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { changePreferences } from '../../db/preferences';
+import { unsubscribed } from '../../domain/preferences';
+import { verifyLink, type LinkClaim } from '../../domain/signed-links';
+import type { ApiContext } from '../context';
+import { acknowledgeFromLink } from '../notification-actions';
+import { notFound } from '../problems';
+import { problems } from '../schemas';
+
+const tokenParams = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_.-]+$' } },
+} as const;
+
+const page = (description: string) => ({
+  200: { description, content: { 'text/html': { schema: { type: 'string' } } } },
+  ...problems(400, 404),
+});
+
+/**
+ * Links in messages, used without an API key: the signature is the credential. A GET only shows a
+ * button, so mail scanners that follow links change nothing; the POST acts. The unsubscribe POST is
+ * RFC 8058's one-click unsubscribe, which mail clients send on their own.
+ */
+export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  // Forms and one-click unsubscribe POST `List-Unsubscribe=One-Click`; the token says everything needed.
+  for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_request, _body, done) => done(null, undefined));
+  }
+
+  const claimOf = async <P extends LinkClaim['purpose']>(token: string, purpose: P) => {
+    const claim = verifyLink(await ctx.linkSecret(), token);
+    if (claim?.purpose !== purpose) throw notFound('This link is not valid, or it has expired');
+    return claim as Extract<LinkClaim, { purpose: P }>;
+  };
+
+  app.get(
+    '/ack/:token',
+    {
+      schema: {
+        summary: 'The page an acknowledge link opens',
+        tags: ['links'],
+        params: tokenParams,
+        response: page('A button that acknowledges'),
+      },
+    },
+    async (request, reply) => {
+      await claimOf(request.params.token, 'ack');
+      return reply.type('text/html').send(html('Acknowledge this alert?', 'Acknowledge', request.url));
+    },
+  );
+  app.post(
+    '/ack/:token',
+    {
+      schema: {
+        summary: 'Acknowledge through a signed link',
+        tags: ['links'],
+        params: tokenParams,
+        response: page('Acknowledged'),
+      },
+    },
+    async (request, reply) => {
+      const claim = await claimOf(request.params.token, 'ack');
+      const outcome = await acknowledgeFromLink(ctx, claim);
+      request.log.info({ notification_id: claim.notificationId, outcome }, 'acknowledged by link');
+      const said = {
+        acknowledged: 'Acknowledged. Escalation has stopped.',
+        already: 'This alert was already acknowledged.',
+        closed: 'This alert is closed; there is nothing left to acknowledge.',
+      }[outcome];
+      return reply.type('text/html').send(html(said));
+    },
+  );
+
+  app.get(
+    '/unsubscribe/:token',
+    {
+      schema: {
+        summary: 'The page an unsubscribe link opens',
+        tags: ['links'],
+        params: tokenParams,
+        response: page('A button that unsubscribes'),
+      },
+    },
+    async (request, reply) => {
+      const claim = await claimOf(request.params.token, 'unsubscribe');
+      const what = claim.category ? `"${claim.category}" messages` : 'all messages';
+      return reply.type('text/html').send(html(`Unsubscribe from ${what}?`, 'Unsubscribe', request.url));
+    },
+  );
+  app.post(
+    '/unsubscribe/:token',
+    {
+      schema: {
+        summary: 'One-click unsubscribe (RFC 8058) through a signed link',
+        tags: ['links'],
+        params: tokenParams,
+        response: page('Unsubscribed'),
+      },
+    },
+    async (request, reply) => {
+      const claim = await claimOf(request.params.token, 'unsubscribe');
+      const saved = await changePreferences(ctx.db, claim.tenantId, claim.recipientId, (p) =>
+        unsubscribed(p, claim.category),
+      );
+      request.log.info(
+        { recipient_id: claim.recipientId, category: claim.category, saved: saved !== 'conflict' },
+        'unsubscribed by link',
+      );
+      if (saved === 'conflict') throw new Error('preferences changed three times during one unsubscribe');
+      return reply.type('text/html').send(html('You are unsubscribed.'));
+    },
+  );
+};
+
+function html(message: string, button?: string, action?: string): string {
+  const form = button ? `<form method="post" action="${escapeHtml(action!)}"><button>${button}</button></form>` : '';
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Herald</title></head><body><p>${escapeHtml(message)}</p>${form}</body></html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

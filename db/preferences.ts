@@ -1,0 +1,65 @@
+import { and, eq } from 'drizzle-orm';
+import type { Preferences } from '../domain/preferences';
+import type { Database } from './connect';
+import { preferences } from './schema';
+
+export interface VersionedPreferences {
+  preferences: Preferences;
+  /** 0 until the first change. */
+  version: number;
+  updatedAt?: Date;
+}
+
+export async function readPreferences(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+): Promise<VersionedPreferences> {
+  const [row] = await db
+    .select()
+    .from(preferences)
+    .where(and(eq(preferences.tenantId, tenantId), eq(preferences.recipientId, recipientId)));
+  return row
+    ? { preferences: row.preferences, version: row.version, updatedAt: row.updatedAt }
+    : { preferences: {}, version: 0 };
+}
+
+/**
+ * Writes `change(current)` if the stored version is still `expected` (or whatever it is, when absent,
+ * retrying a lost race): `conflict` when another writer got there first.
+ */
+export async function changePreferences(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  change: (current: Preferences) => Preferences,
+  expected?: number,
+): Promise<VersionedPreferences | 'conflict'> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await readPreferences(db, tenantId, recipientId);
+    if (expected !== undefined && expected !== current.version) return 'conflict';
+    const next = change(current.preferences);
+    const now = new Date();
+    const written =
+      current.version === 0
+        ? await db
+            .insert(preferences)
+            .values({ tenantId, recipientId, preferences: next, version: 1, updatedAt: now })
+            .onConflictDoNothing()
+            .returning({ version: preferences.version })
+        : await db
+            .update(preferences)
+            .set({ preferences: next, version: current.version + 1, updatedAt: now })
+            .where(
+              and(
+                eq(preferences.tenantId, tenantId),
+                eq(preferences.recipientId, recipientId),
+                eq(preferences.version, current.version),
+              ),
+            )
+            .returning({ version: preferences.version });
+    if (written[0]) return { preferences: next, version: written[0].version, updatedAt: now };
+    if (expected !== undefined) return 'conflict';
+  }
+  return 'conflict';
+}

@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { createActivities } from '../../activities';
+import { buildProviders, closeProviders, type ProvidersByChannel } from '../../activities/providers';
+import { upsertTenant } from '../../api/tenants';
+import type { DatabaseHandle } from '../../db/connect';
+import { changePreferences } from '../../db/preferences';
+import { devOutbox } from '../../db/schema';
+import type { NotificationRequest } from '../../domain/notification';
+import type { Preferences } from '../../domain/preferences';
+import { notificationWorkflow } from '../../workflows';
+import {
+  acknowledgeSignal,
+  cancelSignal,
+  receiptSignal,
+  resolveSignal,
+  retrySignal,
+} from '../../workflows/definitions';
+import { registerSearchAttributes } from '../../worker/search-attributes';
+import { HeraldWorker } from '../../worker/worker';
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { testDatabase, workflowBundle } from '../support/herald';
+import { notificationRequest } from '../support/requests';
+import { timeSkippingExecutable, waitForQuery } from '../support/temporal';
+import { testTracing } from '../support/tracing';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const { EventType } = temporal.api.enums.v1;
+const links = { secret: 'orchestration-test-link-secret-0123456789', publicUrl: 'https://herald.test' };
+const oncall = { id: 'ada', phone: '+14155550100', pushTokens: ['device-ada'], email: 'ada@example.com' };
+
+describe('notificationWorkflow with a plan (time-skipping test server, real activities)', () => {
+  let env: TestWorkflowEnvironment;
+  let smtp: FakeSmtpServer;
+  let database: DatabaseHandle;
+  let providers: ProvidersByChannel;
+  let worker: HeraldWorker;
+  const taskQueue = `orchestration-${randomUUID()}`;
+  const tenantId = 'tenant-orchestration';
+
+  const startWorker = async () =>
+    HeraldWorker.start({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      activities: createActivities({ db: database.db, providers, links }),
+      workflowBundle: await workflowBundle(),
+      shutdownGraceMs: 0,
+      tracing: testTracing(),
+    });
+
+  beforeAll(async () => {
+    smtp = await new FakeSmtpServer().start();
+    database = await testDatabase();
+    await upsertTenant(database.db, tenantId, 'Orchestration tests', `hk_${randomUUID()}`);
+    providers = buildProviders(database.db, { smtpUrl: smtp.url, emailFrom: 'herald@test' });
+  });
+  // A test server of its own for each test: one test's skipped time or stuck lock cannot leak into the next.
+  beforeEach(async () => {
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingExecutable() } });
+    await registerSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
+    worker = await startWorker();
+  });
+  afterEach(async () => {
+    await worker?.shutdown();
+    await env?.teardown();
+  });
+  afterAll(async () => {
+    if (providers) await closeProviders(providers);
+    await database?.close();
+    await smtp?.stop();
+  });
+
+  const request = (overrides: Partial<NotificationRequest>) =>
+    notificationRequest({ tenantId, recipients: [oncall], channels: ['push'], ...overrides });
+  const start = (input: NotificationRequest) =>
+    env.client.workflow.start(notificationWorkflow, {
+      taskQueue,
+      workflowId: `wf-${input.notificationId}`,
+      args: [input],
+    });
+  const history = async (handle: Awaited<ReturnType<typeof start>>) => (await handle.fetchHistory()).events!;
+  const timersStarted = async (handle: Awaited<ReturnType<typeof start>>) =>
+    (await history(handle))
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)
+      .map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
+  const outbox = (notificationId: string) =>
+    database.db.select().from(devOutbox).where(eq(devOutbox.notificationId, notificationId));
+  const setPreferences = (recipientId: string, preferences: Preferences) =>
+    changePreferences(database.db, tenantId, recipientId, () => preferences);
+  /** Quiet hours from an hour ago to two hours ahead of the test server's clock, in UTC. */
+  const quietNow = async (): Promise<Preferences['quietHours']> => {
+    const hour = new Date(await env.currentTimeMs()).getUTCHours();
+    const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+    return { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' };
+  };
+  const channelsOf = (s: { deliveries: { channel: string; status: string }[] }) =>
+    s.deliveries.map((d) => `${d.channel}:${d.status}`);
+
+  describe('fallback', () => {
+    it('waits the fallback delay after every primary failed, then tries the fallbacks in order until one takes it', async () => {
+      const handle = await start(
+        request({
+          recipients: [{ id: 'no-push', phone: '+14155550101' }],
+          fallback: { channels: ['telegram', 'sms'], afterMs: 10 * MINUTE, unless: 'delivered' },
+        }),
+      );
+      const result = await handle.result();
+      expect(result.status).toBe('delivered');
+      expect(result.deliveries.map((d) => [d.channel, d.status, d.step, d.kind ?? 'primary'])).toEqual([
+        ['push', 'failed', 0, 'primary'],
+        ['telegram', 'failed', 1, 'fallback'],
+        ['sms', 'delivered', 1, 'fallback'],
+      ]);
+      expect(await timersStarted(handle)).toContain(600);
+    });
+
+    it('skips the fallback when a receipt confirms a primary during the wait', async () => {
+      const handle = await start(
+        request({
+          channels: ['email'],
+          fallback: { channels: ['sms'], afterMs: 5 * MINUTE, unless: 'delivered' },
+        }),
+      );
+      const sent = await waitForQuery(handle, (s) => s.deliveries[0]?.status === 'sent');
+      await handle.signal(receiptSignal, {
+        providerMessageId: sent.deliveries[0]!.providerMessageId!,
+        status: 'delivered',
+      });
+      const result = await handle.result();
+      expect(channelsOf(result)).toEqual(['email:delivered']);
+      expect(result.timeline).toContainEqual(
+        expect.objectContaining({ event: 'skipped', step: 1, reason: 'delivered' }),
+      );
+    });
+
+    it('under strategy "all" falls back when one of two primaries fails', async () => {
+      const base = { channels: ['push', 'in_app'] as const, recipients: [{ id: 'half', phone: '+14155550102' }] };
+      const fallback = { channels: ['sms' as const], afterMs: MINUTE, unless: 'sent' as const };
+      const any = await (await start(request({ ...base, channels: [...base.channels], fallback }))).result();
+      expect(channelsOf(any)).toEqual(['push:failed', 'in_app:delivered']);
+      const all = await (
+        await start(request({ ...base, channels: [...base.channels], fallback, strategy: 'all' }))
+      ).result();
+      expect(channelsOf(all)).toEqual(['push:failed', 'in_app:delivered', 'sms:delivered']);
+      expect(all.status).toBe('delivered');
+    });
+  });
+
+  describe('escalation', () => {
+    const policy = {
+      steps: [
+        { afterMs: MINUTE, channels: ['sms' as const], unless: 'acknowledged' as const },
+        { afterMs: 5 * MINUTE, channels: ['voice' as const], unless: 'acknowledged' as const },
+      ],
+      repeat: 0,
+    };
+
+    it('escalates push → SMS after 1 minute, stops at the acknowledgement and keeps who acknowledged', async () => {
+      const handle = await start(request({ escalation: policy }));
+      await waitForQuery(handle, (s) => s.deliveries[0]?.status === 'delivered');
+      await env.sleep(MINUTE + 1000);
+      await waitForQuery(handle, (s) => s.deliveries.some((d) => d.channel === 'sms' && d.status === 'delivered'));
+      await handle.signal(acknowledgeSignal, { by: 'ada', at: new Date().toISOString(), via: 'api' });
+      const result = await handle.result();
+
+      expect(channelsOf(result)).toEqual(['push:delivered', 'sms:delivered']);
+      expect(result.acknowledgement).toMatchObject({ by: 'ada', via: 'api' });
+      expect(result.timeline!.map((e) => [e.event, e.step])).toEqual([
+        ['step', 0],
+        ['step', 1],
+        ['acknowledged', undefined],
+        ['skipped', 2],
+      ]);
+      // The history tells the same story: both timers, the acknowledgement signal, no voice call.
+      const events = await history(handle);
+      expect(await timersStarted(handle)).toEqual(expect.arrayContaining([60, 300]));
+      expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'acknowledge')).toBe(true);
+      // Every message of the alert offers a signed Acknowledge link: a button on push, a line in the SMS.
+      const link = /https:\/\/herald\.test\/ack\/[\w-]+\.[\w-]+/;
+      const sent = await outbox(result.notificationId);
+      expect(sent.map((m) => m.channel)).toEqual(['push', 'sms']);
+      expect(sent[0]!.details?.actions).toEqual([{ label: 'Acknowledge', url: expect.stringMatching(link) }]);
+      expect(sent[1]!.text).toMatch(new RegExp(`Acknowledge: ${link.source}`));
+    });
+
+    it('runs every step and repeats them while nobody acknowledges', async () => {
+      const handle = await start(request({ escalation: { ...policy, repeat: 1 } }));
+      const result = await handle.result();
+      expect(channelsOf(result)).toEqual([
+        'push:delivered',
+        'sms:delivered',
+        'voice:delivered',
+        'sms:delivered',
+        'voice:delivered',
+      ]);
+      expect(result.deliveries.map((d) => d.step)).toEqual([0, 1, 2, 3, 4]);
+      expect(await outbox(result.notificationId)).toHaveLength(5);
+    });
+
+    it('re-opens an acknowledgement nobody resolves after its timeout; a resolve ends it', async () => {
+      const handle = await start(request({ escalation: { ...policy, ackTimeoutMs: 30 * MINUTE } }));
+      await waitForQuery(handle, (s) => s.deliveries[0]?.status === 'delivered');
+      await handle.signal(acknowledgeSignal, { by: 'ada', at: new Date().toISOString(), via: 'api' });
+      await waitForQuery(handle, (s) => s.timeline!.filter((e) => e.event === 'skipped').length === 2);
+      await env.sleep(31 * MINUTE);
+      const reopened = await waitForQuery(handle, (s) => s.deliveries.length === 2);
+      expect(reopened.acknowledgement).toBeUndefined();
+      expect(reopened.timeline!.map((e) => e.event)).toContain('reopened');
+      await handle.signal(acknowledgeSignal, { by: 'grace', at: new Date().toISOString(), via: 'api' });
+      await handle.signal(resolveSignal, { by: 'grace' });
+      const result = await handle.result();
+      expect(result.acknowledgement?.by).toBe('grace');
+      expect(result.timeline!.map((e) => e.event).filter((e) => e !== 'step' && e !== 'skipped')).toEqual([
+        'acknowledged',
+        'reopened',
+        'acknowledged',
+        'resolved',
+      ]);
+    });
+  });
+
+  describe('quiet hours, preferences and send times', () => {
+    it('holds a notification through quiet hours, then sends it', async () => {
+      await setPreferences('sleeper', { quietHours: await quietNow() });
+      const handle = await start(request({ recipients: [{ id: 'sleeper', pushTokens: ['d'] }] }));
+      const held = await waitForQuery(handle, (s) => s.status === 'held');
+      expect(held.deliveries[0]!.status).toBe('pending');
+      const result = await handle.result();
+      expect(result.status).toBe('delivered');
+      const until = result.timeline!.find((e) => e.event === 'held')!.until!;
+      const sentAt = result.timeline!.find((e) => e.event === 'step')!.at;
+      expect(Date.parse(sentAt)).toBeGreaterThanOrEqual(Date.parse(until));
+      const heldAt = result.timeline!.find((e) => e.event === 'held')!.at;
+      expect(Date.parse(until) - Date.parse(heldAt)).toBeLessThanOrEqual(2 * HOUR);
+    });
+
+    it('sends nothing when cancelled during a quiet-hours hold', async () => {
+      await setPreferences('sleeper-2', { quietHours: await quietNow() });
+      const handle = await start(request({ recipients: [{ id: 'sleeper-2', pushTokens: ['d'] }] }));
+      await waitForQuery(handle, (s) => s.status === 'held');
+      await handle.signal(cancelSignal, { by: 'ops', reason: 'wrong audience' });
+      const result = await handle.result();
+      expect(result.status).toBe('cancelled');
+      expect(channelsOf(result)).toEqual(['push:cancelled']);
+      expect(result.timeline).toContainEqual(expect.objectContaining({ event: 'cancelled', by: 'ops' }));
+      expect(await outbox(result.notificationId)).toHaveLength(0);
+    });
+
+    it('suppresses a category on a channel the recipient switched off; critical passes preferences and quiet hours', async () => {
+      await setPreferences('picky', {
+        categories: { marketing: { channels: { sms: false } } },
+        quietHours: { start: '00:00', end: '23:59', timezone: 'UTC' },
+      });
+      const recipients = [{ id: 'picky', phone: '+14155550103' }];
+      const critical = await (
+        await start(request({ recipients, channels: ['sms', 'in_app'], category: 'marketing', critical: true }))
+      ).result();
+      expect(channelsOf(critical)).toEqual(['sms:delivered', 'in_app:delivered']);
+      expect(critical.timeline!.some((e) => e.event === 'held')).toBe(false);
+
+      await setPreferences('picky', { categories: { marketing: { channels: { sms: false } } } });
+      const marketing = await (
+        await start(request({ recipients, channels: ['sms', 'in_app'], category: 'marketing' }))
+      ).result();
+      expect(channelsOf(marketing)).toEqual(['sms:suppressed', 'in_app:delivered']);
+      expect(marketing.status).toBe('delivered');
+
+      await setPreferences('picky', { enabled: false });
+      const none = await (await start(request({ recipients, channels: ['sms'] }))).result();
+      expect(none.status).toBe('suppressed');
+    });
+
+    it('waits for send_at, and a cancel before it sends nothing', async () => {
+      const now = await env.currentTimeMs();
+      const later = await start(request({ sendAt: new Date(now + 2 * 86_400_000).toISOString() }));
+      await waitForQuery(later, (s) => s.status === 'scheduled');
+      await later.signal(cancelSignal, {});
+      expect((await later.result()).status).toBe('cancelled');
+
+      const sendAt = new Date(now + HOUR).toISOString();
+      const soon = await (await start(request({ sendAt }))).result();
+      expect(soon.status).toBe('delivered');
+      expect(Date.parse(soon.timeline!.find((e) => e.event === 'step')!.at)).toBeGreaterThanOrEqual(Date.parse(sendAt));
+    });
+  });
+
+  it('keeps a failed notification open for an operator retry, which delivers it', async () => {
+    smtp.script.push({ code: 550, message: 'Mailbox unavailable' });
+    const handle = await start(request({ channels: ['email'], retryWindowMs: 86_400_000 }));
+    const failed = await waitForQuery(handle, (s) => s.retryable === true);
+    expect(failed.status).toBe('failed');
+    await handle.signal(retrySignal, { by: 'ops' });
+    const result = await handle.result();
+    expect(result.status).toBe('delivered');
+    expect(result.deliveries[0]).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(result.deliveries[0]!.error).toBeUndefined();
+    expect(result.timeline).toContainEqual(expect.objectContaining({ event: 'retried', by: 'ops' }));
+  });
+});
