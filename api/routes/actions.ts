@@ -47,6 +47,10 @@ const ROUTES: { path: string; action: NotificationAction; summary: string }[] = 
  * again) and answers 409 when the notification's state forbids it.
  */
 export const actionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  // The body is optional: a bare POST acts on behalf of `api`.
+  app.addHook('preValidation', async (request) => {
+    request.body ??= {};
+  });
   for (const route of ROUTES) {
     app.post(
       `/notifications/:notification_id/${route.path}`,

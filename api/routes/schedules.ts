@@ -39,6 +39,7 @@ const scheduleSchema = {
 
 const params = { type: 'object', required: ['id'], properties: { id: idSchema } } as const;
 const ACTIONS = ['pause', 'unpause', 'trigger'] as const;
+const GRPC_INVALID_ARGUMENT = 3;
 
 /**
  * Recurring notifications on Temporal Schedules: each run starts a notification workflow of its own,
@@ -121,7 +122,8 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
       } catch (error) {
         if (error instanceof ScheduleAlreadyRunning)
           throw new Problem(409, 'Schedule exists', `A schedule ${id} already exists`, 'id');
-        if (/invalid|cron|parse/i.test((error as Error).message))
+        // The client checks the cron expression's ranges; the server, its syntax.
+        if (error instanceof TypeError || (error as { code?: number }).code === GRPC_INVALID_ARGUMENT)
           throw new Problem(422, 'Invalid cron expression', (error as Error).message, 'cron');
         throw error;
       }

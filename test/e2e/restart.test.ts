@@ -128,6 +128,53 @@ describe('npm start survives a restart', () => {
     expect(await second.interrupt()).toBe(0);
   }, 300_000);
 
+  it('resumes an escalation interrupted by Ctrl-C at the step it had reached, until it is acknowledged', async () => {
+    const first = new HeraldProcess(env);
+    running.push(first);
+    await first.start();
+    const alert = await api('POST', '/notify', {
+      channels: ['push'],
+      recipients: [{ id: 'oncall', push_tokens: ['device-1'], phone: '+14155550100' }],
+      message: 'Database down',
+      escalation: {
+        steps: [
+          { after: '6s', channels: ['sms'] },
+          { after: '10m', channels: ['voice'] },
+        ],
+      },
+    });
+    expect(alert.status).toBe(202);
+    const id = (await alert.json()).notification_id;
+    await eventually(
+      () => statusOf(id),
+      (s) => s.deliveries[0]?.status === 'delivered',
+    );
+    expect(await first.interrupt()).toBe(0);
+
+    const second = new HeraldProcess(env);
+    running.push(second);
+    await second.start();
+    const escalated = await eventually(
+      () => statusOf(id),
+      (s) => s.deliveries.length === 2 && s.deliveries[1]!.status === 'delivered',
+      90_000,
+    );
+    expect(escalated.deliveries.map((d) => (d as { channel?: string }).channel)).toEqual(['push', 'sms']);
+    expect((await api('POST', `/notifications/${id}/ack`, { by: 'ada' })).status).toBe(202);
+    const acknowledged = (await eventually(
+      () => statusOf(id),
+      (s) => (s as { timeline?: { event: string }[] }).timeline?.some((e) => e.event === 'skipped') ?? false,
+    )) as Body & { acknowledgement?: { by: string }; timeline: { event: string; step?: number }[] };
+    expect(acknowledged.acknowledgement).toMatchObject({ by: 'ada' });
+    expect(acknowledged.timeline.map((e) => [e.event, e.step])).toEqual([
+      ['step', 0],
+      ['step', 1],
+      ['acknowledged', undefined],
+      ['skipped', 2],
+    ]);
+    expect(await second.interrupt()).toBe(0);
+  }, 300_000);
+
   it('lets a send in flight at Ctrl-C finish within the grace time, so it is not sent again', async () => {
     const graceful = new HeraldProcess({ ...env, HERALD_SHUTDOWN_GRACE_SECONDS: '20' });
     running.push(graceful);
