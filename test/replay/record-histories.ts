@@ -11,11 +11,20 @@ import { createActivities } from '../../activities';
 import { buildProviders, closeProviders } from '../../activities/providers';
 import { upsertTenant } from '../../api/tenants';
 import { openDatabase } from '../../db/connect';
-import type { NotificationRequest } from '../../domain/notification';
+import type { NotificationRequest, NotificationSnapshot } from '../../domain/notification';
+import type { Database } from '../../db/connect';
+import { changePreferences } from '../../db/preferences';
 import { installTemporalRuntime } from '../../runtime/temporal';
 import { ensureTemporalBinary } from '../../runtime/temporal-binaries';
 import { notificationWorkflow } from '../../workflows';
-import { receiptSignal, statusQuery } from '../../workflows/definitions';
+import {
+  acknowledgeSignal,
+  cancelSignal,
+  receiptSignal,
+  resolveSignal,
+  retrySignal,
+  statusQuery,
+} from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { HeraldWorker } from '../../worker/worker';
 import { loadConfig } from '../../runtime/config';
@@ -41,13 +50,33 @@ async function receipts(handle: WorkflowHandle, statuses: ('sent' | 'delivered')
 
 interface Scenario {
   input: Partial<NotificationRequest>;
-  /** Before the workflow starts: script the fakes. */
-  before?: (fakes: FakeProviders) => void;
-  /** While it runs. */
-  during?: (handle: WorkflowHandle) => Promise<void>;
+  /** Before the workflow starts: script the fakes, store preferences. */
+  before?: (fakes: FakeProviders, db: Database, env: TestWorkflowEnvironment) => unknown;
+  /** While it runs; `env` skips time. */
+  during?: (handle: WorkflowHandle, env: TestWorkflowEnvironment) => Promise<void>;
 }
 
 const sms = { channels: ['sms' as const], recipients: [{ id: 'p', phone: '+14155550100' }] };
+const oncall = { channels: ['push' as const], recipients: [{ id: 'ada', phone: '+14155550100', pushTokens: ['d'] }] };
+const MINUTE = 60_000;
+const escalation = {
+  steps: [
+    { afterMs: MINUTE, channels: ['sms' as const], unless: 'acknowledged' as const },
+    { afterMs: 5 * MINUTE, channels: ['voice' as const], unless: 'acknowledged' as const },
+  ],
+  repeat: 0,
+};
+const ack = (by: string) => ({ by, at: '2026-01-01T00:00:00.000Z', via: 'api' as const });
+/** Until the status query says so, in real time (queries do not skip the test server's clock). */
+async function until(handle: WorkflowHandle, done: (s: NotificationSnapshot) => boolean) {
+  while (!done(await handle.query(statusQuery))) await new Promise((r) => setTimeout(r, 50));
+}
+/** Quiet hours around the test server's clock, in UTC. */
+async function quietNow(env: TestWorkflowEnvironment) {
+  const hour = new Date(await env.currentTimeMs()).getUTCHours();
+  const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+  return { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' };
+}
 
 const scenarios: Record<string, Scenario> = {
   'outbox-delivered': {
@@ -77,6 +106,66 @@ const scenarios: Record<string, Scenario> = {
     input: sms,
     during: (handle) => receipts(handle, ['delivered', 'delivered', 'sent']),
   },
+  'fallback-after-failed-primary': {
+    input: {
+      channels: ['push'],
+      recipients: [{ id: 'p', phone: '+14155550100' }],
+      fallback: { channels: ['telegram', 'sms'], afterMs: 10 * MINUTE, unless: 'delivered' },
+    },
+  },
+  'fallback-skipped-by-receipt': {
+    input: { fallback: { channels: ['sms'], afterMs: 5 * MINUTE, unless: 'delivered' } },
+    during: (handle) => receipts(handle, ['delivered']),
+  },
+  'escalation-acknowledged': {
+    input: { ...oncall, escalation },
+    during: async (handle, env) => {
+      await until(handle, (s) => s.deliveries[0]?.status === 'delivered');
+      await env.sleep(MINUTE + 1000);
+      await until(handle, (s) => s.deliveries.length === 2 && s.deliveries[1]!.status !== 'sending');
+      await handle.signal(acknowledgeSignal, ack('ada'));
+    },
+  },
+  'escalation-repeated-unacknowledged': { input: { ...oncall, escalation: { ...escalation, repeat: 1 } } },
+  'escalation-reopened-then-resolved': {
+    input: { ...oncall, escalation: { ...escalation, ackTimeoutMs: 30 * MINUTE } },
+    during: async (handle, env) => {
+      await until(handle, (s) => s.deliveries[0]?.status === 'delivered');
+      await handle.signal(acknowledgeSignal, ack('ada'));
+      await until(handle, (s) => s.timeline!.filter((e) => e.event === 'skipped').length === 2);
+      await env.sleep(31 * MINUTE);
+      await until(handle, (s) => s.deliveries.length === 2);
+      await handle.signal(acknowledgeSignal, ack('grace'));
+      await handle.signal(resolveSignal, { by: 'grace' });
+    },
+  },
+  'quiet-hours-held-then-sent': {
+    input: { channels: ['push'], recipients: [{ id: 'sleeper', pushTokens: ['d'] }] },
+    before: async (_fakes, db, env) => {
+      const quietHours = await quietNow(env);
+      await changePreferences(db, 'replay', 'sleeper', () => ({ quietHours }));
+    },
+  },
+  'scheduled-then-cancelled': {
+    input: { channels: ['push'], recipients: [{ id: 'p', pushTokens: ['d'] }], sendAt: '2100-01-01T09:00:00.000Z' },
+    during: async (handle) => {
+      await until(handle, (s) => s.status === 'scheduled');
+      await handle.signal(cancelSignal, { by: 'ops' });
+    },
+  },
+  'preferences-suppress-and-critical': {
+    input: { channels: ['sms', 'in_app'], recipients: [{ id: 'picky', phone: '+14155550100' }], category: 'marketing' },
+    before: (_fakes, db) =>
+      changePreferences(db, 'replay', 'picky', () => ({ categories: { marketing: { channels: { sms: false } } } })),
+  },
+  'failed-then-operator-retry': {
+    input: { retryWindowMs: 86_400_000 },
+    before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),
+    during: async (handle) => {
+      await until(handle, (s) => s.retryable === true);
+      await handle.signal(retrySignal, { by: 'ops' });
+    },
+  },
 };
 
 async function main() {
@@ -84,25 +173,14 @@ async function main() {
   const testServer = ensureTemporalBinary('test-server');
   const cli = ensureTemporalBinary('cli');
   if (!cli) throw new Error('The Temporal CLI is needed to write histories: npm run temporal:install');
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: testServer ? { type: 'existing-path', path: testServer } : undefined },
-  });
-  await registerSearchAttributes(env.nativeConnection, 'default');
   const fakes = await startFakeProviders();
   const database = await openDatabase({});
   await upsertTenant(database.db, 'replay', 'Replay', 'hk_replay');
   // Email has SMTP alone (its retries run out) and push has no provider (it delivers to the dev outbox).
   const { SENDGRID_API_KEY: _sendgrid, FCM_PROJECT_ID: _fcm, ...providerEnv } = fakes.env;
   const providers = buildProviders(database.db, loadConfig(providerEnv).providers);
+  const links = { secret: 'replay-link-secret-0123456789abcdef0123', publicUrl: 'https://herald.example' };
   const taskQueue = 'replay';
-  const worker = await HeraldWorker.start({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    activities: createActivities({ db: database.db, providers }),
-    shutdownGraceMs: 0,
-    tracing: testTracing(),
-  });
 
   const request = (overrides: Partial<NotificationRequest>) =>
     notificationRequest({ tenantId: 'replay', createdAt: '2026-01-01T00:00:00.000Z', ...overrides });
@@ -110,14 +188,27 @@ async function main() {
   const only = process.argv.slice(3);
   for (const [name, scenario] of Object.entries(scenarios)) {
     if (only.length > 0 && !only.includes(name)) continue;
+    // A test server per scenario: skipped time in one cannot leak into the next.
+    const env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: testServer ? { type: 'existing-path', path: testServer } : undefined },
+    });
+    await registerSearchAttributes(env.nativeConnection, 'default');
+    const worker = await HeraldWorker.start({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      activities: createActivities({ db: database.db, providers, links }),
+      shutdownGraceMs: 0,
+      tracing: testTracing(),
+    });
     const input = request(scenario.input);
-    scenario.before?.(fakes);
+    await scenario.before?.(fakes, database.db, env);
     const handle = await env.client.workflow.start(notificationWorkflow, {
       taskQueue,
       workflowId: `replay-${input.notificationId}`,
       args: [input],
     });
-    await scenario.during?.(handle);
+    await scenario.during?.(handle, env);
     await handle.result();
     const file = path.join(__dirname, 'histories', `${version}-${name}.json`);
     // The CLI writes the canonical proto JSON that `temporal workflow show` users know.
@@ -133,13 +224,13 @@ async function main() {
     ]);
     writeFileSync(file, json);
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    await worker.shutdown();
+    await env.teardown();
   }
 
-  await worker.shutdown();
   await closeProviders(providers);
   await database.close();
   await fakes.stop();
-  await env.teardown();
 }
 
 main().catch((error: unknown) => {

@@ -23,13 +23,22 @@ function patchesIn(file: string): string[] {
 
 describe("replaying committed workflow histories against today's workflow code", () => {
   it('has histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(9);
+    expect(files.length).toBeGreaterThanOrEqual(24);
   });
 
   it('holds histories from before and after provider failover, so both code paths replay', () => {
     const marked = (file: string) => patchesIn(file).includes(PATCHES.providerFailover);
     expect(files.filter((f) => f.startsWith('v1-')).some(marked)).toBe(false);
     expect(files.filter((f) => f.startsWith('v2-')).every(marked)).toBe(true);
+  });
+
+  it('holds histories from before and after orchestration, with a recorded scenario for each step kind', () => {
+    const planned = (file: string) => patchesIn(file).includes(PATCHES.orchestration);
+    expect(files.filter((f) => /^v[12]-/.test(f)).some(planned)).toBe(false);
+    const v3 = files.filter((f) => f.startsWith('v3-'));
+    expect(v3.every(planned)).toBe(true);
+    for (const scenario of ['fallback', 'escalation-acknowledged', 'quiet-hours', 'cancelled', 'operator-retry'])
+      expect(v3.some((f) => f.includes(scenario))).toBe(true);
   });
 
   it.each(files)('%s replays without a determinism error', async (file) => {
