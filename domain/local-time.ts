@@ -23,6 +23,7 @@ export function quietHoursEnd(at: Date, quietHours: QuietHours, timeZone: string
   const current = now.hour * 60 + now.minute;
   const inside = start < end ? current >= start && current < end : current >= start || current < end;
   if (start === end || !inside) return undefined;
-  const endToday = now.startOf('day').plus({ minutes: end });
+  // Set as a wall-clock time, so a daylight-saving change that night still ends it at, say, 07:00.
+  const endToday = now.set({ hour: Math.floor(end / 60), minute: end % 60, second: 0, millisecond: 0 });
   return (endToday > now ? endToday : endToday.plus({ days: 1 })).toJSDate();
 }
