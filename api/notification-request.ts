@@ -149,7 +149,7 @@ const HAS_OFFSET = /(Z|[+-]\d{2}:\d{2})$/;
 function sendTimes(sendAt: string | undefined, contacts: Contact[]) {
   if (!sendAt) return {};
   const invalid = () =>
-    new Problem(400, 'Invalid send time', `send_at "${sendAt}" is not a real date and time`, 'send_at');
+    new Problem(422, 'Invalid send time', `send_at "${sendAt}" is not a real date and time`, 'send_at');
   if (HAS_OFFSET.test(sendAt)) {
     const instant = Date.parse(sendAt);
     if (Number.isNaN(instant)) throw invalid();

@@ -212,7 +212,8 @@ export const notifyBodySchema = {
     send_at: {
       type: 'string',
       maxLength: 40,
-      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$',
+      pattern:
+        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$',
       description:
         "An instant (`2026-12-01T09:00:00Z`), or a local time without an offset (`2026-12-01T09:00`) read in each recipient's time zone",
     },

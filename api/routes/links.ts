@@ -10,7 +10,8 @@ import { problems } from '../schemas';
 const tokenParams = {
   type: 'object',
   required: ['token'],
-  properties: { token: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_.-]+$' } },
+  // Under the router's 1,024-character limit on a path parameter.
+  properties: { token: { type: 'string', minLength: 1, maxLength: 1000, pattern: '^[A-Za-z0-9_.-]+$' } },
 } as const;
 
 const page = (description: string) => ({

@@ -25,7 +25,6 @@ const preferencesFields = {
   categories: {
     type: 'object',
     maxProperties: 100,
-    propertyNames: categoryName,
     additionalProperties: { type: 'object', additionalProperties: false, properties: switches },
     description: 'Per category; a category switch beats the global channel switch',
   },
@@ -109,13 +108,14 @@ export const preferenceRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
           },
         },
         body: { type: 'object', additionalProperties: false, properties: preferencesFields },
-        response: { 200: preferencesSchema, ...problems(...BODY_PROBLEMS, 409) },
+        response: { 200: preferencesSchema, ...problems(...BODY_PROBLEMS, 409, 422) },
       },
     },
     async (request, reply) => {
       const ifMatch = request.headers['if-match'];
       const expected = ifMatch === undefined ? undefined : Number(ifMatch.replace(/\D/g, ''));
       const b = request.body;
+      rejectBadCategoryNames(Object.keys(b.categories ?? {}));
       const next: Preferences = {
         ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
         ...(b.channels ? { channels: b.channels } : {}),
@@ -154,6 +154,18 @@ export const preferenceRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
     },
   );
 };
+
+/** Category names are what notifications carry: 1 to 64 characters, no NUL (JSON Schema 3.0 has no propertyNames). */
+function rejectBadCategoryNames(names: string[]): void {
+  const bad = names.find((n) => n.length === 0 || n.length > 64 || n.includes('\u0000'));
+  if (bad !== undefined)
+    throw new Problem(
+      422,
+      'Invalid category name',
+      `"${bad}" is not a category name: 1 to 64 characters`,
+      'categories',
+    );
+}
 
 function versionConflict() {
   return new Problem(

@@ -320,11 +320,28 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
   });
 
   describe('validation', () => {
+    it('refuses a send_at that names no real date with a 422', async () => {
+      const res = await call('POST', '/notify', {
+        channels: ['in_app'],
+        recipients: [{ id: 'x' }],
+        message: 'm',
+        send_at: '2026-02-30T09:00',
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().field).toBe('send_at');
+    });
+
+    it('refuses an empty category name in preferences, naming the field', async () => {
+      const res = await call('PUT', '/recipients/x/preferences', { categories: { '': { enabled: false } } });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().field).toBe('categories');
+    });
+
     it.each([
       [{ fallback: { channels: ['sms'], after: '5 minutes' } }, 'fallback.after'],
       [{ escalation: { steps: [] } }, 'escalation.steps'],
       [{ escalation: { steps: [{ after: '1m', channels: ['pager'] }] } }, 'escalation.steps[0].channels[0]'],
-      [{ send_at: '2026-02-30T09:00' }, 'send_at'],
+      [{ send_at: '2026-13-01T09:00' }, 'send_at'],
       [{ strategy: 'most' }, 'strategy'],
     ])('refuses %j, naming %s', async (extra, field) => {
       const res = await call('POST', '/notify', {
