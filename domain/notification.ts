@@ -136,6 +136,28 @@ export interface NotificationSnapshot {
   retryable?: boolean;
 }
 
+/** A notification before anything happened: every recipient × channel pending. */
+export function initialSnapshot(request: NotificationRequest): NotificationSnapshot {
+  return {
+    notificationId: request.notificationId,
+    tenantId: request.tenantId,
+    status: 'accepted',
+    priority: request.priority,
+    channels: request.channels,
+    category: request.category,
+    requestHash: request.requestHash,
+    createdAt: request.createdAt,
+    deliveries: request.recipients.flatMap((recipient) =>
+      request.channels.map((channel): Delivery => ({
+        recipientId: recipient.id,
+        channel,
+        status: 'pending',
+        attempts: 0,
+      })),
+    ),
+  };
+}
+
 const SETTLED: ReadonlySet<DeliveryStatus> = new Set([
   'sent',
   'delivered',

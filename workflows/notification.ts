@@ -1,8 +1,8 @@
 import { condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  initialSnapshot,
   overallStatus,
-  type Delivery,
   type NotificationRequest,
   type NotificationSnapshot,
 } from '../domain/notification';
@@ -21,24 +21,7 @@ const { recordNotification } = proxyActivities<Activities>({
  */
 export async function notificationWorkflow(request: NotificationRequest): Promise<NotificationSnapshot> {
   if (patched(PATCHES.orchestration)) return plannedNotification(request);
-  const state: NotificationSnapshot = {
-    notificationId: request.notificationId,
-    tenantId: request.tenantId,
-    status: 'accepted',
-    priority: request.priority,
-    channels: request.channels,
-    category: request.category,
-    requestHash: request.requestHash,
-    createdAt: request.createdAt,
-    deliveries: request.recipients.flatMap((recipient) =>
-      request.channels.map((channel): Delivery => ({
-        recipientId: recipient.id,
-        channel,
-        status: 'pending',
-        attempts: 0,
-      })),
-    ),
-  };
+  const state = initialSnapshot(request);
   const runner = deliveryRunner(request, state, patched(PATCHES.providerFailover));
   setHandler(statusQuery, () => state);
   setHandler(receiptSignal, runner.applyReceipt);

@@ -2,9 +2,9 @@ import { condition, proxyActivities, setHandler, workflowInfo } from '@temporali
 import type { Activities } from '../activities';
 import type { Channel } from '../domain/channels';
 import {
+  initialSnapshot,
   plannedStatus,
   type Contact,
-  type Delivery,
   type NotificationRequest,
   type NotificationSnapshot,
 } from '../domain/notification';
@@ -36,24 +36,10 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
       };
   const strategy = request.strategy ?? 'any';
   const steps = planSteps(request.channels, request.fallback, request.escalation);
+  const initial = initialSnapshot(request);
   const state: NotificationSnapshot = {
-    notificationId: request.notificationId,
-    tenantId: request.tenantId,
-    status: 'accepted',
-    priority: request.priority,
-    channels: request.channels,
-    category: request.category,
-    requestHash: request.requestHash,
-    createdAt: request.createdAt,
-    deliveries: request.recipients.flatMap((recipient) =>
-      request.channels.map((channel): Delivery => ({
-        recipientId: recipient.id,
-        channel,
-        status: 'pending',
-        attempts: 0,
-        step: 0,
-      })),
-    ),
+    ...initial,
+    deliveries: initial.deliveries.map((d) => ({ ...d, step: 0 })),
     timeline: [],
     cancellable: true,
     retryable: false,

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyBaseLogger } from 'fastify';
 import { changePreferences } from '../../db/preferences';
 import { unsubscribed } from '../../domain/preferences';
 import { verifyLink, type LinkClaim } from '../../domain/signed-links';
@@ -36,81 +37,66 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
     return claim as Extract<LinkClaim, { purpose: P }>;
   };
 
-  app.get(
-    '/ack/:token',
-    {
-      schema: {
-        summary: 'The page an acknowledge link opens',
-        tags: ['links'],
-        params: tokenParams,
-        response: page('A button that acknowledges'),
+  /** One kind of link: a page with a button on GET, the act itself on POST. */
+  const link = <P extends LinkClaim['purpose']>(
+    path: string,
+    purpose: P,
+    texts: { page: string; done: string; button: string },
+    ask: (claim: Extract<LinkClaim, { purpose: P }>) => string,
+    act: (claim: Extract<LinkClaim, { purpose: P }>, log: FastifyBaseLogger) => Promise<string>,
+  ) => {
+    const schema = (summary: string, description: string) => ({
+      summary,
+      tags: ['links'],
+      params: tokenParams,
+      response: page(description),
+    });
+    app.get(
+      `${path}/:token`,
+      { schema: schema(texts.page, `A button that ${texts.button}s`) },
+      async (request, reply) => {
+        const claim = await claimOf((request.params as { token: string }).token, purpose);
+        return reply.type('text/html').send(html(ask(claim), texts.button, request.url));
       },
-    },
-    async (request, reply) => {
-      await claimOf(request.params.token, 'ack');
-      return reply.type('text/html').send(html('Acknowledge this alert?', 'Acknowledge', request.url));
-    },
-  );
-  app.post(
-    '/ack/:token',
-    {
-      schema: {
-        summary: 'Acknowledge through a signed link',
-        tags: ['links'],
-        params: tokenParams,
-        response: page('Acknowledged'),
-      },
-    },
-    async (request, reply) => {
-      const claim = await claimOf(request.params.token, 'ack');
+    );
+    app.post(`${path}/:token`, { schema: schema(texts.done, texts.done) }, async (request, reply) => {
+      const claim = await claimOf((request.params as { token: string }).token, purpose);
+      return reply.type('text/html').send(html(await act(claim, request.log)));
+    });
+  };
+
+  link(
+    '/ack',
+    'ack',
+    { page: 'The page an acknowledge link opens', done: 'Acknowledge through a signed link', button: 'Acknowledge' },
+    () => 'Acknowledge this alert?',
+    async (claim, log) => {
       const outcome = await acknowledgeFromLink(ctx, claim);
-      request.log.info({ notification_id: claim.notificationId, outcome }, 'acknowledged by link');
-      const said = {
+      log.info({ notification_id: claim.notificationId, outcome }, 'acknowledged by link');
+      return {
         acknowledged: 'Acknowledged. Escalation has stopped.',
         already: 'This alert was already acknowledged.',
         closed: 'This alert is closed; there is nothing left to acknowledge.',
       }[outcome];
-      return reply.type('text/html').send(html(said));
     },
   );
 
-  app.get(
-    '/unsubscribe/:token',
+  link(
+    '/unsubscribe',
+    'unsubscribe',
     {
-      schema: {
-        summary: 'The page an unsubscribe link opens',
-        tags: ['links'],
-        params: tokenParams,
-        response: page('A button that unsubscribes'),
-      },
+      page: 'The page an unsubscribe link opens',
+      done: 'One-click unsubscribe (RFC 8058) through a signed link',
+      button: 'Unsubscribe',
     },
-    async (request, reply) => {
-      const claim = await claimOf(request.params.token, 'unsubscribe');
-      const what = claim.category ? `"${claim.category}" messages` : 'all messages';
-      return reply.type('text/html').send(html(`Unsubscribe from ${what}?`, 'Unsubscribe', request.url));
-    },
-  );
-  app.post(
-    '/unsubscribe/:token',
-    {
-      schema: {
-        summary: 'One-click unsubscribe (RFC 8058) through a signed link',
-        tags: ['links'],
-        params: tokenParams,
-        response: page('Unsubscribed'),
-      },
-    },
-    async (request, reply) => {
-      const claim = await claimOf(request.params.token, 'unsubscribe');
+    (claim) => `Unsubscribe from ${claim.category ? `"${claim.category}" messages` : 'all messages'}?`,
+    async (claim, log) => {
       const saved = await changePreferences(ctx.db, claim.tenantId, claim.recipientId, (p) =>
         unsubscribed(p, claim.category),
       );
-      request.log.info(
-        { recipient_id: claim.recipientId, category: claim.category, saved: saved !== 'conflict' },
-        'unsubscribed by link',
-      );
+      log.info({ recipient_id: claim.recipientId, category: claim.category }, 'unsubscribed by link');
       if (saved === 'conflict') throw new Error('preferences changed three times during one unsubscribe');
-      return reply.type('text/html').send(html('You are unsubscribed.'));
+      return 'You are unsubscribed.';
     },
   );
 };

@@ -120,6 +120,38 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       const done = await until(id, (s) => s.timeline?.some((e) => e.event === 'resolved') ?? false);
       expect(done.timeline!.map((e) => e.event)).toEqual(['step', 'acknowledged', 'skipped', 'resolved']);
     });
+
+    it('re-opens an acknowledgement nobody resolves within ack_timeout; a resolve ends it for good', async () => {
+      const id = await notify({
+        channels: ['in_app'],
+        recipients: [{ id: 'kai' }],
+        message: 'Queue backing up',
+        escalation: { steps: [{ after: '1h', channels: ['email'] }], ack_timeout: '2s' },
+      });
+      await until(id, (s) => s.deliveries[0]?.status === 'delivered');
+      expect((await call('POST', `/notifications/${id}/ack`, { by: 'kai' })).statusCode).toBe(202);
+      const reopened = await until(id, (s) => s.deliveries.length === 2 && s.deliveries[1]!.status === 'delivered');
+      expect(reopened.acknowledgement).toBeUndefined();
+      expect(reopened.deliveries.map((d) => [d.channel, d.step])).toEqual([
+        ['in_app', 0],
+        ['in_app', 2],
+      ]);
+      expect((await call('POST', `/notifications/${id}/ack`, { by: 'lea' })).statusCode).toBe(202);
+      await until(id, (s) => s.acknowledgement?.by === 'lea');
+      expect((await call('POST', `/notifications/${id}/resolve`, { by: 'lea' })).statusCode).toBe(202);
+      const resolved = await until(id, (s) => s.timeline?.some((e) => e.event === 'resolved') ?? false);
+      expect(resolved.timeline!.map((e) => e.event)).toEqual([
+        'step',
+        'acknowledged',
+        'skipped',
+        'reopened',
+        'step',
+        'acknowledged',
+        'skipped',
+        'resolved',
+      ]);
+      expect((await call('POST', `/notifications/${id}/resolve`, {})).statusCode).toBe(202);
+    });
   });
 
   describe('cancel', () => {

@@ -11,13 +11,7 @@ import { devOutbox } from '../../db/schema';
 import type { NotificationRequest } from '../../domain/notification';
 import type { Preferences } from '../../domain/preferences';
 import { notificationWorkflow } from '../../workflows';
-import {
-  acknowledgeSignal,
-  cancelSignal,
-  receiptSignal,
-  resolveSignal,
-  retrySignal,
-} from '../../workflows/definitions';
+import { acknowledgeSignal, cancelSignal, receiptSignal, retrySignal } from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
@@ -199,27 +193,6 @@ describe('notificationWorkflow with a plan (time-skipping test server, real acti
       ]);
       expect(result.deliveries.map((d) => d.step)).toEqual([0, 1, 2, 3, 4]);
       expect(await outbox(result.notificationId)).toHaveLength(5);
-    });
-
-    it('re-opens an acknowledgement nobody resolves after its timeout; a resolve ends it', async () => {
-      const handle = await start(request({ escalation: { ...policy, ackTimeoutMs: 30 * MINUTE } }));
-      await waitForQuery(handle, (s) => s.deliveries[0]?.status === 'delivered');
-      await handle.signal(acknowledgeSignal, { by: 'ada', at: new Date().toISOString(), via: 'api' });
-      await waitForQuery(handle, (s) => s.timeline!.filter((e) => e.event === 'skipped').length === 2);
-      await env.sleep(31 * MINUTE);
-      const reopened = await waitForQuery(handle, (s) => s.deliveries.length === 2);
-      expect(reopened.acknowledgement).toBeUndefined();
-      expect(reopened.timeline!.map((e) => e.event)).toContain('reopened');
-      await handle.signal(acknowledgeSignal, { by: 'grace', at: new Date().toISOString(), via: 'api' });
-      await handle.signal(resolveSignal, { by: 'grace' });
-      const result = await handle.result();
-      expect(result.acknowledgement?.by).toBe('grace');
-      expect(result.timeline!.map((e) => e.event).filter((e) => e !== 'step' && e !== 'skipped')).toEqual([
-        'acknowledged',
-        'reopened',
-        'acknowledged',
-        'resolved',
-      ]);
     });
   });
 
