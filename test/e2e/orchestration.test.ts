@@ -215,6 +215,15 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect(smtp.received.filter((m) => m.to.includes('eve@example.com'))).toHaveLength(1);
       expect((await call('POST', `/notifications/${id}/retry`, {})).statusCode).toBe(409);
     });
+
+    it('takes a bare `retry` signal, as the Temporal Web UI sends it', async () => {
+      smtp.script.push({ code: 550, message: 'Mailbox unavailable' });
+      const id = await notify({ channels: ['email'], recipients: [{ email: 'uma@example.com' }], message: 'Receipt' });
+      await until(id, (s) => s.status === 'failed');
+      await herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id)).signal('retry');
+      const delivered = await until(id, (s) => s.status === 'delivered');
+      expect(delivered.timeline).toContainEqual(expect.objectContaining({ event: 'retried', by: 'operator' }));
+    });
   });
 
   describe('preferences', () => {
