@@ -5,6 +5,8 @@ import { escalationPolicies, recipients as recipientsTable } from '../db/schema'
 import { TEXT_LIMITS, type Channel } from '../domain/channels';
 import { PRIORITY_KEYS } from '../domain/delivery-policy';
 import { localTimeToInstant } from '../domain/local-time';
+import { recipientPlan } from '../domain/recipient-plan';
+import { readManyPreferences } from '../db/preferences';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
 import { searchAttributes } from '../workflows/definitions';
@@ -50,6 +52,8 @@ export interface NotifyBody {
 export interface RequestSettings {
   receiptWindowMs: number;
   retryWindowMs: number;
+  /** Read recipients' preferences now for a notification sent at once (not for schedules: they run later). */
+  plansAtAccept?: boolean;
 }
 
 /**
@@ -102,7 +106,25 @@ export async function buildNotificationRequest(
     ...(escalation ? { escalation } : {}),
     ...(body.critical ? { critical: true } : {}),
     ...sendTimes(body.send_at, contacts),
+    ...(settings.plansAtAccept !== false && !body.critical && !body.send_at
+      ? { recipientPlans: await plansNow(db, tenantId, contacts, body.category) }
+      : {}),
   };
+}
+
+/** The preferences of every recipient who has some, as they stand now, in one query. */
+async function plansNow(db: Database, tenantId: string, contacts: Contact[], category: string | undefined) {
+  const stored = await readManyPreferences(
+    db,
+    tenantId,
+    contacts.map((c) => c.id),
+  );
+  const now = new Date();
+  return Object.fromEntries(
+    contacts
+      .filter((c) => stored.has(c.id))
+      .map((c) => [c.id, recipientPlan(stored.get(c.id)!, category, c.timezone, now)]),
+  );
 }
 
 /** How the API starts a notification's workflow: its queue, priority and the search attributes operators filter by. */

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Preferences } from '../domain/preferences';
 import type { Database } from './connect';
 import { preferences } from './schema';
@@ -22,6 +22,20 @@ export async function readPreferences(
   return row
     ? { preferences: row.preferences, version: row.version, updatedAt: row.updatedAt }
     : { preferences: {}, version: 0 };
+}
+
+/** Many recipients' preferences in one query; those with none stored are absent. */
+export async function readManyPreferences(
+  db: Database,
+  tenantId: string,
+  recipientIds: string[],
+): Promise<Map<string, Preferences>> {
+  if (recipientIds.length === 0) return new Map();
+  const rows = await db
+    .select({ recipientId: preferences.recipientId, preferences: preferences.preferences })
+    .from(preferences)
+    .where(and(eq(preferences.tenantId, tenantId), inArray(preferences.recipientId, recipientIds)));
+  return new Map(rows.map((r) => [r.recipientId, r.preferences]));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type Strategy,
   type TimelineEvent,
 } from './orchestration';
+import type { RecipientPlan } from './recipient-plan';
 
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -94,6 +95,12 @@ export interface NotificationRequest {
   recipientSendAt?: Record<string, string>;
   /** How long a failed notification waits for an operator's `retry`. */
   retryWindowMs?: number;
+  /**
+   * The preferences of recipients who had some, as they stood at accept (a recipient absent here had
+   * none), so a notification sent at once needs no activity to read them; after any wait the workflow
+   * reads them again.
+   */
+  recipientPlans?: Record<string, RecipientPlan>;
 }
 
 export interface Delivery {

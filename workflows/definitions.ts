@@ -39,6 +39,8 @@ export const PATCHES = {
   providerFailover: 'provider-failover',
   /** Steps (fallback, escalation), send times, quiet hours, preferences, cancel, ack and retry. */
   orchestration: 'orchestration',
+  /** Preferences read by the API at accept stand for a notification sent at once: no activity reads them. */
+  plansAtAccept: 'plans-at-accept',
 } as const;
 
 /** Workflow ids carry the tenant, so one tenant can never address another's notification. */

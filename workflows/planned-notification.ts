@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Channel } from '../domain/channels';
 import {
@@ -10,7 +10,15 @@ import {
 } from '../domain/notification';
 import { planSteps, recipientReached, type Condition, type Step, type TimelineEvent } from '../domain/orchestration';
 import { deliveryRunner } from './deliveries';
-import { acknowledgeSignal, cancelSignal, receiptSignal, resolveSignal, retrySignal, statusQuery } from './definitions';
+import {
+  PATCHES,
+  acknowledgeSignal,
+  cancelSignal,
+  receiptSignal,
+  resolveSignal,
+  retrySignal,
+  statusQuery,
+} from './definitions';
 
 const { recordNotification, planRecipient } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -34,6 +42,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         notificationId: workflowInfo().workflowId.split('/').pop()!,
         createdAt: new Date().toISOString(),
       };
+  const plansAtAccept = patched(PATCHES.plansAtAccept);
   const strategy = request.strategy ?? 'any';
   const steps = planSteps(request.channels, request.fallback, request.escalation);
   const initial = initialSnapshot(request);
@@ -164,7 +173,13 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
   /** Send time, quiet hours and preferences for one recipient, then its plan. */
   const runRecipient = async (contact: Contact) => {
     const sendAt = request.recipientSendAt?.[contact.id] ?? request.sendAt;
+    // What the API read at accept holds while nothing has waited; after a wait, read again.
+    let known =
+      plansAtAccept && request.recipientPlans
+        ? (request.recipientPlans[contact.id] ?? { blockedChannels: [] })
+        : undefined;
     if (sendAt && Date.parse(sendAt) > Date.now()) {
+      known = undefined;
       waiting.set(contact.id, 'scheduled');
       refreshStatus();
       const due = await waitUntil(sendAt);
@@ -174,13 +189,16 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     }
     if (!request.critical) {
       for (;;) {
-        const plan = await planRecipient({
-          tenantId: request.tenantId,
-          recipientId: contact.id,
-          category: request.category,
-          timezone: contact.timezone,
-          at: new Date().toISOString(),
-        });
+        const plan =
+          known ??
+          (await planRecipient({
+            tenantId: request.tenantId,
+            recipientId: contact.id,
+            category: request.category,
+            timezone: contact.timezone,
+            at: new Date().toISOString(),
+          }));
+        known = undefined;
         if (!plan.quietUntil) {
           blockedFor.set(contact.id, new Set(plan.blockedChannels));
           if (plan.blockedChannels.length > 0)

@@ -102,7 +102,7 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
             .digest('hex'),
           createdAt: '',
         },
-        ctx,
+        { ...ctx, plansAtAccept: false },
       );
       const { priority: _priority, ...startOptions } = workflowStartOptions(input, ctx.taskQueue);
       try {

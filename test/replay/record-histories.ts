@@ -49,7 +49,8 @@ async function receipts(handle: WorkflowHandle, statuses: ('sent' | 'delivered')
 }
 
 interface Scenario {
-  input: Partial<NotificationRequest>;
+  /** The request, or how to make it from the test server's clock. */
+  input: Partial<NotificationRequest> | ((env: TestWorkflowEnvironment) => Promise<Partial<NotificationRequest>>);
   /** Before the workflow starts: script the fakes, store preferences. */
   before?: (fakes: FakeProviders, db: Database, env: TestWorkflowEnvironment) => unknown;
   /** While it runs; `env` skips time. */
@@ -158,6 +159,22 @@ const scenarios: Record<string, Scenario> = {
     before: (_fakes, db) =>
       changePreferences(db, 'replay', 'picky', () => ({ categories: { marketing: { channels: { sms: false } } } })),
   },
+  'plans-at-accept-sent-at-once': {
+    input: {
+      channels: ['push', 'sms'],
+      recipients: [{ id: 'p', pushTokens: ['d'], phone: '+14155550100' }],
+      recipientPlans: { p: { blockedChannels: ['sms'] } },
+    },
+  },
+  'plans-at-accept-held-then-reread': {
+    input: async (env) => ({
+      channels: ['push'],
+      recipients: [{ id: 'p', pushTokens: ['d'] }],
+      recipientPlans: {
+        p: { blockedChannels: [], quietUntil: new Date((await env.currentTimeMs()) + 3_600_000).toISOString() },
+      },
+    }),
+  },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
     before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),
@@ -201,7 +218,7 @@ async function main() {
       shutdownGraceMs: 0,
       tracing: testTracing(),
     });
-    const input = request(scenario.input);
+    const input = request(typeof scenario.input === 'function' ? await scenario.input(env) : scenario.input);
     await scenario.before?.(fakes, database.db, env);
     const handle = await env.client.workflow.start(notificationWorkflow, {
       taskQueue,

@@ -32,10 +32,18 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(files.filter((f) => f.startsWith('v2-')).every(marked)).toBe(true);
   });
 
+  it('holds histories from before and after preferences read at accept', () => {
+    const atAccept = (file: string) => patchesIn(file).includes(PATCHES.plansAtAccept);
+    expect(files.filter((f) => /^v[123]-/.test(f)).some(atAccept)).toBe(false);
+    const v4 = files.filter((f) => f.startsWith('v4-'));
+    expect(v4.length).toBeGreaterThanOrEqual(3);
+    expect(v4.every(atAccept)).toBe(true);
+  });
+
   it('holds histories from before and after orchestration, with a recorded scenario for each step kind', () => {
     const planned = (file: string) => patchesIn(file).includes(PATCHES.orchestration);
     expect(files.filter((f) => /^v[12]-/.test(f)).some(planned)).toBe(false);
-    const v3 = files.filter((f) => f.startsWith('v3-'));
+    const v3 = files.filter((f) => /^v[34]-/.test(f));
     expect(v3.every(planned)).toBe(true);
     for (const scenario of ['fallback', 'escalation-acknowledged', 'quiet-hours', 'cancelled', 'operator-retry'])
       expect(v3.some((f) => f.includes(scenario))).toBe(true);

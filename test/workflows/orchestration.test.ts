@@ -247,6 +247,40 @@ describe('notificationWorkflow with a plan (time-skipping test server, real acti
       expect(none.status).toBe('suppressed');
     });
 
+    it('takes the preferences the API read at accept without an activity, and reads them again after a hold', async () => {
+      const now = await env.currentTimeMs();
+      const handle = await start(
+        request({
+          channels: ['push', 'sms'],
+          recipients: [{ id: 'accepted', pushTokens: ['d'], phone: '+14155550104' }],
+          recipientPlans: { accepted: { blockedChannels: ['sms'], quietUntil: new Date(now + HOUR).toISOString() } },
+        }),
+      );
+      await waitForQuery(handle, (s) => s.status === 'held');
+      const result = await handle.result();
+      // After the hold the stored preferences (none) are read again: SMS is no longer switched off.
+      expect(channelsOf(result)).toEqual(['push:delivered', 'sms:delivered']);
+      const planned = (await history(handle)).filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'planRecipient',
+      );
+      expect(planned).toHaveLength(1);
+
+      const atOnce = await start(
+        request({
+          channels: ['push', 'sms'],
+          recipients: [{ id: 'x', pushTokens: ['d'] }],
+          recipientPlans: { x: { blockedChannels: ['sms'] } },
+        }),
+      );
+      const sent = await atOnce.result();
+      expect(channelsOf(sent)).toEqual(['push:delivered', 'sms:suppressed']);
+      expect(
+        (await history(atOnce)).some(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'planRecipient',
+        ),
+      ).toBe(false);
+    });
+
     it('waits for send_at, and a cancel before it sends nothing', async () => {
       const now = await env.currentTimeMs();
       const later = await start(request({ sendAt: new Date(now + 2 * 86_400_000).toISOString() }));
