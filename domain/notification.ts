@@ -165,15 +165,10 @@ export function initialSnapshot(request: NotificationRequest): NotificationSnaps
   };
 }
 
-const SETTLED: ReadonlySet<DeliveryStatus> = new Set([
-  'sent',
-  'delivered',
-  'opened',
-  'clicked',
-  'failed',
-  'cancelled',
-  'suppressed',
-]);
+/** Every status but the two a delivery passes through before its outcome is known. */
+const SETTLED: ReadonlySet<DeliveryStatus> = new Set(
+  DELIVERY_STATUSES.filter((s) => s !== 'pending' && s !== 'sending'),
+);
 const SUCCEEDED: ReadonlySet<DeliveryStatus> = new Set(['sent', 'delivered', 'opened', 'clicked']);
 
 export function isSettled(delivery: Pick<Delivery, 'status'>): boolean {
