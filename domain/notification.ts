@@ -175,10 +175,15 @@ export function isSettled(delivery: Pick<Delivery, 'status'>): boolean {
   return SETTLED.has(delivery.status);
 }
 
+/** A provider took it, or better. */
+export function hasSucceeded(delivery: Pick<Delivery, 'status'>): boolean {
+  return SUCCEEDED.has(delivery.status);
+}
+
 /** The notification's status as its deliveries imply it once none is pending. */
 export function overallStatus(deliveries: readonly Pick<Delivery, 'status'>[]): NotificationStatus {
   if (deliveries.some((d) => !isSettled(d))) return 'sending';
-  const succeeded = deliveries.filter((d) => SUCCEEDED.has(d.status)).length;
+  const succeeded = deliveries.filter(hasSucceeded).length;
   if (succeeded === deliveries.length) return 'delivered';
   if (succeeded > 0) return 'partially_delivered';
   return deliveries.every((d) => d.status === 'cancelled') ? 'cancelled' : 'failed';

@@ -2,6 +2,7 @@ import { condition, patched, proxyActivities, setHandler, workflowInfo } from '@
 import type { Activities } from '../activities';
 import type { Channel } from '../domain/channels';
 import {
+  hasSucceeded,
   initialSnapshot,
   plannedStatus,
   type Contact,
@@ -24,8 +25,6 @@ const { recordNotification, planRecipient } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
-
-const SUCCEEDED = new Set(['sent', 'delivered', 'opened', 'clicked']);
 
 /**
  * A notification with a plan: it waits for its send time, holds through each recipient's quiet hours,
@@ -84,11 +83,16 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     note({ event: 'retried', by: action?.by ?? 'operator' });
   });
 
-  /** Sleeps until an instant unless cancelled first; true when it is time to go on. */
-  const waitUntil = async (instant: string) => {
+  /** Holds one recipient until an instant unless cancelled first; true when it is time to go on. */
+  const holdUntil = async (recipientId: string, reason: 'scheduled' | 'held', instant: string) => {
+    waiting.set(recipientId, reason);
+    refreshStatus();
     const ms = Date.parse(instant) - Date.now();
     if (ms > 0) await condition(() => cancelled, ms);
-    return !cancelled;
+    waiting.delete(recipientId);
+    if (cancelled) return false;
+    refreshStatus();
+    return true;
   };
   const deliveriesOf = (recipientId: string) => state.deliveries.filter((d) => d.recipientId === recipientId);
   const met = (recipientId: string, condition: Condition) =>
@@ -103,6 +107,14 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     if (waits.length === 0 || waits.length < request.recipients.length) runner.setStatus('sending');
     else runner.setStatus(waits.every((w) => w === 'scheduled') ? 'scheduled' : 'held');
   };
+
+  /** What every send of this notification carries besides its step. */
+  const extras = (step: number | undefined) => ({
+    step,
+    acknowledgeable: request.escalation !== undefined,
+    unsubscribable: !request.critical,
+  });
+  const sendAtOf = (contact: Contact) => request.recipientSendAt?.[contact.id] ?? request.sendAt;
 
   const blockedFor = new Map<string, Set<Channel>>();
   const stepsTaken = new Map<string, number>();
@@ -125,12 +137,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         state.deliveries.push(delivery);
       }
       if (blocked.has(channel)) delivery.status = 'suppressed';
-      else
-        await runner.deliver(delivery, contact, {
-          step: stepNumber,
-          acknowledgeable: request.escalation !== undefined,
-          unsubscribable: !request.critical,
-        });
+      else await runner.deliver(delivery, contact, extras(stepNumber));
       return delivery;
     };
     if (step.kind !== 'fallback') {
@@ -140,7 +147,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     // Fallback channels go one at a time: the next only when this one did not take the message.
     for (const channel of step.channels) {
       if (cancelled) return;
-      if (SUCCEEDED.has((await send(channel)).status)) return;
+      if (hasSucceeded(await send(channel))) return;
     }
   };
 
@@ -172,7 +179,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
 
   /** Send time, quiet hours and preferences for one recipient, then its plan. */
   const runRecipient = async (contact: Contact) => {
-    const sendAt = request.recipientSendAt?.[contact.id] ?? request.sendAt;
+    const sendAt = sendAtOf(contact);
     // What the API read at accept holds while nothing has waited; after a wait, read again.
     let known =
       plansAtAccept && request.recipientPlans
@@ -180,12 +187,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         : undefined;
     if (sendAt && Date.parse(sendAt) > Date.now()) {
       known = undefined;
-      waiting.set(contact.id, 'scheduled');
-      refreshStatus();
-      const due = await waitUntil(sendAt);
-      waiting.delete(contact.id);
-      if (!due) return;
-      refreshStatus();
+      if (!(await holdUntil(contact.id, 'scheduled', sendAt))) return;
     }
     if (!request.critical) {
       for (;;) {
@@ -207,12 +209,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         }
         // Quiet hours hold the notification, never drop it; preferences are read again when they end.
         note({ event: 'held', recipientId: contact.id, until: plan.quietUntil });
-        waiting.set(contact.id, 'held');
-        refreshStatus();
-        const due = await waitUntil(plan.quietUntil);
-        waiting.delete(contact.id);
-        if (!due) return;
-        refreshStatus();
+        if (!(await holdUntil(contact.id, 'held', plan.quietUntil))) return;
       }
     }
     await runSteps(contact);
@@ -220,7 +217,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
 
   if (request.sendAt && Date.parse(request.sendAt) > Date.now()) note({ event: 'scheduled', until: request.sendAt });
   for (const r of request.recipients) {
-    const sendAt = request.recipientSendAt?.[r.id] ?? request.sendAt;
+    const sendAt = sendAtOf(r);
     if (sendAt && Date.parse(sendAt) > Date.now()) waiting.set(r.id, 'scheduled');
   }
   refreshStatus();
@@ -261,11 +258,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
       await Promise.all(
         again.map((d) => {
           d.error = undefined;
-          return runner.deliver(d, contacts.get(d.recipientId)!, {
-            step: d.step,
-            acknowledgeable: request.escalation !== undefined,
-            unsubscribable: !request.critical,
-          });
+          return runner.deliver(d, contacts.get(d.recipientId)!, extras(d.step));
         }),
       );
       receiptDeadline = Date.now() + request.receiptWindowMs;
