@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { NotificationSnapshot } from '../domain/notification';
 import type { Acknowledgement } from '../domain/orchestration';
 import {
@@ -14,10 +14,11 @@ import { liveSnapshot, recordedSnapshot } from './routes/status';
 
 export type NotificationAction = 'cancel' | 'acknowledge' | 'resolve' | 'retry';
 
-/** What an action finds: the notification as it stands, and whether its workflow still listens. */
+/** What an action finds: the notification as it stands, whether its workflow still listens, and the workflow. */
 interface Found {
   snapshot?: NotificationSnapshot;
   open: boolean;
+  handle: WorkflowHandle;
 }
 
 const conflict = (detail: string) => new Problem(409, 'Not possible in this state', detail);
@@ -58,11 +59,11 @@ function decide(action: NotificationAction, { snapshot, open }: Found): 'done' |
 async function find(ctx: ApiContext, tenantId: string, id: string): Promise<Found> {
   const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, id));
   const live = await liveSnapshot(ctx, handle);
-  if (typeof live === 'object') return { snapshot: live, open: true };
+  if (typeof live === 'object') return { snapshot: live, open: true, handle };
   const recorded = await recordedSnapshot(ctx.db, tenantId, id);
-  if (live === 'unanswered') return { snapshot: recorded, open: true };
+  if (live === 'unanswered') return { snapshot: recorded, open: true, handle };
   if (!recorded) throw notFound(`No notification ${id}`);
-  return { snapshot: recorded, open: false };
+  return { snapshot: recorded, open: false, handle };
 }
 
 /**
@@ -78,7 +79,7 @@ export async function actOnNotification(
 ): Promise<{ done: boolean; acknowledgement?: Acknowledgement }> {
   const found = await find(ctx, tenantId, id);
   if (decide(action, found) === 'done') return { done: true, acknowledgement: found.snapshot?.acknowledgement };
-  const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, id));
+  const { handle } = found;
   try {
     if (action === 'acknowledge') {
       const acknowledgement: Acknowledgement = {
@@ -99,26 +100,27 @@ export async function actOnNotification(
   }
 }
 
-/** Acknowledgement from a signed link: the recipient it was sent to, through the channel that carried it. */
+/**
+ * Acknowledgement from a signed link: the recipient it was sent to, through the channel that carried it.
+ * The same rules as the API's, answered as words for a page rather than as statuses.
+ */
 export async function acknowledgeFromLink(
   ctx: ApiContext,
   claim: { tenantId: string; notificationId: string; recipientId: string; channel: string },
 ): Promise<'acknowledged' | 'already' | 'closed'> {
-  const found = await find(ctx, claim.tenantId, claim.notificationId).catch(() => undefined);
-  if (!found?.open) return found?.snapshot?.acknowledgement ? 'already' : 'closed';
-  if (found.snapshot?.acknowledgement) return 'already';
   try {
-    await ctx.temporal.workflow
-      .getHandle(notificationWorkflowId(claim.tenantId, claim.notificationId))
-      .signal(acknowledgeSignal, {
-        by: claim.recipientId,
-        at: new Date().toISOString(),
-        via: 'link',
-        channel: claim.channel as Acknowledgement['channel'],
-      });
+    const found = await find(ctx, claim.tenantId, claim.notificationId);
+    if (decide('acknowledge', found) === 'done') return 'already';
+    await found.handle.signal(acknowledgeSignal, {
+      by: claim.recipientId,
+      at: new Date().toISOString(),
+      via: 'link',
+      channel: claim.channel as Acknowledgement['channel'],
+    });
     return 'acknowledged';
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return 'closed';
+    // Gone, cancelled, closed or closing meanwhile: nothing is left to acknowledge.
+    if (error instanceof Problem || error instanceof WorkflowNotFoundError) return 'closed';
     throw error;
   }
 }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { WorkflowStartOptions } from '@temporalio/client';
+import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/connect';
 import { escalationPolicies, recipients as recipientsTable } from '../db/schema';
 import { TEXT_LIMITS, type Channel } from '../domain/channels';
@@ -54,6 +56,13 @@ export interface RequestSettings {
   retryWindowMs: number;
   /** Read recipients' preferences now for a notification sent at once (not for schedules: they run later). */
   plansAtAccept?: boolean;
+}
+
+/** The fingerprint of a request body: the same body, in any key order, hashes the same. */
+export function requestHashOf(body: unknown): string {
+  return createHash('sha256')
+    .update(stringify(body) ?? '')
+    .digest('hex');
 }
 
 /**

@@ -3,7 +3,6 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import stringify from 'safe-stable-stringify';
 import { notifications } from '../../db/schema';
 import { notificationWorkflowId } from '../../workflows/definitions';
 import type { notificationWorkflow } from '../../workflows';
@@ -11,7 +10,7 @@ import { notificationsAccepted } from '../../observability/metrics';
 import { Problem } from '../problems';
 import { acceptedSchema, BODY_PROBLEMS, idempotencyHeadersSchema, notifyBodySchema, problems } from '../schemas';
 import type { ApiContext } from '../context';
-import { buildNotificationRequest, workflowStartOptions } from '../notification-request';
+import { buildNotificationRequest, requestHashOf, workflowStartOptions } from '../notification-request';
 
 export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.post(
@@ -30,7 +29,7 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       const body = request.body;
       const tenantId = request.tenantId;
       const idempotencyKey = request.headers['idempotency-key'];
-      const requestHash = sha256(stringify(body) ?? '');
+      const requestHash = requestHashOf(body);
       const notificationId = idempotencyKey ? idFromKey(tenantId, idempotencyKey) : randomUUID();
       const accepted = () =>
         reply.code(202).send({ notification_id: notificationId, status_url: `/status/${notificationId}` });

@@ -1,15 +1,19 @@
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
+  type ScheduleHandle,
   type ScheduleDescription,
   type ScheduleSummary,
 } from '@temporalio/client';
-import stringify from 'safe-stable-stringify';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
 import type { ApiContext } from '../context';
-import { buildNotificationRequest, workflowStartOptions, type NotifyBody } from '../notification-request';
+import {
+  buildNotificationRequest,
+  requestHashOf,
+  workflowStartOptions,
+  type NotifyBody,
+} from '../notification-request';
 import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, idSchema, notifyBodySchema, problems } from '../schemas';
 
@@ -48,14 +52,17 @@ const GRPC_INVALID_ARGUMENT = 3;
 export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   const scheduleId = (tenantId: string, id: string) => `herald/${tenantId}/${id}`;
   const handleOf = (tenantId: string, id: string) => ctx.temporal.schedule.getHandle(scheduleId(tenantId, id));
-  const describe = async (tenantId: string, id: string) => {
+  /** Does something to one of the tenant's schedules; a schedule that is not there is a 404. */
+  const onSchedule = async <T>(tenantId: string, id: string, act: (handle: ScheduleHandle) => Promise<T>) => {
     try {
-      return toResponse(id, await handleOf(tenantId, id).describe());
+      return await act(handleOf(tenantId, id));
     } catch (error) {
       if (error instanceof ScheduleNotFoundError) throw notFound(`No schedule ${id}`);
       throw error;
     }
   };
+  const describe = async (tenantId: string, id: string) =>
+    toResponse(id, await onSchedule(tenantId, id, (handle) => handle.describe()));
 
   app.post(
     '/schedules',
@@ -97,9 +104,7 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
         body,
         {
           notificationId: '',
-          requestHash: createHash('sha256')
-            .update(stringify(body) ?? '')
-            .digest('hex'),
+          requestHash: requestHashOf(body),
           createdAt: '',
         },
         { ...ctx, plansAtAccept: false },
@@ -192,10 +197,9 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
       async (request) => {
         const { tenantId } = request;
         const { id } = request.params;
-        await describe(tenantId, id);
-        const handle = handleOf(tenantId, id);
-        if (action === 'trigger') await handle.trigger();
-        else await handle[action](`${action}d through the API`);
+        await onSchedule(tenantId, id, (handle) =>
+          action === 'trigger' ? handle.trigger() : handle[action](`${action}d through the API`),
+        );
         return describe(tenantId, id);
       },
     );
@@ -213,8 +217,7 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
       },
     },
     async (request, reply) => {
-      await describe(request.tenantId, request.params.id);
-      await handleOf(request.tenantId, request.params.id).delete();
+      await onSchedule(request.tenantId, request.params.id, (handle) => handle.delete());
       return reply.code(204).send(null);
     },
   );

@@ -342,6 +342,7 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect(runId).toMatch(/^schedule-daily-report-/);
       await until(runId, (s) => s.status === 'delivered');
 
+      expect((await call('POST', '/schedules/daily-report/pause', undefined, other.auth)).statusCode).toBe(404);
       expect((await call('POST', '/schedules/daily-report/pause')).json()).toMatchObject({ paused: true });
       expect((await call('POST', '/schedules/daily-report/unpause')).json()).toMatchObject({ paused: false });
       expect((await call('DELETE', '/schedules/daily-report', undefined, other.auth)).statusCode).toBe(404);
