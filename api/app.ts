@@ -10,7 +10,13 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { startServerSpan } from '../observability/tracing';
 import { trackAllowedMethods } from './allowed-methods';
-import { bearerAuth } from './auth';
+import type { Redis } from 'ioredis';
+import { adminAuth, bearerAuth } from './auth';
+import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits';
+import { problems } from './schemas';
+import { adminRoutes } from './routes/admin';
+import { auditRoutes } from './routes/audit';
+import { keyRoutes } from './routes/keys';
 import { parseJsonBody } from './json-body';
 import type { ApiContext } from './context';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
@@ -55,6 +61,11 @@ export interface ApiOptions {
   devOutbox: boolean;
   /** Log level for JSON request logs; silent when absent. */
   logLevel?: string;
+  /** Guards /admin; the admin API answers 401 when absent. */
+  adminToken?: string;
+  tenantLimits: LimitDefaults;
+  /** Shares rate-limit counts with other API instances. */
+  redis?: Redis;
 }
 
 /** Formats the request schemas name beyond JSON Schema's own: E.164 phone numbers, IANA time zones. */
@@ -89,7 +100,13 @@ export async function buildApi(options: ApiOptions) {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Herald', description: 'Durable multi-channel notifications', version: '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, ...webhookSecuritySchemes } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key, `hk_<id>_<secret>`' },
+          admin: { type: 'http', scheme: 'bearer', description: 'The admin token, HERALD_ADMIN_TOKEN' },
+          ...webhookSecuritySchemes,
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -155,6 +172,8 @@ export async function buildApi(options: ApiOptions) {
     twilioAuthToken: options.twilioAuthToken,
     sendgridWebhookPublicKey: options.sendgridWebhookPublicKey,
     authenticate: bearerAuth(directory),
+    limits: new TenantLimits(options.tenantLimits, options.redis),
+    forgetKeys: () => directory.forget(),
   };
   // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);
@@ -162,8 +181,20 @@ export async function buildApi(options: ApiOptions) {
   await app.register(webhookRoutes, context);
   await app.register(linkRoutes, context);
   // The one authentication boundary: nothing inside is parsed, validated or looked up without a key.
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', adminAuth(options.adminToken));
+      await admin.register(adminRoutes, context);
+    },
+    { prefix: '/admin' },
+  );
   await app.register(async (tenantScoped) => {
+    // Every tenant route can answer 403 (the key lacks the scope) and 429 (over the tenant's limits).
+    tenantScoped.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, response: { ...(route.schema?.response as object), ...problems(403, 429) } };
+    });
     tenantScoped.addHook('onRequest', context.authenticate);
+    tenantScoped.addHook('onRequest', limitRequests(context.limits));
     await tenantScoped.register(notifyRoutes, context);
     await tenantScoped.register(statusRoutes, context);
     await tenantScoped.register(recipientRoutes, context);
@@ -173,6 +204,13 @@ export async function buildApi(options: ApiOptions) {
     await tenantScoped.register(preferenceRoutes, context);
     await tenantScoped.register(escalationPolicyRoutes, context);
     await tenantScoped.register(scheduleRoutes, context);
+    await tenantScoped.register(auditRoutes, context);
+    await tenantScoped.register(keyRoutes, {
+      ...context,
+      security: [{ bearer: [] }],
+      tenantOf: async (request) => request.tenantId,
+      actorOf: (request) => request,
+    });
   });
   if (options.devOutbox) {
     await app.register(devOutboxRoutes, { ...context, authenticate: bearerAuth(directory, { allowQueryKey: true }) });

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { Database } from '../db/connect';
+import type { TenantLimits } from './tenant-limits';
 
 /** What every route plugin is handed: shared services, no globals. */
 export interface ApiContext {
@@ -16,6 +17,10 @@ export interface ApiContext {
   publicUrl: string;
   twilioAuthToken?: string;
   sendgridWebhookPublicKey?: string;
+  /** Each tenant's request rate and daily quota. */
+  limits: TenantLimits;
+  /** Drops remembered keys after a revocation or a change of limits, so this instance sees it at once. */
+  forgetKeys: () => void;
   /** Turns the caller's key into `request.tenantId`, or answers 401, before anything else looks at the request. */
   authenticate: onRequestAsyncHookHandler;
 }

@@ -23,11 +23,13 @@ export const NO_NUL = '^[^\\u0000]*$';
 const PROBLEMS = {
   400: 'Invalid request: `field` names the part at fault',
   401: 'No valid API key, or a webhook signature that does not verify',
+  403: 'The API key lacks the scope this operation needs',
   404: 'Nothing with that id for this tenant',
   409: 'Conflicts with an earlier request, e.g. an Idempotency-Key reused with another body',
   413: 'The request body is larger than the limit',
   415: 'The body is not of a type this operation takes',
   422: 'Well-formed, but names something that does not exist',
+  429: "Over the tenant's request rate or daily quota: `Retry-After` says when to come back",
   503: 'A dependency is down; `field` names which',
 } as const;
 

@@ -7,12 +7,58 @@ import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, un
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  /** SHA-256 of the API key: the key itself is shown once and never stored. */
-  apiKeyHash: text('api_key_hash').notNull().unique(),
+  /** Requests per second the tenant's token bucket refills with, and how many it holds; defaults when null. */
+  ratePerSecond: integer('rate_per_second'),
+  burst: integer('burst'),
+  /** Notifications accepted per UTC day; the default when null. */
+  dailyQuota: integer('daily_quota'),
   /** Where the webhook channel POSTs, signed with the secret (Standard Webhooks). */
   webhookUrl: text('webhook_url'),
   webhookSecret: text('webhook_secret'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** API keys: shown once, kept as SHA-256 hashes; `id` is the public part every key starts with. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    hash: text('hash').notNull().unique(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('api_keys_tenant').on(t.tenantId)],
+);
+
+/** Who did what to which notification, and when: the API's own record beside the workflow history. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    /** The API key's id, `link` for a signed link, `admin` for the admin token. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    notificationId: text('notification_id'),
+    /** What else the action names: a key, a recipient, a schedule. */
+    target: text('target'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('audit_events_tenant_notification').on(t.tenantId, t.notificationId),
+    index('audit_events_tenant_id').on(t.tenantId, t.id),
+  ],
+);
+
+/** Signatures of inbound webhooks already taken, kept past the timestamp tolerance so a replay is refused. */
+export const seenWebhooks = pgTable('seen_webhooks', {
+  signature: text('signature').primaryKey(),
+  seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 /** Contact profiles that `recipient_ids` resolve to. */

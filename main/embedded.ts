@@ -58,7 +58,10 @@ run('herald', async () => {
 
   const temporal = await startTemporal(config, log);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pg') });
-  const apiKey = persistentSecret(config.dataDir, 'dev-api-key', config.devApiKey, newApiKey);
+  const apiKey = persistentSecret(config.dataDir, 'dev-api-key', config.devApiKey, () => newApiKey().key);
+  const adminToken = persistentSecret(config.dataDir, 'admin-token', config.adminToken, () =>
+    randomBytes(24).toString('base64url'),
+  );
   const webhookSecret = persistentSecret(
     config.dataDir,
     'webhook-secret',
@@ -77,6 +80,7 @@ run('herald', async () => {
     devOutbox: true,
     webhookSecret,
     logLevel: config.logLevel,
+    adminToken,
   });
   const api = herald.api!;
   await api.listen({ port: config.port, host: config.host });
@@ -86,6 +90,7 @@ run('herald', async () => {
   );
   log(`  API            ${base}   (OpenAPI docs: ${base}/docs)`);
   log(`  Dev API key    ${apiKey}   (tenant "dev")`);
+  log(`  Admin token    ${adminToken}   (npm run admin -- help)`);
   log(`  Dev outbox     ${base}/dev/outbox?api_key=${apiKey}`);
   if (!config.temporal.address)
     log(

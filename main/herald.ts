@@ -9,6 +9,7 @@ import { HeraldWorker } from '../worker/worker';
 import type { Tracing } from '../observability/tracing';
 import type { Config } from '../runtime/config';
 import { connectClient, connectWorker } from '../runtime/temporal';
+import { connectRedis } from '../runtime/redis';
 
 export interface HeraldOptions {
   config: Config;
@@ -23,6 +24,8 @@ export interface HeraldOptions {
   tracing: Tracing;
   /** JSON request logs at this level; none when absent. */
   logLevel?: string;
+  /** The admin API's token when not configured: the embedded mode makes one. */
+  adminToken?: string;
 }
 
 export type Herald = Awaited<ReturnType<typeof startHerald>>;
@@ -66,6 +69,8 @@ export async function startHerald(options: HeraldOptions) {
     if (options.api) {
       const { client, connection } = await connectClient(config, temporalAddress);
       stops.push(() => connection.close());
+      const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+      if (redis) stops.push(async () => void (await redis.quit()));
       api = await buildApi({
         db,
         temporal: client,
@@ -80,6 +85,9 @@ export async function startHerald(options: HeraldOptions) {
         sendgridWebhookPublicKey: config.sendgridWebhookPublicKey,
         devOutbox: options.devOutbox,
         logLevel: options.logLevel,
+        adminToken: options.adminToken ?? config.adminToken,
+        tenantLimits: config.tenantLimits,
+        redis,
       });
       const built = api;
       stops.push(() => built.close());

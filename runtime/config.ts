@@ -28,6 +28,12 @@ const schema = z.object({
   HERALD_RECEIPT_WINDOW_SECONDS: z.coerce.number().min(0).default(3600),
   HERALD_RETRY_WINDOW_SECONDS: z.coerce.number().min(0).default(86_400),
   HERALD_LINK_SECRET: optional.pipe(z.string().min(32).optional()),
+  HERALD_ADMIN_TOKEN: optional.pipe(z.string().min(16).optional()),
+  HERALD_TENANT_RATE_PER_SECOND: z.coerce.number().int().positive().default(100),
+  HERALD_TENANT_BURST: z.coerce.number().int().positive().default(200),
+  HERALD_TENANT_DAILY_QUOTA: z.coerce.number().int().min(0).default(0),
+  REDIS_URL: optional.pipe(z.string().url().optional()),
+  HERALD_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
@@ -92,6 +98,14 @@ export interface Config {
   retryWindowMs: number;
   /** Signs acknowledge and unsubscribe links; made once and kept in the database when not set. */
   linkSecret?: string;
+  /** Guards the admin API; without it the admin API answers 401 to everyone. */
+  adminToken?: string;
+  /** Limits for tenants without their own: requests per second, burst, notifications per day (0: none). */
+  tenantLimits: { ratePerSecond: number; burst: number; dailyQuota: number };
+  /** Shares rate-limit counts between API instances; each counts on its own when absent. */
+  redisUrl?: string;
+  /** Lets tenants' webhooks reach private, loopback and link-local addresses (a private network's own services). */
+  webhookAllowPrivate: boolean;
   bodyLimit: number;
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
@@ -152,6 +166,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptWindowMs: e.HERALD_RECEIPT_WINDOW_SECONDS * 1000,
     retryWindowMs: e.HERALD_RETRY_WINDOW_SECONDS * 1000,
     linkSecret: e.HERALD_LINK_SECRET,
+    adminToken: e.HERALD_ADMIN_TOKEN,
+    tenantLimits: {
+      ratePerSecond: e.HERALD_TENANT_RATE_PER_SECOND,
+      burst: e.HERALD_TENANT_BURST,
+      dailyQuota: e.HERALD_TENANT_DAILY_QUOTA,
+    },
+    redisUrl: e.REDIS_URL,
+    webhookAllowPrivate: e.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { recordAudit, type AuditAction } from '../audit';
 import type { ApiContext } from '../context';
 import { actOnNotification, type NotificationAction } from '../notification-actions';
 import { acknowledgementSchema, idSchema, NO_NUL, problems } from '../schemas';
@@ -23,23 +24,31 @@ const actionResultSchema = {
   },
 } as const;
 
-const ROUTES: { path: string; action: NotificationAction; summary: string }[] = [
+const ROUTES: { path: string; action: NotificationAction; audit: AuditAction; summary: string }[] = [
   {
     path: 'cancel',
     action: 'cancel',
+    audit: 'notification.cancelled',
     summary: 'Cancel what has not been sent: a scheduled send, a quiet-hours hold, fallback and escalation steps',
   },
   {
     path: 'ack',
     action: 'acknowledge',
+    audit: 'notification.acknowledged',
     summary: 'Acknowledge a notification: escalation stops; the first acknowledgement is kept',
   },
   {
     path: 'resolve',
     action: 'resolve',
+    audit: 'notification.resolved',
     summary: 'Resolve an acknowledged notification, so its acknowledgement timeout cannot re-open escalation',
   },
-  { path: 'retry', action: 'retry', summary: "Send a failed notification's failed deliveries again" },
+  {
+    path: 'retry',
+    action: 'retry',
+    audit: 'notification.retried',
+    summary: "Send a failed notification's failed deliveries again",
+  },
 ];
 
 /**
@@ -71,6 +80,7 @@ export const actionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
           by: body.by ?? 'api',
           reason: body.reason,
         });
+        if (!result.done) await recordAudit(ctx.db, request, route.audit, id);
         request.log.info({ notification_id: id, action: route.action, repeated: result.done }, 'notification action');
         return reply.code(202).send({
           notification_id: id,

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { changePreferences } from '../../db/preferences';
 import { unsubscribed } from '../../domain/preferences';
 import { verifyLink, type LinkClaim } from '../../domain/signed-links';
+import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { acknowledgeFromLink } from '../notification-actions';
 import { notFound } from '../problems';
@@ -72,6 +73,14 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
     () => 'Acknowledge this alert?',
     async (claim, log) => {
       const outcome = await acknowledgeFromLink(ctx, claim);
+      if (outcome === 'acknowledged')
+        await recordAudit(
+          ctx.db,
+          { tenantId: claim.tenantId, actor: 'link' },
+          'notification.acknowledged',
+          claim.notificationId,
+          claim.recipientId,
+        );
       log.info({ notification_id: claim.notificationId, outcome }, 'acknowledged by link');
       return {
         acknowledged: 'Acknowledged. Escalation has stopped.',

@@ -10,6 +10,8 @@ import { notificationsAccepted } from '../../observability/metrics';
 import { Problem } from '../problems';
 import { acceptedSchema, BODY_PROBLEMS, idempotencyHeadersSchema, notifyBodySchema, problems } from '../schemas';
 import type { ApiContext } from '../context';
+import { recordAudit } from '../audit';
+import { takeDailyQuota } from '../tenant-limits';
 import { buildNotificationRequest, requestHashOf, workflowStartOptions } from '../notification-request';
 
 export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
@@ -49,6 +51,7 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       );
       const { priority } = input;
 
+      await takeDailyQuota(ctx.limits, request, reply);
       try {
         await ctx.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
           ...workflowStartOptions(input, ctx.taskQueue),
@@ -59,12 +62,14 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
           memo: { requestHash },
         });
       } catch (error) {
+        await ctx.limits.giveBackNotification(request.caller);
         if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
         const description = await ctx.temporal.workflow
           .getHandle(notificationWorkflowId(tenantId, notificationId))
           .describe();
         return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
       }
+      await recordAudit(ctx.db, request, 'notification.created', notificationId);
       notificationsAccepted.inc({ priority });
       request.log.info(
         { notification_id: notificationId, workflow_id: notificationWorkflowId(tenantId, notificationId), priority },

@@ -33,6 +33,7 @@ describe('health endpoints', () => {
       publicUrl: 'http://localhost',
       bodyLimit: 1024,
       devOutbox: false,
+      tenantLimits: herald.config.tenantLimits,
     });
     const res = await api.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);

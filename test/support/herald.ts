@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { newApiKey, upsertTenant } from '../../api/tenants';
+import { eq } from 'drizzle-orm';
+import { newApiKey, upsertTenant, type TenantLimits } from '../../api/tenants';
+import { tenants } from '../../db/schema';
 import { openDatabase, type DatabaseHandle } from '../../db/connect';
 import { loadConfig } from '../../runtime/config';
 import { connectClient } from '../../runtime/temporal';
@@ -35,10 +37,12 @@ export interface TestTenant {
   auth: { authorization: string };
 }
 
-export async function createTenant(handle: DatabaseHandle): Promise<TestTenant> {
+/** A new tenant with a key of every scope, and its own limits when given. */
+export async function createTenant(handle: DatabaseHandle, limits: Partial<TenantLimits> = {}): Promise<TestTenant> {
   const id = `t-${randomUUID().slice(0, 8)}`;
-  const apiKey = newApiKey();
+  const apiKey = newApiKey().key;
   await upsertTenant(handle.db, id, id, apiKey);
+  if (Object.keys(limits).length > 0) await handle.db.update(tenants).set(limits).where(eq(tenants.id, id));
   return { id, apiKey, auth: { authorization: `Bearer ${apiKey}` } };
 }
 
@@ -73,7 +77,7 @@ export async function startTestHerald(env: Record<string, string> = {}) {
     database,
     config,
     temporalAddress,
-    createTenant: () => createTenant(database),
+    createTenant: (limits?: Partial<TenantLimits>) => createTenant(database, limits),
     async stop() {
       await temporal.connection.close();
       await herald.stop();

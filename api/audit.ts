@@ -1,0 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+import type { Database } from '../db/connect';
+import { auditEvents } from '../db/schema';
+
+export const AUDIT_ACTIONS = [
+  'notification.created',
+  'notification.cancelled',
+  'notification.acknowledged',
+  'notification.resolved',
+  'notification.retried',
+  'recipient.deleted',
+  'key.created',
+  'key.revoked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who did it: the request's API key, or another actor (`link`, `admin`) for requests made without one. */
+export type Actor = FastifyRequest | { tenantId: string; actor: string };
+
+/** Writes one audit event once the action it records has taken effect. */
+export async function recordAudit(
+  db: Database,
+  by: Actor,
+  action: AuditAction,
+  notificationId?: string,
+  target?: string,
+): Promise<void> {
+  const { tenantId, actor } = 'actor' in by ? by : { tenantId: by.tenantId, actor: by.caller.keyId };
+  await db.insert(auditEvents).values({ tenantId, actor, action, notificationId, target });
+}
