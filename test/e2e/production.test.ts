@@ -11,6 +11,7 @@ const root = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 
 const databaseUrl = process.env.DATABASE_URL;
+const adminToken = `admin-${randomUUID()}`;
 
 describe('production mode: npm run api and npm run worker as separate processes', () => {
   if (!databaseUrl) {
@@ -45,13 +46,8 @@ describe('production mode: npm run api and npm run worker as separate processes'
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      HERALD_ADMIN_TOKEN: adminToken,
     };
-    const tenantId = `prod-${randomUUID().slice(0, 8)}`;
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/create-tenant.ts', tenantId], {
-      cwd: root,
-      env,
-    });
-    apiKey = /API key (\S+)/.exec(stdout)![1]!;
 
     // Two workers share the queues, each with its own metrics endpoints; one API in front.
     sdkMetrics = `127.0.0.1:${await freePort()}`;
@@ -76,6 +72,16 @@ describe('production mode: npm run api and npm run worker as separate processes'
       (s) => s === 200,
       60_000,
     );
+    // A tenant as an operator makes one: the admin CLI, against the running API.
+    const tenantId = `prod-${randomUUID().slice(0, 8)}`;
+    const admin = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
+        cwd: root,
+        env: { ...env, HERALD_URL: base },
+      });
+    const { stdout } = await admin('tenants', 'create', tenantId, '--name', 'Production test');
+    apiKey = /API key (hk_\S+)/.exec(stdout)![1]!;
+    expect((await admin('tenants', 'list')).stdout).toContain(`${tenantId}  "Production test"`);
   });
   afterAll(async () => {
     for (const p of processes) expect(await p.stop()).toBe(0);
