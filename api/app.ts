@@ -64,6 +64,8 @@ export interface ApiOptions {
   /** Guards /admin; the admin API answers 401 when absent. */
   adminToken?: string;
   tenantLimits: LimitDefaults;
+  /** Lets tenants' webhook URLs name private addresses. */
+  webhookAllowPrivate?: boolean;
   /** Shares rate-limit counts with other API instances. */
   redis?: Redis;
 }
@@ -174,6 +176,7 @@ export async function buildApi(options: ApiOptions) {
     authenticate: bearerAuth(directory),
     limits: new TenantLimits(options.tenantLimits, options.redis),
     forgetKeys: () => directory.forget(),
+    webhookAllowPrivate: options.webhookAllowPrivate ?? false,
   };
   // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);

@@ -17,6 +17,8 @@ export interface ApiContext {
   publicUrl: string;
   twilioAuthToken?: string;
   sendgridWebhookPublicKey?: string;
+  /** Tenants' webhook URLs may name private addresses; otherwise they must be public. */
+  webhookAllowPrivate: boolean;
   /** Each tenant's request rate and daily quota. */
   limits: TenantLimits;
   /** Drops remembered keys after a revocation or a change of limits, so this instance sees it at once. */

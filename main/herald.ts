@@ -87,6 +87,7 @@ export async function startHerald(options: HeraldOptions) {
         logLevel: options.logLevel,
         adminToken: options.adminToken ?? config.adminToken,
         tenantLimits: config.tenantLimits,
+        webhookAllowPrivate: config.providers.webhookAllowPrivate,
         redis,
       });
       const built = api;

@@ -104,8 +104,6 @@ export interface Config {
   tenantLimits: { ratePerSecond: number; burst: number; dailyQuota: number };
   /** Shares rate-limit counts between API instances; each counts on its own when absent. */
   redisUrl?: string;
-  /** Lets tenants' webhooks reach private, loopback and link-local addresses (a private network's own services). */
-  webhookAllowPrivate: boolean;
   bodyLimit: number;
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
@@ -173,7 +171,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dailyQuota: e.HERALD_TENANT_DAILY_QUOTA,
     },
     redisUrl: e.REDIS_URL,
-    webhookAllowPrivate: e.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
@@ -285,6 +282,7 @@ function providerSettings(e: Env, publicUrl: string): ProviderSettings {
     telegram: e.TELEGRAM_BOT_TOKEN ? { botToken: e.TELEGRAM_BOT_TOKEN, baseUrl: e.TELEGRAM_API_BASE_URL } : undefined,
     slackBaseUrl: e.SLACK_API_BASE_URL,
     discordBaseUrl: e.DISCORD_API_BASE_URL,
+    webhookAllowPrivate: e.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
     order: { email: providerList(e.HERALD_EMAIL_PROVIDERS), sms: providerList(e.HERALD_SMS_PROVIDERS) },
     circuit: {
       errorThresholdPercentage: e.HERALD_CIRCUIT_ERROR_PERCENT,

@@ -1,4 +1,6 @@
+import type { Dispatcher } from 'undici';
 import { PermanentProviderError, ProviderRefusedError, TransientProviderError } from './provider';
+import { privateAddressRefusal } from '../../domain/public-addresses';
 
 /** How long one provider request may take before it counts as a transient failure. */
 export const PROVIDER_TIMEOUT_MS = 10_000;
@@ -14,7 +16,7 @@ export interface HttpReply {
 /** One HTTP call to a provider, given up after the timeout or when the activity is cancelled. */
 export async function request(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string },
+  init: { method?: string; headers?: Record<string, string>; body?: string; dispatcher?: Dispatcher },
   signal: AbortSignal,
   timeoutMs = PROVIDER_TIMEOUT_MS,
 ): Promise<HttpReply> {
@@ -25,9 +27,13 @@ export async function request(
       headers: init.headers,
       body: init.body,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      // Node's fetch takes an undici dispatcher; its own types do not say so.
+      ...(init.dispatcher ? ({ dispatcher: init.dispatcher } as object) : {}),
     });
   } catch (error) {
     if (signal.aborted) throw error;
+    const refusal = privateAddressRefusal(error);
+    if (refusal) throw new PermanentProviderError(refusal);
     throw new TransientProviderError(`${new URL(url).host} unreachable: ${(error as Error).message}`);
   }
   const text = await response.text();

@@ -30,6 +30,8 @@ export interface ProviderSettings {
   /** Where unconfigured channels deliver: the dev outbox (embedded mode), or nowhere (a permanent failure). */
   devOutbox?: boolean;
   circuit?: CircuitSettings;
+  /** Lets tenants' webhook URLs reach private, loopback and link-local addresses (services on a private network). */
+  webhookAllowPrivate?: boolean;
 }
 
 /** Each channel's providers in failover order; never empty. */
@@ -55,7 +57,7 @@ function available(db: Database, s: ProviderSettings): Record<Channel, Provider[
     slack: [external(new SlackWebhookProvider(s.slackBaseUrl))],
     discord: [external(new DiscordWebhookProvider(s.discordBaseUrl))],
     voice: present(s.twilio, (settings) => new TwilioVoiceProvider(settings, twilio)),
-    webhook: [external(new StandardWebhookProvider(db))],
+    webhook: [external(new StandardWebhookProvider(db, { allowPrivate: s.webhookAllowPrivate }))],
     in_app: [new InboxProvider(db)],
   };
 }

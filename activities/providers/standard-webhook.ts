@@ -2,7 +2,10 @@ import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../../db/connect';
 import { tenants } from '../../db/schema';
+import type { Agent } from 'undici';
 import { httpFailure, request } from './http';
+import { assertPublicUrl } from '../../domain/public-addresses';
+import { publicOnlyDispatcher } from './public-addresses';
 import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult } from './provider';
 
 /**
@@ -11,7 +14,15 @@ import { PermanentProviderError, type OutboundMessage, type Provider, type SendR
  */
 export class StandardWebhookProvider implements Provider {
   readonly name = 'webhook';
-  constructor(private readonly db: Database) {}
+  /** Tenants choose these URLs: unless allowed, they reach only public addresses (no SSRF into Herald's network). */
+  private readonly dispatcher?: Agent;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: { allowPrivate?: boolean } = {},
+  ) {
+    if (!options.allowPrivate) this.dispatcher = publicOnlyDispatcher();
+  }
 
   async send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
     const [endpoint] = await this.db
@@ -21,6 +32,13 @@ export class StandardWebhookProvider implements Provider {
     if (!endpoint?.url || !endpoint.secret)
       throw new PermanentProviderError('the tenant has no webhook endpoint: PUT /settings/webhook sets one');
 
+    if (!this.options.allowPrivate) {
+      try {
+        assertPublicUrl(endpoint.url);
+      } catch (error) {
+        throw new PermanentProviderError((error as Error).message);
+      }
+    }
     const now = new Date();
     const body = JSON.stringify({
       type: 'notification.message',
@@ -46,6 +64,7 @@ export class StandardWebhookProvider implements Provider {
           'webhook-signature': new Webhook(endpoint.secret).sign(id, now, body),
         },
         body,
+        dispatcher: this.dispatcher,
       },
       signal,
     );

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { tenants } from '../../db/schema';
 import type { ApiContext } from '../context';
+import { requirePublicUrl } from '../public-url';
 import { notFound } from '../problems';
 import { BODY_PROBLEMS, problems } from '../schemas';
 
@@ -33,10 +34,11 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
             rotate_secret: { type: 'boolean', default: false },
           },
         },
-        response: { 200: endpointSchema, ...problems(...BODY_PROBLEMS) },
+        response: { 200: endpointSchema, ...problems(...BODY_PROBLEMS, 422) },
       },
     },
     async (request) => {
+      if (!ctx.webhookAllowPrivate) await requirePublicUrl(request.body.url, 'url');
       const [current] = await ctx.db
         .select({ secret: tenants.webhookSecret })
         .from(tenants)

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyRequest } from 'fastify';
 import type { Receipt } from '../../domain/notification';
-import { verifyReceiptSignature } from '../../domain/webhook-signature';
+import { SIGNATURE_TOLERANCE_SECONDS, verifyReceiptSignature } from '../../domain/webhook-signature';
+import type { Database } from '../../db/connect';
+import { rememberSeen, seenBefore } from '../../db/seen-webhooks';
 import type { ApiContext } from '../context';
 import { parseJsonBody } from '../json-body';
 import { Problem } from '../problems';
@@ -53,11 +55,32 @@ export const webhookSecuritySchemes = {
   },
 } as const;
 
-/** A preValidation hook: 401 naming the signature header unless the request verifies. */
-function requireSignature(header: string, verifies: (request: FastifyRequest, value: string | undefined) => boolean) {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A timestamped signature that verified: remembered once the request is taken, so a replay is refused. */
+    verifiedSignature?: string;
+  }
+}
+
+/**
+ * A preValidation hook: 401 naming the signature header unless the request verifies. A timestamped
+ * signature already taken is a replay: refused too, and the timestamp refuses it once it is old.
+ */
+function requireSignature(
+  db: Database,
+  header: string,
+  verifies: (request: FastifyRequest, value: string | undefined) => boolean,
+  options: { timestamped: boolean },
+) {
+  const field = header.toLowerCase();
   return async (request: FastifyRequest) => {
-    if (!verifies(request, request.headers[header.toLowerCase()] as string | undefined))
-      throw new Problem(401, 'Bad signature', `${header} does not match the request`, header.toLowerCase());
+    const signature = request.headers[field] as string | undefined;
+    if (!verifies(request, signature))
+      throw new Problem(401, 'Bad signature', `${header} does not match the request`, field);
+    if (!options.timestamped) return;
+    if (await seenBefore(db, `${field}:${signature}`))
+      throw new Problem(401, 'Replayed', `This ${header} was already received: a request is taken once`, field);
+    request.verifiedSignature = `${field}:${signature}`;
   };
 }
 
@@ -79,6 +102,13 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
   });
 
+  // Remembered only once taken: a receipt that failed (Temporal away) may be sent again and succeed.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.verifiedSignature && reply.statusCode < 300)
+      await rememberSeen(ctx.db, request.verifiedSignature, 2 * SIGNATURE_TOLERANCE_SECONDS);
+    return payload;
+  });
+
   const receive = (receipt: Receipt, log: Parameters<typeof deliverReceipt>[3]) =>
     deliverReceipt(ctx.db, ctx.temporal, receipt, log);
 
@@ -86,6 +116,7 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     '/webhook/callback',
     {
       preValidation: requireSignature(
+        ctx.db,
         'X-Herald-Signature',
         (request, signature) =>
           ctx.webhookSecret !== undefined &&
@@ -95,6 +126,7 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
             signature,
             raw(request),
           ),
+        { timestamped: true },
       ),
       schema: {
         summary: 'A signed delivery receipt from any provider',
@@ -125,13 +157,18 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
   app.post(
     '/webhook/twilio',
     {
-      preValidation: requireSignature('X-Twilio-Signature', (request, signature) =>
-        verifyTwilioSignature(
-          ctx.twilioAuthToken,
-          signature,
-          `${ctx.publicUrl}${request.url}`,
-          (request.body ?? {}) as Record<string, string>,
-        ),
+      // Twilio signs no timestamp: a replayed callback can only repeat a status, and statuses only move forward.
+      preValidation: requireSignature(
+        ctx.db,
+        'X-Twilio-Signature',
+        (request, signature) =>
+          verifyTwilioSignature(
+            ctx.twilioAuthToken,
+            signature,
+            `${ctx.publicUrl}${request.url}`,
+            (request.body ?? {}) as Record<string, string>,
+          ),
+        { timestamped: false },
       ),
       schema: {
         summary: "Twilio's status callbacks for messages and calls",
@@ -165,13 +202,17 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     {
       // SendGrid batches many events into one POST.
       bodyLimit: 4 * 1024 * 1024,
-      preValidation: requireSignature('X-Twilio-Email-Event-Webhook-Signature', (request, signature) =>
-        verifySendGridSignature(
-          ctx.sendgridWebhookPublicKey,
-          signature,
-          request.headers['x-twilio-email-event-webhook-timestamp'] as string | undefined,
-          raw(request),
-        ),
+      preValidation: requireSignature(
+        ctx.db,
+        'X-Twilio-Email-Event-Webhook-Signature',
+        (request, signature) =>
+          verifySendGridSignature(
+            ctx.sendgridWebhookPublicKey,
+            signature,
+            request.headers['x-twilio-email-event-webhook-timestamp'] as string | undefined,
+            raw(request),
+          ),
+        { timestamped: true },
       ),
       schema: {
         summary: "SendGrid's event webhook: delivered, bounce, dropped, open, click",

@@ -354,15 +354,20 @@ describe('channels and providers', () => {
         ...h.fakes.sendgrid.sign(body),
         'x-twilio-email-event-webhook-signature': stale['x-twilio-email-event-webhook-signature']!,
       };
-      for (const headers of [stale, forged]) {
-        const res = await h.herald.api.inject({
+      const post = (headers: Record<string, string>) =>
+        h.herald.api.inject({
           method: 'POST',
           url: '/webhook/sendgrid',
           headers: { 'content-type': 'application/json', ...headers },
           payload: body,
         });
-        expect(res.statusCode).toBe(401);
-      }
+      for (const headers of [stale, forged]) expect((await post(headers)).statusCode).toBe(401);
+      // A captured, correctly signed batch is taken once.
+      const captured = h.fakes.sendgrid.sign(body);
+      expect((await post(captured)).statusCode).toBe(200);
+      const replayed = await post(captured);
+      expect(replayed.statusCode).toBe(401);
+      expect(replayed.json().title).toBe('Replayed');
     });
 
     it('acknowledges a receipt for a message it does not know', async () => {

@@ -67,6 +67,17 @@ describe('delivery receipts on POST /webhook/callback', () => {
       expect(s.status).toBe('delivered');
     });
 
+    it('refuses a replayed receipt, and takes the same receipt signed anew', async () => {
+      const { providerMessageId } = await sentEmail(herald, tenant);
+      const at = Math.floor(Date.now() / 1000);
+      const body = { provider_message_id: providerMessageId, status: 'delivered' };
+      expect((await signedReceipt(herald, body, WEBHOOK_SECRET, at)).statusCode).toBe(202);
+      const replayed = await signedReceipt(herald, body, WEBHOOK_SECRET, at);
+      expect(replayed.statusCode).toBe(401);
+      expect(replayed.json()).toMatchObject({ title: 'Replayed', field: 'x-herald-signature' });
+      expect((await signedReceipt(herald, body, WEBHOOK_SECRET, at - 1)).statusCode).toBe(202);
+    });
+
     it('marks a bounced delivery failed with the reason', async () => {
       const { id, providerMessageId } = await sentEmail(herald, tenant);
       await signedReceipt(herald, { provider_message_id: providerMessageId, status: 'bounced', error: 'mailbox full' });

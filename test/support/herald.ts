@@ -54,6 +54,8 @@ export async function startTestHerald(env: Record<string, string> = {}) {
     HERALD_SHUTDOWN_GRACE_SECONDS: '1',
     // Failed notifications close at once unless a test waits for an operator's retry.
     HERALD_RETRY_WINDOW_SECONDS: '0',
+    // The fake endpoints tenants' webhooks reach listen on loopback.
+    HERALD_WEBHOOK_ALLOW_PRIVATE: 'true',
     ...env,
   });
   const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS!;
