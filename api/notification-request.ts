@@ -11,7 +11,7 @@ import { recipientPlan } from '../domain/recipient-plan';
 import { readManyPreferences } from '../db/preferences';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
-import { searchAttributes } from '../workflows/definitions';
+import { recipientsAttribute, searchAttributes } from '../workflows/definitions';
 import type { notificationWorkflow } from '../workflows';
 import { recipientFields } from './routes/recipients';
 import { Problem } from './problems';
@@ -149,6 +149,7 @@ export function workflowStartOptions(
       { key: searchAttributes.status, value: 'accepted' },
       { key: searchAttributes.channels, value: input.channels },
       { key: searchAttributes.priority, value: input.priority },
+      { key: searchAttributes.recipients, value: recipientsAttribute(input.recipients.map((r) => r.id)) },
     ],
   };
 }

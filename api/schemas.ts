@@ -322,6 +322,7 @@ export const statusSchema = {
               'resolved',
               'cancelled',
               'retried',
+              'forgotten',
             ],
           },
           recipient_id: { type: 'string' },

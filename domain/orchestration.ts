@@ -78,7 +78,8 @@ export interface TimelineEvent {
     | 'reopened'
     | 'resolved'
     | 'cancelled'
-    | 'retried';
+    | 'retried'
+    | 'forgotten';
   recipientId?: string;
   step?: number;
   kind?: StepKind;

@@ -20,6 +20,9 @@ export const resolveSignal = defineSignal<[OperatorAction?]>('resolve');
 /** Sends a failed notification's failed deliveries again. */
 export const retrySignal = defineSignal<[OperatorAction?]>('retry');
 
+/** A recipient deleted on request: nothing more is sent to it; what was sent stays in the record. */
+export const forgetRecipientSignal = defineSignal<[{ recipientId: string; by?: string }]>('forget-recipient');
+
 /** Search attributes that turn the Temporal Web UI into an operator console. */
 export const searchAttributes = {
   tenant: defineSearchAttributeKey('HeraldTenant', SearchAttributeType.KEYWORD),
@@ -28,7 +31,16 @@ export const searchAttributes = {
   priority: defineSearchAttributeKey('HeraldPriority', SearchAttributeType.KEYWORD),
   /** Channels with a dead-lettered delivery: `HeraldFailedChannels = "sms"` finds them in the Web UI. */
   failedChannels: defineSearchAttributeKey('HeraldFailedChannels', SearchAttributeType.KEYWORD_LIST),
+  /** Recipient ids, so deleting a recipient finds its pending notifications; `*` when too many to list. */
+  recipients: defineSearchAttributeKey('HeraldRecipients', SearchAttributeType.KEYWORD_LIST),
 } as const;
+
+/** Past this many characters of ids a notification's recipients are listed as `*`: search attribute values are small. */
+const RECIPIENT_IDS_MAX_CHARS = 1500;
+
+export function recipientsAttribute(ids: string[]): string[] {
+  return ids.reduce((n, id) => n + id.length + 1, 0) > RECIPIENT_IDS_MAX_CHARS ? ['*'] : ids;
+}
 
 /**
  * Patch ids: workflows started before a change replay its old commands. Each is checked once, at the

@@ -15,6 +15,7 @@ import {
   PATCHES,
   acknowledgeSignal,
   cancelSignal,
+  forgetRecipientSignal,
   receiptSignal,
   resolveSignal,
   retrySignal,
@@ -55,6 +56,9 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
   const runner = deliveryRunner(request, state, true);
   const note = (event: Omit<TimelineEvent, 'at'>) => state.timeline!.push({ at: new Date().toISOString(), ...event });
   let cancelled = false;
+  // Deleted recipients: nothing more goes to them. With none, `gone` is `cancelled`: the same commands.
+  const forgotten = new Set<string>();
+  const gone = (recipientId: string) => cancelled || forgotten.has(recipientId);
   let resolved = false;
   let retryRequested = false;
 
@@ -76,6 +80,11 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     resolved = true;
     note({ event: 'resolved', by: action?.by ?? 'operator' });
   });
+  setHandler(forgetRecipientSignal, ({ recipientId, by }) => {
+    if (forgotten.has(recipientId) || !request.recipients.some((r) => r.id === recipientId)) return;
+    forgotten.add(recipientId);
+    note({ event: 'forgotten', recipientId, by });
+  });
   setHandler(retrySignal, (action) => {
     if (!state.retryable) return;
     retryRequested = true;
@@ -88,9 +97,9 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     waiting.set(recipientId, reason);
     refreshStatus();
     const ms = Date.parse(instant) - Date.now();
-    if (ms > 0) await condition(() => cancelled, ms);
+    if (ms > 0) await condition(() => gone(recipientId), ms);
     waiting.delete(recipientId);
-    if (cancelled) return false;
+    if (gone(recipientId)) return false;
     refreshStatus();
     return true;
   };
@@ -146,7 +155,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     }
     // Fallback channels go one at a time: the next only when this one did not take the message.
     for (const channel of step.channels) {
-      if (cancelled) return;
+      if (gone(contact.id)) return;
       if (hasSucceeded(await send(channel))) return;
     }
   };
@@ -157,15 +166,16 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     for (let round = 0; ; round++) {
       const first = round === 0 ? 0 : steps.findIndex((s) => s.kind === 'escalation');
       for (let i = first; i < steps.length; i++) {
-        if (cancelled) return;
+        if (gone(contact.id)) return;
         const step = steps[i]!;
         const stepNumber = stepsTaken.get(contact.id) ?? 0;
         stepsTaken.set(contact.id, stepNumber + 1);
         if (stepNumber > 0) {
           const unless = step.unless;
           const done = () => unless !== undefined && met(contact.id, unless);
-          const skipped = done() || (step.afterMs > 0 && (await condition(() => cancelled || done(), step.afterMs)));
-          if (cancelled) return;
+          const skipped =
+            done() || (step.afterMs > 0 && (await condition(() => gone(contact.id) || done(), step.afterMs)));
+          if (gone(contact.id)) return;
           if (skipped) {
             note({ event: 'skipped', recipientId: contact.id, step: stepNumber, kind: step.kind, reason: unless });
             continue;
@@ -173,7 +183,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         }
         await sendStep(contact, stepNumber, step);
       }
-      if (!escalation || round >= escalation.repeat || state.acknowledgement || cancelled) return;
+      if (!escalation || round >= escalation.repeat || state.acknowledgement || gone(contact.id)) return;
     }
   };
 
@@ -253,7 +263,9 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     if (retryRequested) {
       retryRequested = false;
       runner.setStatus('sending');
-      const unreached = request.recipients.filter((r) => !recipientReached(deliveriesOf(r.id), 'sent', 'all'));
+      const unreached = request.recipients.filter(
+        (r) => !forgotten.has(r.id) && !recipientReached(deliveriesOf(r.id), 'sent', 'all'),
+      );
       const again = unreached.flatMap((r) => deliveriesOf(r.id).filter((d) => d.status === 'failed'));
       await Promise.all(
         again.map((d) => {

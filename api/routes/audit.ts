@@ -34,7 +34,7 @@ export const auditRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
             notification_id: idSchema,
             action: { type: 'string', enum: AUDIT_ACTIONS },
             actor: idSchema,
-            before: { type: 'string', pattern: '^[1-9][0-9]{0,9}$', description: 'Events older than this id' },
+            before: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: 'Events older than this id' },
             limit: {
               type: 'string',
               pattern: '^(200|1[0-9]{2}|[1-9][0-9]?)$',

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import type { FastifyRequest } from 'fastify';
 import { recordAudit, type Actor } from '../audit';
 import type { ApiContext } from '../context';
-import { notFound } from '../problems';
+import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, NO_NUL, problems } from '../schemas';
-import { issueKey, listKeys, revokeKey, SCOPES, type IssuedKey } from '../tenants';
+import { issueKey, listKeys, revokeKey, SCOPES, type Caller, type IssuedKey } from '../tenants';
 
 export const keyIdSchema = {
   type: 'string',
@@ -144,12 +144,15 @@ export const keyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: KeyRouteOpti
         tags: ['keys'],
         security,
         params: keyParams,
-        response: { 204: { type: 'null', description: 'Revoked' }, ...problems(400, 401, 404) },
+        response: { 204: { type: 'null', description: 'Revoked' }, ...problems(400, 401, 404, 409) },
       },
     },
     async (request, reply) => {
       const tenantId = await tenantOf(request);
       const keyId = (request.params as { key_id: string }).key_id;
+      // The admin token has no key; a key revoking itself would lock its caller out mid-request.
+      if ((request.caller as Caller | undefined)?.keyId === keyId)
+        throw new Problem(409, 'Cannot revoke the key in use', 'Revoke this key with another admin key', 'key_id');
       if (!(await revokeKey(options.db, tenantId, keyId))) throw notFound(`No key ${keyId}`);
       options.forgetKeys();
       await recordAudit(options.db, actorOf(request, tenantId), 'key.revoked', undefined, keyId);

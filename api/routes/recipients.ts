@@ -1,7 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { recipients } from '../../db/schema';
+import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
+import { forgetRecipient } from '../forget-recipient';
 import { notFound } from '../problems';
 import { BODY_PROBLEMS, problems, recipientBodySchema, recipientIdSchema, recipientSchema } from '../schemas';
 
@@ -59,6 +61,60 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         .onConflictDoUpdate({ target: [recipients.tenantId, recipients.id], set: values })
         .returning();
       return toResponse(row!);
+    },
+  );
+
+  app.delete(
+    '/recipients/:id',
+    {
+      schema: {
+        summary:
+          "Delete a recipient's data: profile, preferences, in-app messages; open notifications send it nothing more",
+        tags: ['recipients'],
+        security: [{ bearer: [] }],
+        params,
+        response: {
+          200: {
+            type: 'object',
+            required: ['recipient_id', 'deleted', 'pending_notifications'],
+            properties: {
+              recipient_id: { type: 'string' },
+              deleted: {
+                type: 'object',
+                required: ['profile', 'preferences', 'inbox_messages'],
+                properties: {
+                  profile: { type: 'boolean' },
+                  preferences: { type: 'boolean' },
+                  inbox_messages: { type: 'integer' },
+                },
+              },
+              pending_notifications: {
+                type: 'integer',
+                description: 'Open notifications that will send this recipient nothing more',
+              },
+            },
+          },
+          ...problems(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const forgotten = await forgetRecipient(ctx, request.tenantId, id, request.caller.keyId);
+      const found =
+        forgotten.profile || forgotten.preferences || forgotten.inboxMessages > 0 || forgotten.pendingNotifications > 0;
+      if (!found) throw notFound(`No recipient ${id}`);
+      await recordAudit(ctx.db, request, 'recipient.deleted', undefined, id);
+      request.log.info({ pending_notifications: forgotten.pendingNotifications }, 'recipient deleted');
+      return {
+        recipient_id: id,
+        deleted: {
+          profile: forgotten.profile,
+          preferences: forgotten.preferences,
+          inbox_messages: forgotten.inboxMessages,
+        },
+        pending_notifications: forgotten.pendingNotifications,
+      };
     },
   );
 

@@ -112,6 +112,8 @@ describe('API keys, scopes, limits and the audit log', () => {
       expect(after.json().detail).toMatch(/revoked/);
       const listed = (await inject('GET', '/keys', owner.auth)).json().keys;
       expect(listed.find((k: { id: string }) => k.id === doomed.id).revoked_at).toEqual(expect.any(String));
+      const own = (await inject('GET', '/keys', owner.auth)).json().keys[0].id;
+      expect((await inject('DELETE', `/keys/${own}`, owner.auth)).statusCode).toBe(409);
       // Another tenant's key id is not this tenant's to revoke.
       const other = await herald.createTenant();
       expect((await inject('DELETE', `/keys/${doomed.id}`, other.auth)).statusCode).toBe(404);

@@ -20,6 +20,7 @@ import { notificationWorkflow } from '../../workflows';
 import {
   acknowledgeSignal,
   cancelSignal,
+  forgetRecipientSignal,
   receiptSignal,
   resolveSignal,
   retrySignal,
@@ -174,6 +175,17 @@ const scenarios: Record<string, Scenario> = {
         p: { blockedChannels: [], quietUntil: new Date((await env.currentTimeMs()) + 3_600_000).toISOString() },
       },
     }),
+  },
+  'recipient-forgotten-mid-escalation': {
+    input: {
+      ...oncall,
+      recipients: [...oncall.recipients, { id: 'grace', phone: '+14155550101', pushTokens: ['g'] }],
+      escalation,
+    },
+    during: async (handle) => {
+      await until(handle, (s) => s.deliveries.filter((d) => d.status === 'delivered').length === 2);
+      await handle.signal(forgetRecipientSignal, { recipientId: 'grace', by: 'hk_0123456789' });
+    },
   },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
