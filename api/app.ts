@@ -92,6 +92,14 @@ export async function buildApi(options: ApiOptions) {
     bodyLimit: options.bodyLimit,
     // Long ids reach validation (400 naming the field) instead of the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    // A URL the router cannot take still gets a problem, not Fastify's own JSON.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(
+        reply,
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new Problem(414, 'URI too long', 'A path segment is longer than 1,024 characters', 'path')
+          : new Problem(400, 'Invalid request', 'The URL is not valid', 'path'),
+      ),
     ajv: {
       // Unknown fields are errors, not silently dropped; values are never coerced into another type.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },

@@ -58,7 +58,7 @@ const ROUTES: { path: string; action: NotificationAction; audit: AuditAction; su
 export const actionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   // The body is optional: a bare POST acts on behalf of `api`.
   app.addHook('preValidation', async (request) => {
-    request.body ??= {};
+    if (request.body === undefined) request.body = {};
   });
   for (const route of ROUTES) {
     app.post(
