@@ -90,13 +90,16 @@ run('herald', async () => {
   );
   log(`  API            ${base}   (OpenAPI docs: ${base}/docs)`);
   log(`  Dev API key    ${apiKey}   (tenant "dev")`);
-  log(`  Admin token    ${adminToken}   (npm run admin -- help)`);
+  // Secrets given by the environment are not echoed; those made here are kept in the data folder.
+  log(
+    `  Admin token    ${config.adminToken ? 'from HERALD_ADMIN_TOKEN' : `in ${path.join(config.dataDir, 'admin-token')}`}   (npm run admin -- help)`,
+  );
   log(`  Dev outbox     ${base}/dev/outbox?api_key=${apiKey}`);
   if (!config.temporal.address)
     log(
       `  Temporal UI    http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`,
     );
-  log(`  Webhook secret ${webhookSecret}`);
+  log(`  Webhook secret ${config.webhookSecret ? 'from HERALD_WEBHOOK_SECRET' : webhookSecret}`);
   log(
     `  Metrics        ${base}/metrics${config.sdkMetricsAddress ? `   (Temporal SDK: http://${config.sdkMetricsAddress}/metrics)` : ''}`,
   );

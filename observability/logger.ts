@@ -1,19 +1,31 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type LoggerOptions } from 'pino';
 
-/** Contact data and secrets never reach a log line. */
+const SENSITIVE_FIELDS = [
+  'email',
+  'phone',
+  'push_tokens',
+  'pushTokens',
+  'to',
+  'recipient',
+  'recipients',
+  'apiKey',
+  'api_key',
+  'key',
+  'secret',
+  'webhookSecret',
+  'authToken',
+  'accessToken',
+  'botToken',
+  'password',
+  'smtpUrl',
+];
+
+/** Contact data and secrets never reach a log line: as fields of what is logged, or of what those hold. */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-herald-signature"]',
-  '*.email',
-  '*.phone',
-  '*.push_tokens',
-  '*.pushTokens',
-  '*.to',
-  '*.recipient',
-  '*.recipients',
-  '*.apiKey',
-  '*.api_key',
+  ...SENSITIVE_FIELDS.flatMap((field) => [`*.${field}`, `*.*.${field}`]),
 ];
 
 /** Structured JSON logs; each line inside a traced request or activity carries its trace id. */

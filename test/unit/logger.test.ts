@@ -22,12 +22,22 @@ describe('structured logs', () => {
       {
         recipient: { email: 'ada@example.com', phone: '+14155550100', push_tokens: ['device-token-123'] },
         req: { headers: { authorization: 'Bearer hk_secret' } },
+        issued: { id: 'hk_0123456789', key: 'hk_0123456789_issued-secret' },
+        endpoint: { url: 'https://hooks.example.com', secret: 'whsec_endpoint' },
+        providers: {
+          twilio: { authToken: 'twilio-token' },
+          fcm: { accessToken: 'ya29.token' },
+          telegram: { botToken: '123:bot' },
+          smtpUrl: 'smtp://user:smtp-password@mail',
+        },
         notification_id: 'n-1',
       },
       'accepted',
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ['ada@example.com', '+14155550100', 'device-token-123', 'hk_secret'])
+    const secrets = ['ada@example.com', '+14155550100', 'device-token-123', 'hk_secret', 'issued-secret'];
+    secrets.push('whsec_endpoint', 'twilio-token', 'ya29.token', '123:bot', 'smtp-password');
+    for (const secret of secrets)
       expect(text).not.toContain(secret);
     expect(lines[0]).toMatchObject({ notification_id: 'n-1', msg: 'accepted' });
   });
