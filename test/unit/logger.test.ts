@@ -37,8 +37,7 @@ describe('structured logs', () => {
     const text = JSON.stringify(lines[0]);
     const secrets = ['ada@example.com', '+14155550100', 'device-token-123', 'hk_secret', 'issued-secret'];
     secrets.push('whsec_endpoint', 'twilio-token', 'ya29.token', '123:bot', 'smtp-password');
-    for (const secret of secrets)
-      expect(text).not.toContain(secret);
+    for (const secret of secrets) expect(text).not.toContain(secret);
     expect(lines[0]).toMatchObject({ notification_id: 'n-1', msg: 'accepted' });
   });
 
