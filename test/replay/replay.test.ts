@@ -49,6 +49,18 @@ describe("replaying committed workflow histories against today's workflow code",
       expect(v3.some((f) => f.includes(scenario))).toBe(true);
   });
 
+  it('holds a history of a recipient forgotten in the middle of an escalation', () => {
+    const forgotten = files.find((f) => f.startsWith('v5-') && f.includes('recipient-forgotten'));
+    expect(forgotten).toBeDefined();
+    const history = JSON.parse(readFileSync(path.join(dir, forgotten!), 'utf8'));
+    const signals = history.events
+      .filter((e: { eventType: string }) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')
+      .map((e: { workflowExecutionSignaledEventAttributes: { signalName: string } }) =>
+        e.workflowExecutionSignaledEventAttributes.signalName,
+      );
+    expect(signals).toEqual(['forget-recipient']);
+  });
+
   it.each(files)('%s replays without a determinism error', async (file) => {
     const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
     // Tracing spans leave workflows through a sink; replay only needs it to exist.
