@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/connect';
-import { auditEvents } from '../db/schema';
+import { insertAuditEvent } from '../db/audit-events';
 
 export const AUDIT_ACTIONS = [
   'notification.created',
@@ -26,5 +26,5 @@ export async function recordAudit(
   target?: string,
 ): Promise<void> {
   const { tenantId, actor } = 'actor' in by ? by : { tenantId: by.tenantId, actor: by.caller.keyId };
-  await db.insert(auditEvents).values({ tenantId, actor, action, notificationId, target });
+  await insertAuditEvent(db, { tenantId, actor, action, notificationId, target });
 }

@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { and, eq } from 'drizzle-orm';
-import { inboxMessages, preferences, recipients } from '../db/schema';
+import { deleteRecipientData } from '../db/recipients';
 import { forgetRecipientSignal } from '../workflows/definitions';
 import type { ApiContext } from './context';
 
@@ -18,19 +17,7 @@ export interface Forgotten {
  * sent, as the audit record; their retention ends them.
  */
 export async function forgetRecipient(ctx: ApiContext, tenantId: string, recipientId: string, by: string) {
-  const profile = await ctx.db
-    .delete(recipients)
-    .where(and(eq(recipients.tenantId, tenantId), eq(recipients.id, recipientId)))
-    .returning({ id: recipients.id });
-  const prefs = await ctx.db
-    .delete(preferences)
-    .where(and(eq(preferences.tenantId, tenantId), eq(preferences.recipientId, recipientId)))
-    .returning({ id: preferences.recipientId });
-  const inbox = await ctx.db
-    .delete(inboxMessages)
-    .where(and(eq(inboxMessages.tenantId, tenantId), eq(inboxMessages.recipientId, recipientId)))
-    .returning({ id: inboxMessages.id });
-
+  const deleted = await deleteRecipientData(ctx.db, tenantId, recipientId);
   let pendingNotifications = 0;
   for await (const workflow of ctx.temporal.workflow.list({ query: pendingQuery(tenantId, recipientId) })) {
     try {
@@ -40,12 +27,7 @@ export async function forgetRecipient(ctx: ApiContext, tenantId: string, recipie
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
   }
-  return {
-    profile: profile.length > 0,
-    preferences: prefs.length > 0,
-    inboxMessages: inbox.length,
-    pendingNotifications,
-  } satisfies Forgotten;
+  return { ...deleted, pendingNotifications } satisfies Forgotten;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { findLiveKey, insertKey, upsertTenantWithKey } from '../db/api-keys';
 import type { Database } from '../db/connect';
-import { apiKeys, tenants } from '../db/schema';
 
 /** What a key may do: `send` writes (notify, actions, recipients), `read` reads, `admin` manages the tenant. */
 export const SCOPES = ['send', 'read', 'admin'] as const;
@@ -39,12 +38,8 @@ export function keyIdOf(key: string): string {
 }
 
 /** Creates the tenant if it is new and lets this key in with every scope: the embedded dev tenant, tests. */
-export async function upsertTenant(db: Database, id: string, name: string, apiKey: string): Promise<void> {
-  await db.insert(tenants).values({ id, name }).onConflictDoUpdate({ target: tenants.id, set: { name } });
-  await db
-    .insert(apiKeys)
-    .values({ id: keyIdOf(apiKey), tenantId: id, name: 'default', hash: hashApiKey(apiKey), scopes: [...SCOPES] })
-    .onConflictDoNothing();
+export function upsertTenant(db: Database, id: string, name: string, apiKey: string): Promise<void> {
+  return upsertTenantWithKey(db, { id, name }, { id: keyIdOf(apiKey), hash: hashApiKey(apiKey), scopes: [...SCOPES] });
 }
 
 export interface IssuedKey {
@@ -58,40 +53,8 @@ export interface IssuedKey {
 
 export async function issueKey(db: Database, tenantId: string, name: string, scopes: Scope[]): Promise<IssuedKey> {
   const { id, key } = newApiKey();
-  const [row] = await db
-    .insert(apiKeys)
-    .values({ id, tenantId, name, hash: hashApiKey(key), scopes })
-    .returning({ createdAt: apiKeys.createdAt });
+  const [row] = await insertKey(db, { id, tenantId, name, hash: hashApiKey(key), scopes });
   return { id, key, name, scopes, createdAt: row!.createdAt };
-}
-
-export function listKeys(db: Database, tenantId: string) {
-  return db
-    .select({
-      id: apiKeys.id,
-      name: apiKeys.name,
-      scopes: apiKeys.scopes,
-      createdAt: apiKeys.createdAt,
-      revokedAt: apiKeys.revokedAt,
-    })
-    .from(apiKeys)
-    .where(eq(apiKeys.tenantId, tenantId))
-    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
-}
-
-/** False when the tenant has no such key; revoking a revoked key again changes nothing. */
-export async function revokeKey(db: Database, tenantId: string, keyId: string): Promise<boolean> {
-  const [key] = await db
-    .select({ revokedAt: apiKeys.revokedAt })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
-  if (!key) return false;
-  if (!key.revokedAt)
-    await db
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
-  return true;
 }
 
 /** How long an answer is remembered: a key revoked through another API instance stops working within it. */
@@ -107,18 +70,7 @@ export class TenantDirectory {
     const hash = hashApiKey(apiKey);
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.caller;
-    const [row] = await this.db
-      .select({
-        tenantId: apiKeys.tenantId,
-        keyId: apiKeys.id,
-        scopes: apiKeys.scopes,
-        ratePerSecond: tenants.ratePerSecond,
-        burst: tenants.burst,
-        dailyQuota: tenants.dailyQuota,
-      })
-      .from(apiKeys)
-      .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
-      .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+    const row = await findLiveKey(this.db, hash);
     const caller: Caller | null = row
       ? {
           tenantId: row.tenantId,

@@ -98,6 +98,9 @@ async function main() {
       TEMPORAL_DEV_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(await freePort()),
       HERALD_DEV_API_KEY: API_KEY,
+      // Limits high enough never to refuse: the bench measures Herald, limiter included, not a tenant's allowance.
+      HERALD_TENANT_RATE_PER_SECOND: '1000000',
+      HERALD_TENANT_BURST: '1000000',
       SMTP_URL: smtp.url,
       TELEGRAM_BOT_TOKEN,
       TELEGRAM_API_BASE_URL: telegram.url,

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './connect';
-import { recipients } from './schema';
+import { inboxMessages, preferences, recipients } from './schema';
 
 /** Drops a push token the provider called dead, so no later notification tries it again. */
 export async function removePushToken(db: Database, tenantId: string, recipientId: string, token: string) {
@@ -8,4 +8,21 @@ export async function removePushToken(db: Database, tenantId: string, recipientI
     .update(recipients)
     .set({ pushTokens: sql`${recipients.pushTokens} - ${token}::text`, updatedAt: new Date() })
     .where(and(eq(recipients.tenantId, tenantId), eq(recipients.id, recipientId)));
+}
+
+/** Deletes what is kept about a recipient: its profile, its preferences and its in-app messages. */
+export async function deleteRecipientData(db: Database, tenantId: string, recipientId: string) {
+  const profile = await db
+    .delete(recipients)
+    .where(and(eq(recipients.tenantId, tenantId), eq(recipients.id, recipientId)))
+    .returning({ id: recipients.id });
+  const prefs = await db
+    .delete(preferences)
+    .where(and(eq(preferences.tenantId, tenantId), eq(preferences.recipientId, recipientId)))
+    .returning({ id: preferences.recipientId });
+  const inbox = await db
+    .delete(inboxMessages)
+    .where(and(eq(inboxMessages.tenantId, tenantId), eq(inboxMessages.recipientId, recipientId)))
+    .returning({ id: inboxMessages.id });
+  return { profile: profile.length > 0, preferences: prefs.length > 0, inboxMessages: inbox.length };
 }

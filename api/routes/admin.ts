@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { asc, eq } from 'drizzle-orm';
-import { tenants } from '../../db/schema';
+import { findTenant, insertTenant, listTenants, updateTenant, type TenantRow } from '../../db/tenants';
 import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { notFound, Problem } from '../problems';
@@ -49,8 +48,7 @@ const tenantSchema = {
 const tenantParams = { type: 'object', required: ['tenant_id'], properties: { tenant_id: tenantIdSchema } } as const;
 const security = [{ admin: [] }];
 
-type Row = typeof tenants.$inferSelect;
-const toResponse = (t: Row) => ({
+const toResponse = (t: TenantRow) => ({
   id: t.id,
   name: t.name,
   rate_per_second: t.ratePerSecond,
@@ -62,7 +60,7 @@ const toResponse = (t: Row) => ({
 /** The operator's API, behind HERALD_ADMIN_TOKEN: tenants, their limits and their keys. */
 export const adminRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   const tenantRow = async (id: string) => {
-    const [row] = await ctx.db.select().from(tenants).where(eq(tenants.id, id));
+    const row = await findTenant(ctx.db, id);
     if (!row) throw notFound(`No tenant ${id}`);
     return row;
   };
@@ -96,17 +94,13 @@ export const adminRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request, reply) => {
       const b = request.body;
-      const [row] = await ctx.db
-        .insert(tenants)
-        .values({
-          id: b.id,
-          name: b.name ?? b.id,
-          ratePerSecond: b.rate_per_second ?? null,
-          burst: b.burst ?? null,
-          dailyQuota: b.daily_quota ?? null,
-        })
-        .onConflictDoNothing()
-        .returning();
+      const row = await insertTenant(ctx.db, {
+        id: b.id,
+        name: b.name ?? b.id,
+        ratePerSecond: b.rate_per_second ?? null,
+        burst: b.burst ?? null,
+        dailyQuota: b.daily_quota ?? null,
+      });
       if (!row) throw new Problem(409, 'Tenant exists', `There is already a tenant ${b.id}`, 'id');
       const key = await issueKey(ctx.db, row.id, 'default', ['send', 'read', 'admin']);
       await recordAudit(ctx.db, { tenantId: row.id, actor: 'admin' }, 'key.created', undefined, key.id);
@@ -131,7 +125,7 @@ export const adminRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
         },
       },
     },
-    async () => ({ tenants: (await ctx.db.select().from(tenants).orderBy(asc(tenants.id))).map(toResponse) }),
+    async () => ({ tenants: (await listTenants(ctx.db)).map(toResponse) }),
   );
 
   app.get(
@@ -167,16 +161,12 @@ export const adminRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request) => {
       const b = request.body;
-      const [row] = await ctx.db
-        .update(tenants)
-        .set({
-          ...(b.name !== undefined ? { name: b.name } : {}),
-          ...(b.rate_per_second !== undefined ? { ratePerSecond: b.rate_per_second } : {}),
-          ...(b.burst !== undefined ? { burst: b.burst } : {}),
-          ...(b.daily_quota !== undefined ? { dailyQuota: b.daily_quota } : {}),
-        })
-        .where(eq(tenants.id, request.params.tenant_id))
-        .returning();
+      const row = await updateTenant(ctx.db, request.params.tenant_id, {
+        ...(b.name !== undefined ? { name: b.name } : {}),
+        ...(b.rate_per_second !== undefined ? { ratePerSecond: b.rate_per_second } : {}),
+        ...(b.burst !== undefined ? { burst: b.burst } : {}),
+        ...(b.daily_quota !== undefined ? { dailyQuota: b.daily_quota } : {}),
+      });
       if (!row) throw notFound(`No tenant ${request.params.tenant_id}`);
       ctx.forgetKeys();
       return toResponse(row);

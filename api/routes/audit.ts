@@ -1,6 +1,5 @@
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { auditEvents } from '../../db/schema';
+import { listAuditEvents } from '../../db/audit-events';
 import { AUDIT_ACTIONS } from '../audit';
 import type { ApiContext } from '../context';
 import { idSchema, problems } from '../schemas';
@@ -50,17 +49,13 @@ export const auditRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request) => {
       const q = request.query;
-      const filters: SQL[] = [eq(auditEvents.tenantId, request.tenantId)];
-      if (q.notification_id) filters.push(eq(auditEvents.notificationId, q.notification_id));
-      if (q.action) filters.push(eq(auditEvents.action, q.action));
-      if (q.actor) filters.push(eq(auditEvents.actor, q.actor));
-      if (q.before) filters.push(lt(auditEvents.id, Number(q.before)));
-      const rows = await ctx.db
-        .select()
-        .from(auditEvents)
-        .where(and(...filters))
-        .orderBy(desc(auditEvents.id))
-        .limit(Number(q.limit ?? 50));
+      const rows = await listAuditEvents(ctx.db, request.tenantId, {
+        notificationId: q.notification_id,
+        action: q.action,
+        actor: q.actor,
+        before: q.before ? Number(q.before) : undefined,
+        limit: Number(q.limit ?? 50),
+      });
       return {
         events: rows.map((e) => ({
           id: e.id,

@@ -4,7 +4,8 @@ import { recordAudit, type Actor } from '../audit';
 import type { ApiContext } from '../context';
 import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, NO_NUL, problems } from '../schemas';
-import { issueKey, listKeys, revokeKey, SCOPES, type Caller, type IssuedKey } from '../tenants';
+import { listKeys, revokeKey } from '../../db/api-keys';
+import { issueKey, SCOPES, type Caller, type IssuedKey } from '../tenants';
 
 export const keyIdSchema = {
   type: 'string',

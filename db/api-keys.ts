@@ -1,0 +1,72 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Database } from './connect';
+import { apiKeys, tenants } from './schema';
+
+export function insertKey(
+  db: Database,
+  key: { id: string; tenantId: string; name: string; hash: string; scopes: string[] },
+) {
+  return db.insert(apiKeys).values(key).returning({ createdAt: apiKeys.createdAt });
+}
+
+/** Creates the tenant if it is new, and lets this key hash in unless it already does. */
+export async function upsertTenantWithKey(
+  db: Database,
+  tenant: { id: string; name: string },
+  key: { id: string; hash: string; scopes: string[] },
+): Promise<void> {
+  await db
+    .insert(tenants)
+    .values(tenant)
+    .onConflictDoUpdate({ target: tenants.id, set: { name: tenant.name } });
+  await db
+    .insert(apiKeys)
+    .values({ ...key, tenantId: tenant.id, name: 'default' })
+    .onConflictDoNothing();
+}
+
+export function listKeys(db: Database, tenantId: string) {
+  return db
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      scopes: apiKeys.scopes,
+      createdAt: apiKeys.createdAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.tenantId, tenantId))
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+}
+
+/** False when the tenant has no such key; revoking a revoked key again changes nothing. */
+export async function revokeKey(db: Database, tenantId: string, keyId: string): Promise<boolean> {
+  const [key] = await db
+    .select({ revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
+  if (!key) return false;
+  if (!key.revokedAt)
+    await db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
+  return true;
+}
+
+/** The live key with this hash, its tenant and the tenant's limits. */
+export async function findLiveKey(db: Database, hash: string) {
+  const [row] = await db
+    .select({
+      tenantId: apiKeys.tenantId,
+      keyId: apiKeys.id,
+      scopes: apiKeys.scopes,
+      ratePerSecond: tenants.ratePerSecond,
+      burst: tenants.burst,
+      dailyQuota: tenants.dailyQuota,
+    })
+    .from(apiKeys)
+    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+  return row;
+}

@@ -1,0 +1,26 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Database } from './connect';
+import { tenants } from './schema';
+
+export type TenantRow = typeof tenants.$inferSelect;
+type LimitColumns = Partial<Pick<TenantRow, 'name' | 'ratePerSecond' | 'burst' | 'dailyQuota'>>;
+
+/** The new tenant, or undefined when the id is taken. */
+export async function insertTenant(db: Database, tenant: { id: string; name: string } & LimitColumns) {
+  const [row] = await db.insert(tenants).values(tenant).onConflictDoNothing().returning();
+  return row;
+}
+
+export function listTenants(db: Database): Promise<TenantRow[]> {
+  return db.select().from(tenants).orderBy(asc(tenants.id));
+}
+
+export async function findTenant(db: Database, id: string): Promise<TenantRow | undefined> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return row;
+}
+
+export async function updateTenant(db: Database, id: string, changes: LimitColumns): Promise<TenantRow | undefined> {
+  const [row] = await db.update(tenants).set(changes).where(eq(tenants.id, id)).returning();
+  return row;
+}
