@@ -55,8 +55,9 @@ describe("replaying committed workflow histories against today's workflow code",
     const history = JSON.parse(readFileSync(path.join(dir, forgotten!), 'utf8'));
     const signals = history.events
       .filter((e: { eventType: string }) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')
-      .map((e: { workflowExecutionSignaledEventAttributes: { signalName: string } }) =>
-        e.workflowExecutionSignaledEventAttributes.signalName,
+      .map(
+        (e: { workflowExecutionSignaledEventAttributes: { signalName: string } }) =>
+          e.workflowExecutionSignaledEventAttributes.signalName,
       );
     expect(signals).toEqual(['forget-recipient']);
   });
