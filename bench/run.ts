@@ -22,6 +22,7 @@ const profile = process.argv.includes('--profile');
 const sizes = quick
   ? {
       noop: 20_000,
+      refused: 5_000,
       single: 150,
       bulk: 10,
       bulkRecipients: 20,
@@ -34,6 +35,7 @@ const sizes = quick
     }
   : {
       noop: 200_000,
+      refused: 50_000,
       single: 1500,
       bulk: 30,
       bulkRecipients: 100,
@@ -151,7 +153,24 @@ async function main() {
       unit: 'ms',
     });
 
-    // 2. Ingest.
+    // 2. Herald's own request path, Temporal left out: key, tenant rate limit, parsing and validation.
+    const refusedRun = await load({
+      url: `${base}/notify`,
+      body: JSON.stringify({ channels: ['pager'], recipients: [{ id: 'r' }], message: 'refused' }),
+      headers: auth,
+      amount: sizes.refused,
+    });
+    check(refusedRun['4xx'] === sizes.refused, `refused requests: ${refusedRun['4xx']}/${sizes.refused} answered 400`);
+    record({
+      stage: 'api',
+      figure: 'POST /notify refused by validation (auth, rate limit, schema)',
+      value: rate(refusedRun),
+      unit: 'req/s',
+      baseline: 'no-op Fastify',
+      ratio: rate(refusedRun) / rate(noopRun),
+    });
+
+    // 3. Ingest.
     const metrics = async () =>
       (await fetch(`${base}/metrics`, { headers: { ...auth, accept: 'application/json' } }).then((r) => r.json())) as {
         succeeded: number;
@@ -205,7 +224,7 @@ async function main() {
       ratio: (rate(bulkRun) * sizes.bulkRecipients) / rate(noopRun),
     });
 
-    // 3. Drain what was accepted.
+    // 4. Drain what was accepted.
     const endAccepted = await acceptedByPriority(base);
     const singles = endAccepted.normal - startAccepted.normal;
     const bulks = endAccepted.low - startAccepted.low;
@@ -231,7 +250,7 @@ async function main() {
     });
     record({ stage: 'end to end', figure: 'deliveries drained', value: (expected / drainSeconds) * 60, unit: '/min' });
 
-    // 4. Accept → provider on an idle system, per priority (email through the loopback SMTP server).
+    // 5. Accept → provider on an idle system, per priority (email through the loopback SMTP server).
     await emails(base, auth, smtp, 'warm-up', 10, 4, 'normal');
     await settled(300_000);
     const idleLatency: Record<string, ReturnType<typeof latencySummary>> = {};
@@ -248,7 +267,7 @@ async function main() {
       });
     }
 
-    // 5. High priority while a low-priority backlog drains.
+    // 6. High priority while a low-priority backlog drains.
     const before = (await metrics()).succeeded;
     const lowBody = JSON.stringify({
       channels: ['sms'],
@@ -275,7 +294,7 @@ async function main() {
       ratio: urgent.p99 / idleLatency.high!.p99,
     });
 
-    // 6. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
+    // 7. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
     const afterLoad = memoryOf(heraldPid);
     record({
       stage: 'memory',
@@ -310,7 +329,7 @@ async function main() {
       unit: 'KiB',
     });
 
-    // 7. Channel isolation: email while every request to the Telegram provider hangs.
+    // 8. Channel isolation: email while every request to the Telegram provider hangs.
     telegram.down = { hang: true };
     await pool(sizes.stalled, 16, async (i) => {
       const res = await fetch(`${base}/notify`, {
