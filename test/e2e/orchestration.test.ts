@@ -96,6 +96,13 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect(signals.map((e) => e.workflowExecutionSignaledEventAttributes!.signalName)).toEqual(['acknowledge']);
       // Another tenant cannot see or touch it.
       expect((await call('POST', `/notifications/${id}/ack`, {}, other.auth)).statusCode).toBe(404);
+      // The audit log says the link did it, once, for ada.
+      const audit = (await call('GET', `/audit?notification_id=${id}`)).json().events;
+      expect(audit.map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([
+        ['notification.acknowledged', 'link'],
+        ['notification.created', expect.stringMatching(/^hk_/)],
+      ]);
+      expect(audit[0].target).toBe('ada');
     });
 
     it('acknowledges through the API and answers 409 to resolving what nobody acknowledged', async () => {
@@ -214,6 +221,8 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect(delivered.timeline).toContainEqual(expect.objectContaining({ event: 'retried', by: 'ops' }));
       expect(smtp.received.filter((m) => m.to.includes('eve@example.com'))).toHaveLength(1);
       expect((await call('POST', `/notifications/${id}/retry`, {})).statusCode).toBe(409);
+      const audit = (await call('GET', `/audit?notification_id=${id}&action=notification.retried`)).json().events;
+      expect(audit).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^hk_[0-9a-f]{10}$/) })]);
     });
 
     it('takes a bare `retry` signal, as the Temporal Web UI sends it', async () => {

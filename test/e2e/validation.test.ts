@@ -162,8 +162,9 @@ describe('bad input', () => {
       expect(res.headers.allow).toBe('GET');
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
-    const put = await herald.api.inject({ method: 'DELETE', url: '/recipients/abc', headers: tenant.auth });
-    expect(put.headers.allow).toBe('GET, PUT');
+    const patch = await herald.api.inject({ method: 'PATCH', url: '/recipients/abc', headers: tenant.auth });
+    expect(patch.statusCode).toBe(405);
+    expect(patch.headers.allow).toBe('DELETE, GET, PUT');
     const unknown = await herald.api.inject({ method: 'GET', url: '/nowhere', headers: tenant.auth });
     expect(unknown.statusCode).toBe(404);
   });

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { NodeProcess } from '../support/processes';
+import { freePort } from '../support/temporal';
+
+const root = path.resolve(__dirname, '../..');
+const run = promisify(execFile);
+
+/**
+ * As a new user tries it: `npm start`, two tenants from the admin CLI (its token read from the data
+ * folder), a send with each key, no way into the other's notifications, a clean 429, plain errors.
+ */
+describe('a new user with the admin CLI', () => {
+  let herald: NodeProcess;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let base: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-new-user-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS,
+      HERALD_TASK_QUEUE: `new-user-${port}`,
+      HERALD_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      HERALD_SDK_METRICS_ADDRESS: '',
+      HERALD_SHUTDOWN_GRACE_SECONDS: '1',
+    };
+    delete env.HERALD_ADMIN_TOKEN;
+    herald = new NodeProcess(undefined, { env });
+    await herald.waitFor('Press Ctrl-C to stop');
+  });
+  afterAll(async () => {
+    await herald?.stop('SIGINT');
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const admin = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], { cwd: root, env }).then(
+      ({ stdout }) => ({ code: 0, out: stdout }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, out: error.stderr }),
+    );
+  const api = async (key: string, method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+  const keyOf = (out: string) => /API key (hk_\S+)/.exec(out)![1]!;
+
+  it('creates two tenants, keeps them apart, limits them and explains every refusal', async () => {
+    const acme = await admin('tenants', 'create', 'acme', '--name', 'Acme Inc');
+    expect(acme).toMatchObject({ code: 0, out: expect.stringContaining('acme  "Acme Inc"') });
+    const globex = await admin('tenants', 'create', 'globex');
+    const [acmeKey, globexKey] = [keyOf(acme.out), keyOf(globex.out)];
+    expect((await admin('tenants', 'create', 'acme')).out).toMatch(/409 There is already a tenant acme/);
+
+    const send = (key: string, text: string) =>
+      api(key, 'POST', '/notify', { channels: ['in_app'], recipients: [{ id: 'ada' }], message: text });
+    const fromAcme = await send(acmeKey, 'for acme');
+    const fromGlobex = await send(globexKey, 'for globex');
+    expect([fromAcme.status, fromGlobex.status]).toEqual([202, 202]);
+    const acmeId = fromAcme.body.notification_id as string;
+    expect((await api(acmeKey, 'GET', `/status/${acmeId}`)).status).toBe(200);
+    expect((await api(globexKey, 'GET', `/status/${acmeId}`)).status).toBe(404);
+    expect((await api(globexKey, 'POST', `/notifications/${acmeId}/cancel`)).status).toBe(404);
+    expect((await api(globexKey, 'GET', '/recipients/ada/inbox')).body.messages).toEqual([
+      expect.objectContaining({ text: 'for globex' }),
+    ]);
+
+    expect((await admin('tenants', 'limits', 'globex', '--rate', '1', '--burst', '2')).out).toContain(
+      'rate 1/s  burst 2',
+    );
+    const burst = await Promise.all(Array.from({ length: 10 }, () => api(globexKey, 'GET', '/audit')));
+    const refused = burst.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(10 - 4);
+    expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused[0]!.body).toMatchObject({ title: 'Too many requests', status: 429 });
+    // Acme's allowance is its own.
+    expect((await api(acmeKey, 'GET', '/audit')).status).toBe(200);
+
+    const garbage = await api(acmeKey, 'POST', '/notify', {
+      channels: ['email'],
+      recipients: [{ email: 'not an address' }],
+      message: 'x',
+    });
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toMatchObject({ field: 'recipients[0].email', detail: expect.stringMatching(/email/) });
+    const wrongKey = await api(`${acmeKey}x`, 'GET', '/audit');
+    expect(wrongKey).toMatchObject({ status: 401, body: { field: 'authorization' } });
+
+    const keys = await admin('keys', 'list', 'acme');
+    expect(keys.out).toMatch(/^hk_[0-9a-f]{10} {2}default {2}\[send,read,admin\]$/m);
+    expect((await admin('keys', 'revoke', 'acme', 'nope')).out).toMatch(/400 key_id must match pattern/);
+    const revoked = await admin('keys', 'revoke', 'acme', acmeKey.split('_').slice(0, 2).join('_'));
+    expect(revoked).toMatchObject({ code: 0 });
+    expect((await api(acmeKey, 'GET', '/audit')).status).toBe(401);
+    expect((await admin('frobnicate')).code).toBe(2);
+  });
+});
