@@ -39,12 +39,16 @@ for _ in $(seq 1 180); do
 done
 grep -q 'Herald is running' "$log" || { cat "$log"; echo "Herald did not start in time"; exit 1; }
 
+curl -sf -X POST "http://127.0.0.1:$port/admin/tenants" -H "Authorization: Bearer $(cat "$data/admin-token")" \
+  -H 'content-type: application/json' -d '{"id":"contract-fuzz"}' >/dev/null || { echo "could not create the admin API's tenant"; exit 1; }
+
 seed=${SEED:-$RANDOM}
 echo "Fuzzing http://127.0.0.1:$port/docs/json with seed $seed"
-SCHEMATHESIS_HOOKS="$PWD/test/contract/hooks.py" "$venv/bin/schemathesis" \
+# The dev tenant's key for tenant routes, the admin token for /admin (test/contract/schemathesis.toml).
+HERALD_CONTRACT_KEY=$(cat "$data/dev-api-key") HERALD_CONTRACT_ADMIN_TOKEN=$(cat "$data/admin-token") \
+  SCHEMATHESIS_HOOKS="$PWD/test/contract/hooks.py" "$venv/bin/schemathesis" \
   --config-file test/contract/schemathesis.toml \
   run "http://127.0.0.1:$port/docs/json" \
-  --header "Authorization: Bearer $(cat "$data/dev-api-key")" \
   --checks all \
   --seed "$seed" \
   --max-examples "${MAX_EXAMPLES:-25}" \

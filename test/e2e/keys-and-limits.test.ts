@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { buildApi } from '../../api/app';
 import { apiKeys } from '../../db/schema';
@@ -7,6 +8,8 @@ import { eventually, startTestHerald, type TestHerald, type TestTenant } from '.
 import { startRedis } from '../support/redis';
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+/** Unique per run: a PostgreSQL kept between runs still holds the tenants of the last one. */
+const acme = `acme-${randomUUID().slice(0, 8)}`;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const email = { channels: ['email'], recipients: [{ email: 'ops@example.com' }], message: 'hello' };
 
@@ -44,20 +47,20 @@ describe('API keys, scopes, limits and the audit log', () => {
     });
 
     it('creates a tenant with a first key shown once and stored only as its hash', async () => {
-      const res = await inject('POST', '/admin/tenants', admin, { id: 'acme-corp', name: 'Acme', daily_quota: 1000 });
+      const res = await inject('POST', '/admin/tenants', admin, { id: acme, name: 'Acme', daily_quota: 1000 });
       expect(res.statusCode).toBe(201);
       const { tenant, api_key } = res.json();
-      expect(tenant).toMatchObject({ id: 'acme-corp', name: 'Acme', daily_quota: 1000, rate_per_second: null });
+      expect(tenant).toMatchObject({ id: acme, name: 'Acme', daily_quota: 1000, rate_per_second: null });
       expect(api_key.key).toMatch(new RegExp(`^${api_key.id}_[A-Za-z0-9_-]{32}$`));
       expect(api_key.scopes).toEqual(['send', 'read', 'admin']);
 
       const [row] = await herald.db.select().from(apiKeys).where(eq(apiKeys.id, api_key.id));
       expect(JSON.stringify(row)).not.toContain(api_key.key.split('_').pop());
-      const listed = await inject('GET', '/admin/tenants/acme-corp/keys', admin);
+      const listed = await inject('GET', `/admin/tenants/${acme}/keys`, admin);
       expect(listed.json().keys).toEqual([expect.objectContaining({ id: api_key.id, name: 'default' })]);
       expect(listed.body).not.toContain(api_key.key);
 
-      const again = await inject('POST', '/admin/tenants', admin, { id: 'acme-corp' });
+      const again = await inject('POST', '/admin/tenants', admin, { id: acme });
       expect(again.statusCode).toBe(409);
       expect(again.json()).toMatchObject({ field: 'id' });
       const sent = await inject('POST', '/notify', { authorization: `Bearer ${api_key.key}` }, email);
@@ -68,7 +71,7 @@ describe('API keys, scopes, limits and the audit log', () => {
       const bad = await inject('POST', '/admin/tenants', admin, { id: 'Not Valid!' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ field: 'id' });
-      const negative = await inject('PATCH', '/admin/tenants/acme-corp', admin, { burst: 0 });
+      const negative = await inject('PATCH', `/admin/tenants/${acme}`, admin, { burst: 0 });
       expect(negative.json()).toMatchObject({ status: 400, field: 'burst' });
       expect((await inject('GET', '/admin/tenants/no-such-tenant', admin)).statusCode).toBe(404);
       expect((await inject('POST', '/admin/tenants/no-such-tenant/keys', admin, {})).statusCode).toBe(404);

@@ -62,7 +62,13 @@ describe('secrets stay out of logs, errors and status', () => {
     };
 
     // The answers that exist to hand a secret over are the only places it may appear.
-    const created = await call('POST', '/admin/tenants', ADMIN_TOKEN, { id: 'secretive' }, false);
+    const created = await call(
+      'POST',
+      '/admin/tenants',
+      ADMIN_TOKEN,
+      { id: `secretive-${path.basename(dataDir).slice(-6).toLowerCase()}` },
+      false,
+    );
     const key = created.json().api_key.key as string;
     const hook = await call('PUT', '/settings/webhook', key, { url: `${fakes.receiver.url}/hook` }, false);
     const webhookSecret = hook.json().secret as string;

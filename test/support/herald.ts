@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { newApiKey, upsertTenant, type TenantLimits } from '../../api/tenants';
 import { tenants } from '../../db/schema';
 import { openDatabase, type DatabaseHandle } from '../../db/connect';
@@ -31,6 +32,33 @@ export function testDatabase(): Promise<DatabaseHandle> {
   return openDatabase({ url: process.env.DATABASE_URL, poolSize: 4 });
 }
 
+/**
+ * A database no other test writes to: a new one on the PostgreSQL server DATABASE_URL names (the
+ * test files running beside this one share that database), else a fresh in-memory PGlite.
+ */
+export async function isolatedDatabase(): Promise<DatabaseHandle> {
+  const url = process.env.DATABASE_URL;
+  if (!url) return openDatabase({});
+  const name = `herald_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const server = new pg.Client({ connectionString: url });
+  await server.connect();
+  await server.query(`create database ${name}`);
+  await server.end();
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  const handle = await openDatabase({ url: own.toString(), poolSize: 4 });
+  return {
+    ...handle,
+    async close() {
+      await handle.close();
+      const dropper = new pg.Client({ connectionString: url });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${name}`);
+      await dropper.end();
+    },
+  };
+}
+
 export interface TestTenant {
   id: string;
   apiKey: string;
@@ -47,8 +75,8 @@ export async function createTenant(handle: DatabaseHandle, limits: Partial<Tenan
 }
 
 /** API and worker in this process, on the shared dev server and task queues of their own. */
-export async function startTestHerald(env: Record<string, string> = {}) {
-  const database = await testDatabase();
+export async function startTestHerald(env: Record<string, string> = {}, options: { isolated?: boolean } = {}) {
+  const database = await (options.isolated ? isolatedDatabase() : testDatabase());
   const config = loadConfig({
     HERALD_TASK_QUEUE: `test-${randomUUID()}`,
     HERALD_SHUTDOWN_GRACE_SECONDS: '1',
