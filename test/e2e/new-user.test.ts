@@ -34,7 +34,9 @@ describe('a new user with the admin CLI', () => {
       HERALD_SDK_METRICS_ADDRESS: '',
       HERALD_SHUTDOWN_GRACE_SECONDS: '1',
     };
+    // A new user's npm start: embedded PGlite in the data folder, no configured admin token.
     delete env.HERALD_ADMIN_TOKEN;
+    delete env.DATABASE_URL;
     herald = new NodeProcess(undefined, { env });
     await herald.waitFor('Press Ctrl-C to stop');
   });
