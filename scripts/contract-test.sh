@@ -44,12 +44,15 @@ curl -sf -X POST "http://127.0.0.1:$port/admin/tenants" -H "Authorization: Beare
 
 seed=${SEED:-$RANDOM}
 echo "Fuzzing http://127.0.0.1:$port/docs/json with seed $seed"
+# use_after_free is off: a recipient id names an inbox and preferences whether or not a profile is stored
+# under it (inline recipients have both), so after DELETE /recipients/:id they answer empty, not 404.
 # The dev tenant's key for tenant routes, the admin token for /admin (test/contract/schemathesis.toml).
 HERALD_CONTRACT_KEY=$(cat "$data/dev-api-key") HERALD_CONTRACT_ADMIN_TOKEN=$(cat "$data/admin-token") \
   SCHEMATHESIS_HOOKS="$PWD/test/contract/hooks.py" "$venv/bin/schemathesis" \
   --config-file test/contract/schemathesis.toml \
   run "http://127.0.0.1:$port/docs/json" \
   --checks all \
+  --exclude-checks use_after_free \
   --seed "$seed" \
   --max-examples "${MAX_EXAMPLES:-25}" \
   --no-color \
