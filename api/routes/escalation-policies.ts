@@ -45,6 +45,8 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
   app.put(
     '/escalation-policies/:category',
     {
+      // Policies decide who gets paged: changed with the `admin` scope.
+      config: { scope: 'admin' },
       schema: {
         summary: "Set the category's escalation policy; notifications of the category without their own use it",
         tags: ['escalation'],
@@ -93,6 +95,8 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
   app.delete(
     '/escalation-policies/:category',
     {
+      // Policies decide who gets paged: changed with the `admin` scope.
+      config: { scope: 'admin' },
       schema: {
         summary: "Remove the category's escalation policy",
         tags: ['escalation'],

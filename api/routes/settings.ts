@@ -21,6 +21,8 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
   app.put(
     '/settings/webhook',
     {
+      // The endpoint's secret signs what tenants trust: it is the tenant's admins' to see and change.
+      config: { scope: 'admin' },
       schema: {
         summary: "Set the tenant's webhook endpoint; the signing secret is kept unless rotated",
         tags: ['settings'],
@@ -56,6 +58,8 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
   app.get(
     '/settings/webhook',
     {
+      // The endpoint's secret signs what tenants trust: it is the tenant's admins' to see and change.
+      config: { scope: 'admin' },
       schema: {
         summary: "The tenant's webhook endpoint and its signing secret",
         tags: ['settings'],

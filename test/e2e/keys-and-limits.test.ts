@@ -23,8 +23,12 @@ describe('API keys, scopes, limits and the audit log', () => {
   });
   afterAll(() => herald?.stop());
 
-  const inject = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: object, payload?: object) =>
-    herald.api.inject({ method, url, headers: headers as Record<string, string>, payload });
+  const inject = (
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    headers: object,
+    payload?: object,
+  ) => herald.api.inject({ method, url, headers: headers as Record<string, string>, payload });
 
   describe('the admin API', () => {
     it('refuses a missing or wrong token, and is off without one', async () => {
@@ -103,6 +107,28 @@ describe('API keys, scopes, limits and the audit log', () => {
       expect((await inject('POST', '/notify', sendAuth, email)).statusCode).toBe(202);
       expect((await inject('GET', '/keys', sendAuth)).statusCode).toBe(403);
       expect((await inject('GET', '/settings/webhook', sendAuth)).statusCode).toBe(403);
+
+      // Keys, the webhook endpoint and escalation policies need `admin`, even with send and read.
+      const both = await issue(['send', 'read']);
+      const bothAuth = { authorization: `Bearer ${both.key}` };
+      const policy = { steps: [{ after: '5m', channels: ['sms'] }] };
+      for (const [method, url, body] of [
+        ['GET', '/settings/webhook', undefined],
+        ['PUT', '/settings/webhook', { url: 'https://hooks.example.com/x' }],
+        ['PUT', '/escalation-policies/oncall', policy],
+        ['DELETE', '/escalation-policies/oncall', undefined],
+        ['POST', '/keys', {}],
+      ] as const) {
+        const res = await inject(method, url, bothAuth, body);
+        expect({ method, url, status: res.statusCode, detail: res.json().detail }).toEqual({
+          method,
+          url,
+          status: 403,
+          detail: 'This API key lacks the "admin" scope',
+        });
+      }
+      expect((await inject('GET', '/escalation-policies/oncall', bothAuth)).statusCode).toBe(404);
+      expect((await inject('PUT', '/escalation-policies/oncall', owner.auth, policy)).statusCode).toBe(200);
     });
 
     it('stops a revoked key at once, and keeps it listed as revoked', async () => {
