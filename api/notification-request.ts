@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import stringify from 'safe-stable-stringify';
@@ -8,6 +7,7 @@ import { TEXT_LIMITS, type Channel } from '../domain/channels';
 import { PRIORITY_KEYS } from '../domain/delivery-policy';
 import { localTimeToInstant } from '../domain/local-time';
 import { recipientPlan } from '../domain/recipient-plan';
+import { sha256 } from '../domain/sha256';
 import { readManyPreferences } from '../db/preferences';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
@@ -60,9 +60,7 @@ export interface RequestSettings {
 
 /** The fingerprint of a request body: the same body, in any key order, hashes the same. */
 export function requestHashOf(body: unknown): string {
-  return createHash('sha256')
-    .update(stringify(body) ?? '')
-    .digest('hex');
+  return sha256(stringify(body) ?? '');
 }
 
 /**

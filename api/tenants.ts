@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../domain/sha256';
 import { findLiveKey, insertKey, upsertTenantWithKey } from '../db/api-keys';
 import type { Database } from '../db/connect';
 
@@ -22,7 +23,7 @@ export interface Caller {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256(key);
 }
 
 /** `hk_<id>_<secret>`: the `hk_<id>` part names the key in lists and logs; only the hash of the whole is kept. */

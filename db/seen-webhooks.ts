@@ -1,15 +1,13 @@
-import { createHash } from 'node:crypto';
 import { eq, lt } from 'drizzle-orm';
+import { sha256 } from '../domain/sha256';
 import type { Database } from './connect';
 import { seenWebhooks } from './schema';
-
-const digest = (signature: string) => createHash('sha256').update(signature).digest('hex');
 
 export async function seenBefore(db: Database, signature: string): Promise<boolean> {
   const [row] = await db
     .select({ seenAt: seenWebhooks.seenAt })
     .from(seenWebhooks)
-    .where(eq(seenWebhooks.signature, digest(signature)));
+    .where(eq(seenWebhooks.signature, sha256(signature)));
   return row !== undefined;
 }
 
@@ -22,7 +20,7 @@ let remembered = 0;
 export async function rememberSeen(db: Database, signature: string, keepSeconds: number): Promise<void> {
   await db
     .insert(seenWebhooks)
-    .values({ signature: digest(signature) })
+    .values({ signature: sha256(signature) })
     .onConflictDoNothing();
   if (++remembered % 100 === 0)
     await db.delete(seenWebhooks).where(lt(seenWebhooks.seenAt, new Date(Date.now() - keepSeconds * 1000)));

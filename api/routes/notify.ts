@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256 } from '../../domain/sha256';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -90,10 +91,6 @@ function sameRequestOr409<T>(storedHash: string, requestHash: string, accepted: 
     );
   }
   return accepted();
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The same tenant and key always name the same notification, formatted as a UUID. */
