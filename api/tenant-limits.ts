@@ -56,7 +56,7 @@ export class TenantLimits {
 
   /** Takes one notification from the tenant's quota for today (UTC); unlimited without a quota. */
   async takeNotification(caller: Caller, now = Date.now()): Promise<Allowance | undefined> {
-    const quota = caller.limits.dailyQuota ?? this.defaults.dailyQuota;
+    const quota = this.quotaOf(caller);
     if (!quota) return undefined;
     const { allowed, res } = await take(this.quotaLimiter(quota), dayKey(caller.tenantId, now));
     const resetMs = DAY_MS - (now % DAY_MS);
@@ -65,8 +65,13 @@ export class TenantLimits {
 
   /** Gives back a notification taken for a request that, in the end, accepted nothing. */
   async giveBackNotification(caller: Caller, now = Date.now()): Promise<void> {
-    const quota = caller.limits.dailyQuota ?? this.defaults.dailyQuota;
+    const quota = this.quotaOf(caller);
     if (quota) await this.quotaLimiter(quota).reward(dayKey(caller.tenantId, now), 1);
+  }
+
+  /** The tenant's daily quota, or the default; 0 means none. */
+  private quotaOf(caller: Caller): number {
+    return caller.limits.dailyQuota ?? this.defaults.dailyQuota;
   }
 
   private requestLimiter(rate: number, burst: number): BurstyRateLimiter {

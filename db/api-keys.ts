@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from './connect';
 import { apiKeys, tenants } from './schema';
 
@@ -39,19 +39,14 @@ export function listKeys(db: Database, tenantId: string) {
     .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
 }
 
-/** False when the tenant has no such key; revoking a revoked key again changes nothing. */
+/** False when the tenant has no such key; revoking a revoked key again keeps its first revocation time. */
 export async function revokeKey(db: Database, tenantId: string, keyId: string): Promise<boolean> {
-  const [key] = await db
-    .select({ revokedAt: apiKeys.revokedAt })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
-  if (!key) return false;
-  if (!key.revokedAt)
-    await db
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
-  return true;
+  const revoked = await db
+    .update(apiKeys)
+    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)))
+    .returning({ id: apiKeys.id });
+  return revoked.length > 0;
 }
 
 /** The live key with this hash, its tenant and the tenant's limits. */
