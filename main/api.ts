@@ -1,8 +1,9 @@
 /** `npm run api`: the HTTP API alone, against TEMPORAL_ADDRESS and DATABASE_URL. Run as many as you like. */
-import { run, startProductionRole, stopOnSignals } from './boot';
+import { stopOnSignals } from '../runtime/shutdown';
+import { run, startProductionRole, stopDeadlineMs } from './boot';
 
 run('herald-api', async () => {
-  const { config, herald, stop } = await startProductionRole('api');
+  const { config, herald, shutdown } = await startProductionRole('api');
   await herald.api!.listen({ port: config.port, host: config.host });
-  stopOnSignals(stop);
+  stopOnSignals('herald-api', shutdown, stopDeadlineMs(config));
 });

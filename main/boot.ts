@@ -2,6 +2,7 @@ import { installTemporalRuntime } from '../runtime/temporal';
 import { ConfigError, loadConfig, type Config } from '../runtime/config';
 import { startTracing, type Tracing } from '../observability/tracing';
 import { openDatabase } from '../db/connect';
+import { Shutdown } from '../runtime/shutdown';
 import { startHerald } from './herald';
 
 export type Role = 'embedded' | 'api' | 'worker';
@@ -22,14 +23,17 @@ export function boot(role: Role): Boot {
 
 /**
  * A separate API or worker process: it shares state with the others only through PostgreSQL and
- * Temporal, so both must be named. Starts Herald in that role; `stop` undoes it all.
+ * Temporal, so both must be named. Starts Herald in that role; `shutdown` undoes it all.
  */
 export async function startProductionRole(role: 'api' | 'worker') {
   const { config, tracing } = boot(role);
   if (!config.databaseUrl)
     throw new ConfigError('DATABASE_URL is required: separate API and worker processes share PostgreSQL');
   const temporalAddress = config.temporal.address ?? 'localhost:7233';
+  const shutdown = new Shutdown();
+  shutdown.add('the trace exporter', () => tracing.shutdown());
   const database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  shutdown.add('the database', () => database.close());
   const herald = await startHerald({
     config,
     tracing,
@@ -39,31 +43,13 @@ export async function startProductionRole(role: 'api' | 'worker') {
     worker: role === 'worker',
     devOutbox: false,
     logLevel: role === 'api' ? config.logLevel : undefined,
+    shutdown,
   });
-  const stop = async () => {
-    await herald.stop();
-    await tracing.shutdown();
-    await database.close();
-  };
-  return { config, herald, temporalAddress, stop };
+  return { config, herald, temporalAddress, shutdown };
 }
 
-export function stopOnSignals(stop: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) return;
-    stopping = true;
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('shutdown failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-}
+/** How long a stop may take: the workers' grace time for activities, and some for the rest. */
+export const stopDeadlineMs = (config: Config) => config.shutdownGraceMs + 15_000;
 
 /** Runs an entry point, printing only the message of a start-up failure. */
 export function run(name: string, main: () => Promise<unknown>): void {

@@ -10,7 +10,8 @@ import { openDatabase } from '../db/connect';
 import type { Config } from '../runtime/config';
 import { startDevServer } from '../runtime/dev-server';
 import { ensureTemporalBinary } from '../runtime/temporal-binaries';
-import { boot, run } from './boot';
+import { Shutdown, stopOnSignals } from '../runtime/shutdown';
+import { boot, run, stopDeadlineMs } from './boot';
 import { startHerald } from './herald';
 
 /** A secret kept in the data folder, so it survives restarts without being configured. */
@@ -56,8 +57,13 @@ run('herald', async () => {
   const log = (line: string) => console.log(`[herald] ${line}`);
   mkdirSync(config.dataDir, { recursive: true });
 
+  const shutdown = new Shutdown();
+  shutdown.add('exit', () => log('stopped'));
   const temporal = await startTemporal(config, log);
+  shutdown.add('the Temporal dev server', () => temporal.stop());
   const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pg') });
+  shutdown.add('the database', () => database.close());
+  shutdown.add('the trace exporter', () => tracing.shutdown());
   const apiKey = persistentSecret(config.dataDir, 'dev-api-key', config.devApiKey, () => newApiKey().key);
   const adminToken = persistentSecret(config.dataDir, 'admin-token', config.adminToken, () =>
     randomBytes(24).toString('base64url'),
@@ -81,6 +87,7 @@ run('herald', async () => {
     webhookSecret,
     logLevel: config.logLevel,
     adminToken,
+    shutdown,
   });
   const api = herald.api!;
   await api.listen({ port: config.port, host: config.host });
@@ -105,22 +112,9 @@ run('herald', async () => {
   );
   log('Press Ctrl-C to stop.');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping ...`);
-    await herald.stop();
-    await tracing.shutdown();
-    await database.close();
-    await temporal.stop();
-    log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  herald.worker?.done.catch(async (error: unknown) => {
+  stopOnSignals('herald', shutdown, stopDeadlineMs(config));
+  herald.worker?.done.catch((error: unknown) => {
     console.error('[herald] worker failed', error);
-    await shutdown('worker failure');
+    process.kill(process.pid, 'SIGTERM');
   });
 });

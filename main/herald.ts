@@ -10,6 +10,7 @@ import type { Tracing } from '../observability/tracing';
 import type { Config } from '../runtime/config';
 import { connectClient, connectWorker } from '../runtime/temporal';
 import { connectRedis } from '../runtime/redis';
+import type { Shutdown } from '../runtime/shutdown';
 
 export interface HeraldOptions {
   config: Config;
@@ -26,17 +27,15 @@ export interface HeraldOptions {
   logLevel?: string;
   /** The admin API's token when not configured: the embedded mode makes one. */
   adminToken?: string;
+  /** Where the steps that undo this start go; they run before the caller's own. */
+  shutdown: Shutdown;
 }
 
 export type Herald = Awaited<ReturnType<typeof startHerald>>;
 
 /** Starts the API, the worker, or both, on one database and one Temporal server. */
 export async function startHerald(options: HeraldOptions) {
-  const { config, temporalAddress, db } = options;
-  const stops: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const s of stops.reverse()) await s();
-  };
+  const { config, temporalAddress, db, shutdown } = options;
   try {
     const links = {
       secret: config.linkSecret ?? (await storedSecret(db, 'link-signing')),
@@ -45,10 +44,10 @@ export async function startHerald(options: HeraldOptions) {
     let worker: HeraldWorker | undefined;
     if (options.worker) {
       const connection = await connectWorker(config, temporalAddress);
-      stops.push(() => connection.close());
+      shutdown.add('the worker connection to Temporal', () => connection.close());
       await registerSearchAttributes(connection, config.temporal.namespace);
       const providers = buildProviders(db, { ...config.providers, devOutbox: options.devOutbox });
-      stops.push(() => closeProviders(providers));
+      shutdown.add('the providers', () => closeProviders(providers));
       worker = await HeraldWorker.start({
         connection,
         namespace: config.temporal.namespace,
@@ -62,15 +61,15 @@ export async function startHerald(options: HeraldOptions) {
         channelConcurrency: config.channelConcurrency,
       });
       const started = worker;
-      stops.push(() => started.shutdown());
+      shutdown.add('in-flight activities and workflow tasks', () => started.shutdown());
     }
 
     let api: Awaited<ReturnType<typeof buildApi>> | undefined;
     if (options.api) {
       const { client, connection } = await connectClient(config, temporalAddress);
-      stops.push(() => connection.close());
+      shutdown.add('the API client connection to Temporal', () => connection.close());
       const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
-      if (redis) stops.push(async () => void (await redis.quit()));
+      if (redis) shutdown.add('Redis', () => redis.quit());
       api = await buildApi({
         db,
         temporal: client,
@@ -91,11 +90,11 @@ export async function startHerald(options: HeraldOptions) {
         redis,
       });
       const built = api;
-      stops.push(() => built.close());
+      shutdown.add('in-flight HTTP requests', () => built.close());
     }
-    return { api, worker, stop };
+    return { api, worker };
   } catch (error) {
-    await stop();
+    await shutdown.run();
     throw error;
   }
 }

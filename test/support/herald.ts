@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from '../../db/connect';
 import { loadConfig } from '../../runtime/config';
 import { connectClient } from '../../runtime/temporal';
 import { startHerald } from '../../main/herald';
+import { Shutdown } from '../../runtime/shutdown';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/worker';
 import { testTracing } from './tracing';
 
@@ -87,6 +88,7 @@ export async function startTestHerald(env: Record<string, string> = {}, options:
     ...env,
   });
   const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS!;
+  const shutdown = new Shutdown();
   const herald = await startHerald({
     config,
     temporalAddress,
@@ -97,6 +99,7 @@ export async function startTestHerald(env: Record<string, string> = {}, options:
     webhookSecret: WEBHOOK_SECRET,
     workflowBundle: await workflowBundle(),
     tracing: testTracing(),
+    shutdown,
   });
   // The test's own view of Temporal: histories, handles.
   const temporal = await connectClient(config, temporalAddress);
@@ -110,7 +113,7 @@ export async function startTestHerald(env: Record<string, string> = {}, options:
     createTenant: (limits?: Partial<TenantLimits>) => createTenant(database, limits),
     async stop() {
       await temporal.connection.close();
-      await herald.stop();
+      await shutdown.run();
       await database.close();
     },
   };
