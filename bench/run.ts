@@ -1,7 +1,10 @@
 /**
- * `npm run bench [-- --quick]`: Herald on the embedded defaults with loopback providers, measured
- * beside baselines from the same run. Prints one table and writes bench-results/latest.json.
+ * `npm run bench [-- --quick] [-- --temporal-address HOST:PORT]`: Herald on the embedded defaults
+ * with loopback providers, measured beside baselines from the same run. Prints one table and writes
+ * bench-results/latest.json (or latest-<host>-<port>.json against another Temporal server).
  * --quick is CI's smoke test: small counts, checks that every count adds up, never timing thresholds.
+ * --temporal-address runs it all against that Temporal server instead of the embedded dev server,
+ * such as the 8-shard one `scripts/temporal-cluster.sh start` runs.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,11 +17,12 @@ import { FakeTelegram, TELEGRAM_BOT_TOKEN } from '../test/fakes/chat';
 import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
 import { NodeProcess } from '../test/support/processes';
-import { devServerPid } from './processes';
-import { latencySummary, memoryOf, pool } from './stats';
+import { devServerPid, listeningPid, postgresPids } from './processes';
+import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, pool } from './stats';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
+const givenTemporal = optionValue('--temporal-address');
 const sizes = quick
   ? {
       noop: 20_000,
@@ -82,11 +86,14 @@ async function main() {
   const telegram = await new FakeTelegram().start();
   const port = await freePort();
   const temporalPort = await freePort();
+  // A queue of its own: a shared server keeps earlier runs' workflows.
+  const taskQueue = `bench-${Date.now()}`;
   const base = `http://127.0.0.1:${port}`;
   const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
 
+  const server = givenTemporal ? `the Temporal server at ${givenTemporal}` : 'the embedded Temporal dev server';
   console.log(
-    `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}`,
+    `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}, ${server}`,
   );
   const herald = new NodeProcess('main/embedded.ts', {
     direct: true,
@@ -98,6 +105,8 @@ async function main() {
       PORT: String(port),
       HOST: '127.0.0.1',
       TEMPORAL_DEV_PORT: String(temporalPort),
+      ...(givenTemporal ? { TEMPORAL_ADDRESS: givenTemporal } : {}),
+      HERALD_TASK_QUEUE: taskQueue,
       TEMPORAL_UI_PORT: String(await freePort()),
       HERALD_DEV_API_KEY: API_KEY,
       // Limits high enough never to refuse: the bench measures Herald, limiter included, not a tenant's allowance.
@@ -112,15 +121,17 @@ async function main() {
   });
   await herald.waitFor('Press Ctrl-C to stop');
   const heraldPid = herald.child.pid!;
-  const temporalPid = devServerPid(temporalPort);
+  const temporalAddress = givenTemporal ?? `127.0.0.1:${temporalPort}`;
+  const temporalPid = givenTemporal ? listeningPid(givenTemporal) : devServerPid(temporalPort);
   const idle = memoryOf(heraldPid);
-  const temporalAddress = `127.0.0.1:${temporalPort}`;
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   /** Settled: every workflow has closed but those of sent emails, which listen for receipts. */
   const settled = (timeoutMs: number) =>
     until(async () => {
-      const { count } = await client.workflow.count('HeraldTenant = "dev" AND ExecutionStatus = "Running"');
+      const { count } = await client.workflow.count(
+        `HeraldTenant = "dev" AND TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+      );
       return count <= smtp.received.length;
     }, timeoutMs);
 
@@ -182,6 +193,12 @@ async function main() {
     const startAccepted = await acceptedByPriority(base);
     const single = JSON.stringify({ channels: ['sms'], recipients: [{ phone: '+14155550100' }], message: 'bench' });
     const ingestStart = performance.now();
+    const pidsOf = () => ({
+      herald: [heraldPid],
+      temporal: temporalPid ? [temporalPid] : [],
+      postgres: postgresPids(),
+    });
+    const cpuBefore = Object.fromEntries(Object.entries(pidsOf()).map(([k, pids]) => [k, cpuTimes(pids)]));
     const singleRun = await load({ url: `${base}/notify`, body: single, headers: auth, amount: sizes.single });
     check(singleRun['2xx'] === sizes.single, `single ingest: ${singleRun['2xx']}/${sizes.single} accepted`);
     record({
@@ -249,6 +266,16 @@ async function main() {
       ratio: notificationsPerMinute / (trivial.perSecond * 60),
     });
     record({ stage: 'end to end', figure: 'deliveries drained', value: (expected / drainSeconds) * 60, unit: '/min' });
+    // Where the time goes: each side's CPU over ingest and drain, as a share of every core for that time.
+    const pidsAfter = pidsOf();
+    const share = (side: keyof typeof pidsAfter) =>
+      (100 * cpuSecondsSince(cpuBefore[side]!, pidsAfter[side])) / (drainSeconds * os.cpus().length);
+    record({
+      stage: 'profile',
+      figure: 'CPU over ingest + drain: Herald / Temporal / PostgreSQL',
+      value: share('herald'),
+      unit: `% / ${fmt(share('temporal'))} % / ${fmt(share('postgres'))} % of ${os.cpus().length} cores`,
+    });
 
     // 5. Accept → provider on an idle system, per priority (email through the loopback SMTP server).
     await emails(base, auth, smtp, 'warm-up', 10, 4, 'normal');
@@ -307,7 +334,7 @@ async function main() {
     if (temporalPid)
       record({
         stage: 'memory',
-        figure: 'Temporal dev server peak RSS',
+        figure: `Temporal ${givenTemporal ? 'server' : 'dev server'} peak RSS`,
         value: memoryOf(temporalPid).peakMb,
         unit: 'MiB',
       });
@@ -384,19 +411,29 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const result = {
     mode: quick ? 'quick' : 'full',
+    temporal: givenTemporal ?? 'embedded dev server',
     at: new Date().toISOString(),
     cores: os.cpus().length,
     node: process.version,
     rows,
     problems,
   };
-  writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(result, null, 2));
+  const name = givenTemporal ? `latest-${givenTemporal.replace(/[^\w.-]+/g, '-')}.json` : 'latest.json';
+  writeFileSync(path.join(outDir, name), JSON.stringify(result, null, 2));
   if (problems.length) {
     console.log(`\nCounts did not add up:\n  ${problems.join('\n  ')}`);
     process.exitCode = 1;
   } else {
     console.log('\nAll counts add up: every accepted notification was delivered once.');
   }
+}
+
+function optionValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  if (!value || value.startsWith('--')) throw new Error(`${name} needs a value, such as 127.0.0.1:7533`);
+  return value;
 }
 
 interface LoadOptions {

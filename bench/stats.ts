@@ -30,3 +30,25 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
+
+/** CPU time (user + system) each process has used so far, in seconds, from /proc (Linux; 100 ticks/s). */
+export function cpuTimes(pids: readonly number[]): Map<number, number> {
+  const times = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      times.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The process has exited since it was listed.
+    }
+  }
+  return times;
+}
+
+/** CPU seconds the processes used since `before` was taken; processes started since count whole. */
+export function cpuSecondsSince(before: Map<number, number>, pids: readonly number[]): number {
+  let seconds = 0;
+  for (const [pid, now] of cpuTimes(pids)) seconds += now - (before.get(pid) ?? 0);
+  return seconds;
+}
