@@ -46,6 +46,8 @@ declare module 'fastify' {
 export interface ApiOptions {
   db: Database;
   temporal: Client;
+  /** The client shares a worker's connection on `taskQueue`: starts may run their first task there at once. */
+  eagerStart?: boolean;
   taskQueue: string;
   receiptWindowMs: number;
   /** How long a failed notification waits for an operator's retry; none when absent. */
@@ -173,6 +175,7 @@ export async function buildApi(options: ApiOptions) {
   const context: ApiContext = {
     db: options.db,
     temporal: options.temporal,
+    eagerStart: options.eagerStart ?? false,
     taskQueue: options.taskQueue,
     receiptWindowMs: options.receiptWindowMs,
     retryWindowMs: options.retryWindowMs ?? 0,

@@ -7,6 +7,8 @@ import type { TenantLimits } from './tenant-limits';
 export interface ApiContext {
   db: Database;
   temporal: Client;
+  /** Ask for eager workflow start: only when the client shares a worker's connection. */
+  eagerStart: boolean;
   taskQueue: string;
   receiptWindowMs: number;
   retryWindowMs: number;

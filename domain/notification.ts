@@ -101,6 +101,8 @@ export interface NotificationRequest {
    * reads them again.
    */
   recipientPlans?: Record<string, RecipientPlan>;
+  /** The API writes the notification's row when it accepts it: a workflow that sends at once need not first. */
+  recordedByApi?: boolean;
 }
 
 export interface Delivery {

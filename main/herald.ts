@@ -1,4 +1,5 @@
-import type { WorkflowBundle } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { buildProviders, closeProviders } from '../activities/providers';
 import { buildApi } from '../api/app';
@@ -8,7 +9,7 @@ import { registerSearchAttributes } from '../worker/search-attributes';
 import { HeraldWorker } from '../worker/worker';
 import type { Tracing } from '../observability/tracing';
 import type { Config } from '../runtime/config';
-import { connectClient, connectWorker } from '../runtime/temporal';
+import { connectClient, connectWorker, temporalClient } from '../runtime/temporal';
 import { connectRedis } from '../runtime/redis';
 import type { Shutdown } from '../runtime/shutdown';
 
@@ -42,8 +43,10 @@ export async function startHerald(options: HeraldOptions) {
       publicUrl: config.publicUrl,
     };
     let worker: HeraldWorker | undefined;
+    let workerConnection: NativeConnection | undefined;
     if (options.worker) {
       const connection = await connectWorker(config, temporalAddress);
+      workerConnection = connection;
       shutdown.add('the worker connection to Temporal', () => connection.close());
       await registerSearchAttributes(connection, config.temporal.namespace);
       const providers = buildProviders(db, { ...config.providers, devOutbox: options.devOutbox });
@@ -66,13 +69,21 @@ export async function startHerald(options: HeraldOptions) {
 
     let api: Awaited<ReturnType<typeof buildApi>> | undefined;
     if (options.api) {
-      const { client, connection } = await connectClient(config, temporalAddress);
-      shutdown.add('the API client connection to Temporal', () => connection.close());
+      // With the worker in this process the client shares its connection, so a start can hand the
+      // first workflow task straight to this worker (eager start) instead of through the server's matching.
+      let client: Client;
+      if (workerConnection) client = temporalClient(config, workerConnection);
+      else {
+        const connected = await connectClient(config, temporalAddress);
+        shutdown.add('the API client connection to Temporal', () => connected.connection.close());
+        client = connected.client;
+      }
       const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
       if (redis) shutdown.add('Redis', () => redis.quit());
       api = await buildApi({
         db,
         temporal: client,
+        eagerStart: workerConnection !== undefined,
         taskQueue: config.taskQueue,
         receiptWindowMs: config.receiptWindowMs,
         retryWindowMs: config.retryWindowMs,

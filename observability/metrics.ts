@@ -24,6 +24,12 @@ export const httpRequestDuration = new Histogram({
   registers: [registry],
 });
 
+export const eagerWorkflowStarts = new Counter({
+  name: 'herald_eager_workflow_starts_total',
+  help: "Notification workflows whose first task ran on this process's worker straight from the start (eager start)",
+  registers: [registry],
+});
+
 export const notificationsAccepted = new Counter({
   name: 'herald_notifications_accepted_total',
   help: 'Notifications accepted by POST /notify',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, QueryRejectCondition } from '@temporalio/client';
+import { Client, Connection, QueryRejectCondition, type ConnectionLike } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, type NativeConnectionOptions } from '@temporalio/worker';
 import { createLogger } from '../observability/logger';
@@ -30,14 +30,18 @@ export async function connectClient(
   address: string,
 ): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect(temporalConnectionOptions(config, address));
-  const client = new Client({
+  return { client: temporalClient(config, connection), connection };
+}
+
+/** The API's client on a connection of its own, or on a worker's `NativeConnection` for eager starts. */
+export function temporalClient(config: Config, connection: ConnectionLike): Client {
+  return new Client({
     connection,
     namespace: config.temporal.namespace,
     // Closed workflows are answered from the database rather than replayed to answer a query.
     workflow: { queryRejectCondition: QueryRejectCondition.NOT_OPEN },
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
-  return { client, connection };
 }
 
 export function connectWorker(config: Config, address: string): Promise<NativeConnection> {

@@ -53,6 +53,8 @@ export const PATCHES = {
   orchestration: 'orchestration',
   /** Preferences read by the API at accept stand for a notification sent at once: no activity reads them. */
   plansAtAccept: 'plans-at-accept',
+  /** The API records the notification at accept: one that sends at once skips its first record activity. */
+  recordedAtAccept: 'recorded-at-accept',
 } as const;
 
 /** Workflow ids carry the tenant, so one tenant can never address another's notification. */

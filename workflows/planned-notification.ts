@@ -231,7 +231,10 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     if (sendAt && Date.parse(sendAt) > Date.now()) waiting.set(r.id, 'scheduled');
   }
   refreshStatus();
-  await recordNotification(state);
+  // A notification that waits is recorded as scheduled or held; one sent at once goes straight to its
+  // sends when the API has recorded it (the marker keeps histories of workers that recorded replaying).
+  const recordedAlready = waiting.size === 0 && request.recordedByApi && patched(PATCHES.recordedAtAccept);
+  if (!recordedAlready) await recordNotification(state);
   await Promise.all(request.recipients.map(runRecipient));
 
   // An acknowledgement nobody resolves in time re-opens the escalation, as on-call tools do.

@@ -4,10 +4,11 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { recordAccepted } from '../../db/notifications';
 import { notifications } from '../../db/schema';
 import { notificationWorkflowId } from '../../workflows/definitions';
 import type { notificationWorkflow } from '../../workflows';
-import { notificationsAccepted } from '../../observability/metrics';
+import { eagerWorkflowStarts, notificationsAccepted } from '../../observability/metrics';
 import { Problem } from '../problems';
 import { acceptedSchema, BODY_PROBLEMS, idempotencyHeadersSchema, notifyBodySchema, problems } from '../schemas';
 import type { ApiContext } from '../context';
@@ -54,14 +55,16 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
 
       await takeDailyQuota(ctx.limits, request, reply);
       try {
-        await ctx.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
+        const handle = await ctx.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
           ...workflowStartOptions(input, ctx.taskQueue),
+          requestEagerStart: ctx.eagerStart,
           workflowId: notificationWorkflowId(tenantId, notificationId),
-          args: [input],
+          args: [{ ...input, recordedByApi: true }],
           // A closed workflow keeps its id: a replay of the same key must not deliver again.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           memo: { requestHash },
         });
+        if (handle.eagerlyStarted) eagerWorkflowStarts.inc();
       } catch (error) {
         await ctx.limits.giveBackNotification(request.caller);
         if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
@@ -70,6 +73,7 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
           .describe();
         return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
       }
+      await recordAccepted(ctx.db, input);
       await recordAudit(ctx.db, request, 'notification.created', notificationId);
       notificationsAccepted.inc({ priority });
       request.log.info(

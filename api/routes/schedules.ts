@@ -44,6 +44,9 @@ const scheduleSchema = {
 const params = { type: 'object', required: ['id'], properties: { id: idSchema } } as const;
 const ACTIONS = ['pause', 'unpause', 'trigger'] as const;
 const GRPC_INVALID_ARGUMENT = 3;
+/** A gRPC status code on the error, or on the cause the client wrapped (as it does over a worker's native connection). */
+const grpcCode = (error: unknown) =>
+  (error as { code?: number }).code ?? (error as { cause?: { code?: number } }).cause?.code;
 
 /**
  * Recurring notifications on Temporal Schedules: each run starts a notification workflow of its own,
@@ -128,7 +131,7 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
         if (error instanceof ScheduleAlreadyRunning)
           throw new Problem(409, 'Schedule exists', `A schedule ${id} already exists`, 'id');
         // The client checks the cron expression's ranges; the server, its syntax.
-        if (error instanceof TypeError || (error as { code?: number }).code === GRPC_INVALID_ARGUMENT)
+        if (error instanceof TypeError || grpcCode(error) === GRPC_INVALID_ARGUMENT)
           throw new Problem(422, 'Invalid cron expression', (error as Error).message, 'cron');
         throw error;
       }

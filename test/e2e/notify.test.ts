@@ -1,4 +1,7 @@
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { eq } from 'drizzle-orm';
+import { notifications } from '../../db/schema';
+import { notificationWorkflowId } from '../../workflows/definitions';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 
 describe('POST /notify to delivery', () => {
@@ -55,6 +58,44 @@ describe('POST /notify to delivery', () => {
       deliveries: [{ recipient_id: 'ada', channel: 'email', status: 'sent', provider: 'smtp', attempts: 1 }],
     });
     expect(s.deliveries[0].provider_message_id).toBe(mail.messageId);
+  });
+
+  it("writes the notification's row at accept, so a workflow that sends at once goes straight to its sends", async () => {
+    const history = (id: string) =>
+      herald.temporal.workflow
+        .getHandle(notificationWorkflowId(tenant.id, id))
+        .fetchHistory()
+        .then((h) => h.events!);
+    const records = (events: Awaited<ReturnType<typeof history>>) =>
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordNotification');
+    const row = async (id: string) => (await herald.db.select().from(notifications).where(eq(notifications.id, id)))[0];
+
+    const now = await notify({ channels: ['email'], recipients: [{ email: 'now@example.com' }], message: 'now' });
+    const id = now.json().notification_id;
+    expect(await row(id)).toMatchObject({ tenantId: tenant.id, priority: 'normal', channels: ['email'] });
+    await settled(id);
+    // One record, the outcome's; the marker lets workers that recorded first keep replaying.
+    const events = await history(id);
+    expect(records(events)).toHaveLength(1);
+    const patches = events
+      .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+      .map((p) => (JSON.parse(Buffer.from(p.data!).toString()) as { id: string }).id);
+    expect(patches).toContain('recorded-at-accept');
+
+    // One that waits is recorded as scheduled first, as before.
+    const later = await notify({
+      channels: ['email'],
+      recipients: [{ email: 'later@example.com' }],
+      message: 'later',
+      send_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const laterId = later.json().notification_id;
+    await eventually(
+      () => row(laterId),
+      (r) => r?.status === 'scheduled',
+    );
+    expect(records(await history(laterId))).toHaveLength(1);
+    await herald.api.inject({ method: 'POST', url: `/notifications/${laterId}/cancel`, headers: tenant.auth });
   });
 
   it('resolves recipient_ids from stored profiles and delivers SMS and push to the dev outbox', async () => {
@@ -251,6 +292,9 @@ describe('POST /notify to delivery', () => {
     const after = await scrape();
 
     for (const series of [accepted, sent, latency, http]) expect(value(after, series) - value(before, series)).toBe(1);
+    // The API shares the worker's connection here, so the start ran its first workflow task at once.
+    const eager = 'herald_eager_workflow_starts_total';
+    expect(value(after, eager) - value(before, eager)).toBe(1);
     expect(after).toContain('herald_provider_circuit_open{provider="smtp"} 0');
     expect(after).toContain('herald_http_request_duration_seconds_bucket');
     // Bounded labels only: no notification id or address ever becomes a label.

@@ -187,6 +187,11 @@ const scenarios: Record<string, Scenario> = {
       await handle.signal(forgetRecipientSignal, { recipientId: 'grace', by: 'hk_0123456789' });
     },
   },
+  // As the API starts it since it records the row at accept: no record before the sends.
+  'recorded-at-accept-sms-receipts': {
+    input: { ...sms, recordedByApi: true },
+    during: (handle) => receipts(handle, ['delivered', 'delivered', 'sent']),
+  },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
     before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),

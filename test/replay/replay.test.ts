@@ -49,6 +49,14 @@ describe("replaying committed workflow histories against today's workflow code",
       expect(v3.some((f) => f.includes(scenario))).toBe(true);
   });
 
+  it('holds histories from before and after the API recorded notifications at accept', () => {
+    const recordedAtAccept = (file: string) => patchesIn(file).includes(PATCHES.recordedAtAccept);
+    expect(files.filter((f) => /^v[1-5]-/.test(f)).some(recordedAtAccept)).toBe(false);
+    const v6 = files.filter((f) => f.startsWith('v6-'));
+    expect(v6.length).toBeGreaterThanOrEqual(1);
+    expect(v6.every(recordedAtAccept)).toBe(true);
+  });
+
   it('holds a history of a recipient forgotten in the middle of an escalation', () => {
     const forgotten = files.find((f) => f.startsWith('v5-') && f.includes('recipient-forgotten'));
     expect(forgotten).toBeDefined();
