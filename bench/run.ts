@@ -322,6 +322,7 @@ async function main() {
     });
 
     // 7. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
+    record({ stage: 'memory', figure: 'Herald (API + worker) idle RSS, just started', value: idle.rssMb, unit: 'MiB' });
     const afterLoad = memoryOf(heraldPid);
     record({
       stage: 'memory',

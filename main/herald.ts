@@ -7,6 +7,7 @@ import type { Database } from '../db/connect';
 import { storedSecret } from '../db/secrets';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { HeraldWorker } from '../worker/worker';
+import { bundleWorkflowsInChildProcess } from '../worker/workflow-bundle';
 import type { Tracing } from '../observability/tracing';
 import type { Config } from '../runtime/config';
 import { connectClient, connectWorker, temporalClient } from '../runtime/temporal';
@@ -56,7 +57,7 @@ export async function startHerald(options: HeraldOptions) {
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueue,
         activities: createActivities({ db, providers, rateLimits: config.rateLimits, links }),
-        workflowBundle: options.workflowBundle,
+        workflowBundle: options.workflowBundle ?? (await bundleWorkflowsInChildProcess()),
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,

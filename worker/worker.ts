@@ -8,6 +8,7 @@ import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS, type Channel } from '../domain/channels';
 import { channelTaskQueue } from '../domain/delivery-policy';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -24,9 +25,6 @@ export interface HeraldWorkerOptions {
   /** Sends in flight per channel in this worker. */
   channelConcurrency?: Partial<Record<Channel, number>>;
 }
-
-/** Workflow interceptors for tracing; a prebuilt bundle must include them too. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/tracing')];
 
 /** Runs workflows and bookkeeping on the main queue, and each channel's sends on a queue of its own. */
 export class HeraldWorker {

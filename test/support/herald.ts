@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { newApiKey, upsertTenant, type TenantLimits } from '../../api/tenants';
@@ -9,7 +9,7 @@ import { loadConfig } from '../../runtime/config';
 import { connectClient } from '../../runtime/temporal';
 import { startHerald } from '../../main/herald';
 import { Shutdown } from '../../runtime/shutdown';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/worker';
+import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { testTracing } from './tracing';
 
 export const WEBHOOK_SECRET = 'whsec_test_secret';
@@ -18,15 +18,9 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /** Bundled once per test file, as the SDK advises. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    logger: quietLogger,
-  });
+  bundle ??= bundleWorkflows();
   return bundle;
 }
-
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
 /** A real PostgreSQL when DATABASE_URL is set, else a fresh in-memory PGlite. */
 export function testDatabase(): Promise<DatabaseHandle> {
