@@ -1,17 +1,5 @@
 import { execFileSync } from 'node:child_process';
 
-/** The pid of the Temporal dev server listening on `port`. */
-export function devServerPid(port: number): number | undefined {
-  try {
-    const out = execFileSync('pgrep', ['-f', `start-dev.*--port ${port}`])
-      .toString()
-      .trim();
-    return Number(out.split('\n')[0]);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The pid of the local process listening on `host:port`'s port, when it is on this machine and visible. */
 export function listeningPid(address: string): number | undefined {
   const port = address.slice(address.lastIndexOf(':') + 1);

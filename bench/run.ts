@@ -16,8 +16,8 @@ import { installTemporalRuntime } from '../runtime/temporal';
 import { FakeTelegram, TELEGRAM_BOT_TOKEN } from '../test/fakes/chat';
 import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
-import { NodeProcess } from '../test/support/processes';
-import { devServerPid, listeningPid, postgresPids } from './processes';
+import { devServerPid, NodeProcess } from '../test/support/processes';
+import { listeningPid, postgresPids } from './processes';
 import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, pool } from './stats';
 
 const quick = process.argv.includes('--quick');

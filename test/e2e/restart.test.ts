@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually } from '../support/herald';
-import { NodeProcess } from '../support/processes';
+import { devServerPid, NodeProcess } from '../support/processes';
 import { freePort } from '../support/temporal';
 
 const API_KEY = 'hk_restart_test_key';
@@ -32,6 +32,13 @@ class HeraldProcess {
   /** Ctrl-C: the signal goes to the whole foreground process group. */
   interrupt(): Promise<number | null> {
     return this.process!.stop('SIGINT');
+  }
+
+  /** A crash: SIGKILL to Herald's process group and to the Temporal dev server, which runs in a group of its own. */
+  async kill(temporalPort: string): Promise<void> {
+    const devServer = devServerPid(Number(temporalPort));
+    await this.process!.stop('SIGKILL');
+    if (devServer) process.kill(devServer, 'SIGKILL');
   }
 }
 
@@ -204,5 +211,41 @@ describe('npm start survives a restart', () => {
     expect(s.deliveries[0]).toMatchObject({ status: 'sent', attempts: 1 });
     expect(smtp.received.filter((m) => m.subject === 'Finishes during shutdown')).toHaveLength(1);
     expect(await after.interrupt()).toBe(0);
+  }, 300_000);
+
+  it('delivers every notification answered 202 just before kill -9, once each, after a restart', async () => {
+    const first = new HeraldProcess(env);
+    running.push(first);
+    await first.start();
+    // Every send hangs in the SMTP session, so nothing is delivered before the crash.
+    const burst = Array.from({ length: 20 }, (_, i) => `Accepted before the crash ${i}`);
+    smtp.script.push(...burst.map(() => 'hang' as const));
+    const accepted = await Promise.all(
+      burst.map((subject) =>
+        api('POST', '/notify', {
+          channels: ['email'],
+          recipients: [{ email: 'crash@example.com' }],
+          message: { subject, text: 'once' },
+        }),
+      ),
+    );
+    expect(accepted.map((r) => r.status)).toEqual(burst.map(() => 202));
+    const ids = await Promise.all(accepted.map(async (r) => (await r.json()).notification_id));
+    await first.kill(env.TEMPORAL_DEV_PORT!);
+    const ofBurst = () => smtp.received.map((m) => m.subject ?? '').filter((subject) => burst.includes(subject));
+    expect(ofBurst()).toHaveLength(0);
+    smtp.script.length = 0;
+
+    const second = new HeraldProcess(env);
+    running.push(second);
+    await second.start();
+    for (const id of ids)
+      await eventually(
+        () => statusOf(id),
+        (b) => b.status === 'delivered',
+        120_000,
+      );
+    expect(ofBurst().sort()).toEqual([...burst].sort());
+    expect(await second.interrupt()).toBe(0);
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 
@@ -64,5 +64,17 @@ export class NodeProcess {
     if (this.detached) process.kill(-this.child.pid!, signal);
     else this.child.kill(signal);
     return exited;
+  }
+}
+
+/** The pid of the Temporal dev server listening on `port`. */
+export function devServerPid(port: number): number | undefined {
+  try {
+    const out = execFileSync('pgrep', ['-f', `start-dev.*--port ${port}`])
+      .toString()
+      .trim();
+    return Number(out.split('\n')[0]);
+  } catch {
+    return undefined;
   }
 }
