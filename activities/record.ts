@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/connect';
+import { notificationRow } from '../db/notifications';
 import { deliveries, notifications } from '../db/schema';
 import type { Delivery, NotificationSnapshot } from '../domain/notification';
 
@@ -10,19 +11,7 @@ export function createRecordNotification(db: Database) {
     await db.transaction(async (tx) => {
       await tx
         .insert(notifications)
-        .values({
-          tenantId: snapshot.tenantId,
-          id: snapshot.notificationId,
-          status: snapshot.status,
-          priority: snapshot.priority,
-          channels: snapshot.channels,
-          category: snapshot.category,
-          requestHash: snapshot.requestHash,
-          acknowledgement: snapshot.acknowledgement ?? null,
-          timeline: snapshot.timeline,
-          createdAt: new Date(snapshot.createdAt),
-          updatedAt: now,
-        })
+        .values(notificationRow(snapshot, now))
         .onConflictDoUpdate({
           target: [notifications.tenantId, notifications.id],
           set: {

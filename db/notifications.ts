@@ -1,6 +1,37 @@
-import type { NotificationRequest } from '../domain/notification';
+import type { NotificationRequest, NotificationSnapshot } from '../domain/notification';
 import type { Database } from './connect';
 import { notifications } from './schema';
+
+type RowSource = Pick<
+  NotificationSnapshot,
+  | 'tenantId'
+  | 'notificationId'
+  | 'status'
+  | 'priority'
+  | 'channels'
+  | 'category'
+  | 'requestHash'
+  | 'createdAt'
+  | 'acknowledgement'
+  | 'timeline'
+>;
+
+/** A notification's row as the API or the workflow knows it. */
+export function notificationRow(source: RowSource, now: Date): typeof notifications.$inferInsert {
+  return {
+    tenantId: source.tenantId,
+    id: source.notificationId,
+    status: source.status,
+    priority: source.priority,
+    channels: source.channels,
+    category: source.category,
+    requestHash: source.requestHash,
+    acknowledgement: source.acknowledgement ?? null,
+    timeline: source.timeline,
+    createdAt: new Date(source.createdAt),
+    updatedAt: now,
+  };
+}
 
 /**
  * The notification's row as the API accepts it, written once its workflow has started. The workflow
@@ -9,16 +40,6 @@ import { notifications } from './schema';
 export async function recordAccepted(db: Database, request: NotificationRequest): Promise<void> {
   await db
     .insert(notifications)
-    .values({
-      tenantId: request.tenantId,
-      id: request.notificationId,
-      status: 'accepted',
-      priority: request.priority,
-      channels: request.channels,
-      category: request.category,
-      requestHash: request.requestHash,
-      createdAt: new Date(request.createdAt),
-      updatedAt: new Date(),
-    })
+    .values(notificationRow({ ...request, status: 'accepted' }, new Date()))
     .onConflictDoNothing();
 }
