@@ -16,8 +16,8 @@ import { installTemporalRuntime } from '../runtime/temporal';
 import { FakeTelegram, TELEGRAM_BOT_TOKEN } from '../test/fakes/chat';
 import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
-import { devServerPid, NodeProcess } from '../test/support/processes';
-import { listeningPid, postgresPids } from './processes';
+import { listeningPid, NodeProcess } from '../test/support/processes';
+import { postgresPids } from './processes';
 import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, pool } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -122,7 +122,7 @@ async function main() {
   await herald.waitFor('Press Ctrl-C to stop');
   const heraldPid = herald.child.pid!;
   const temporalAddress = givenTemporal ?? `127.0.0.1:${temporalPort}`;
-  const temporalPid = givenTemporal ? listeningPid(givenTemporal) : devServerPid(temporalPort);
+  const temporalPid = listeningPid(temporalAddress);
   const idle = memoryOf(heraldPid);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });

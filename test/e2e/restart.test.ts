@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually } from '../support/herald';
-import { devServerPid, NodeProcess } from '../support/processes';
+import { listeningPid, NodeProcess } from '../support/processes';
 import { freePort } from '../support/temporal';
 
 const API_KEY = 'hk_restart_test_key';
@@ -36,7 +36,7 @@ class HeraldProcess {
 
   /** A crash: SIGKILL to Herald's process group and to the Temporal dev server, which runs in a group of its own. */
   async kill(temporalPort: string): Promise<void> {
-    const devServer = devServerPid(Number(temporalPort));
+    const devServer = listeningPid(`127.0.0.1:${temporalPort}`);
     await this.process!.stop('SIGKILL');
     if (devServer) process.kill(devServer, 'SIGKILL');
   }

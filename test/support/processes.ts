@@ -67,13 +67,13 @@ export class NodeProcess {
   }
 }
 
-/** The pid of the Temporal dev server listening on `port`. */
-export function devServerPid(port: number): number | undefined {
+/** The pid of the local process listening on `host:port`'s port, when it is on this machine and visible. */
+export function listeningPid(address: string): number | undefined {
+  const port = address.slice(address.lastIndexOf(':') + 1);
   try {
-    const out = execFileSync('pgrep', ['-f', `start-dev.*--port ${port}`])
-      .toString()
-      .trim();
-    return Number(out.split('\n')[0]);
+    const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString();
+    const pid = /pid=(\d+)/.exec(out)?.[1];
+    return pid ? Number(pid) : undefined;
   } catch {
     return undefined;
   }
