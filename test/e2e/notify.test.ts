@@ -249,12 +249,15 @@ describe('POST /notify to delivery', () => {
         (s) => !['accepted', 'sending'].includes(s.status),
       );
     }
-    const json = await herald.api.inject({
-      method: 'GET',
-      url: '/metrics',
-      headers: { ...other.auth, accept: 'application/json' },
-    });
-    expect(json.json()).toEqual({
+    // The status query answers from the workflow; the counts come from its record, written just after.
+    const json = await eventually(
+      () =>
+        herald.api
+          .inject({ method: 'GET', url: '/metrics', headers: { ...other.auth, accept: 'application/json' } })
+          .then((r) => r.json()),
+      (m) => m.succeeded + m.failed >= 3,
+    );
+    expect(json).toEqual({
       sent: 3,
       succeeded: 2,
       failed: 1,

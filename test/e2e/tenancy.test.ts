@@ -59,6 +59,14 @@ describe('tenant isolation', () => {
       headers: { ...bob.auth, accept: 'application/json' },
     });
     expect(metrics.json()).toMatchObject({ sent: 0, succeeded: 0, failed: 0 });
+    const aliceMetrics = await eventually(
+      () =>
+        herald.api
+          .inject({ method: 'GET', url: '/metrics', headers: { ...alice.auth, accept: 'application/json' } })
+          .then((r) => r.json()),
+      (m) => m.sent > 0,
+    );
+    expect(aliceMetrics).toMatchObject({ sent: 1, succeeded: 1, failed: 0 });
     const mine = await herald.api.inject({ method: 'GET', url: '/dev/outbox', headers: alice.auth });
     expect(mine.json().messages).toEqual([
       expect.objectContaining({ recipient: 'alice-user@example.com', text: 'for alice only' }),
