@@ -1,5 +1,6 @@
 import type { Database } from '../db/connect';
 import type { Channel } from '../domain/channels';
+import { createBroadcastActivities } from './broadcast';
 import { createDeliver } from './deliver';
 import { channelPacers } from './pacing';
 import type { ProvidersByChannel } from './providers';
@@ -18,10 +19,12 @@ export interface ActivityDependencies {
 
 /** Activities get their dependencies from here, so tests hand in real ones of their choosing. */
 export function createActivities({ db, providers, rateLimits, links }: ActivityDependencies) {
+  const deliver = createDeliver(providers, db, channelPacers(rateLimits), links);
   return {
-    deliver: createDeliver(providers, db, channelPacers(rateLimits), links),
+    deliver,
     planRecipient: createPlanRecipient(db),
     recordNotification: createRecordNotification(db),
+    ...createBroadcastActivities(db, deliver),
   };
 }
 

@@ -16,6 +16,7 @@ import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits
 import { problems } from './schemas';
 import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
+import { broadcastRoutes } from './routes/broadcasts';
 import { keyRoutes } from './routes/keys';
 import { parseJsonBody } from './json-body';
 import type { ApiContext } from './context';
@@ -211,6 +212,7 @@ export async function buildApi(options: ApiOptions) {
     tenantScoped.addHook('onRequest', limitRequests(context.limits));
     await tenantScoped.register(notifyRoutes, context);
     await tenantScoped.register(statusRoutes, context);
+    await tenantScoped.register(broadcastRoutes, context);
     await tenantScoped.register(recipientRoutes, context);
     await tenantScoped.register(inboxRoutes, context);
     await tenantScoped.register(settingsRoutes, context);

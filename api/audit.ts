@@ -8,6 +8,8 @@ export const AUDIT_ACTIONS = [
   'notification.acknowledged',
   'notification.resolved',
   'notification.retried',
+  'broadcast.created',
+  'broadcast.cancelled',
   'recipient.deleted',
   'key.created',
   'key.revoked',

@@ -197,7 +197,7 @@ function sendTimes(sendAt: string | undefined, contacts: Contact[]) {
 }
 
 /** A text longer than a chosen channel carries is refused now, naming the channel, not failed later. */
-function rejectTooLong(message: Message, channels: Channel[]): void {
+export function rejectTooLong(message: Message, channels: Channel[]): void {
   for (const channel of new Set(channels)) {
     const limit = TEXT_LIMITS[channel];
     if (limit !== undefined && message.text.length > limit) {
@@ -211,7 +211,7 @@ function rejectTooLong(message: Message, channels: Channel[]): void {
   }
 }
 
-function toMessage(message: string | Message): Message {
+export function toMessage(message: string | Message): Message {
   return typeof message === 'string' ? { text: message } : message;
 }
 
@@ -229,7 +229,7 @@ function toContact(id: string, r: InlineRecipient): Contact {
   };
 }
 
-function inlineRecipients(list: readonly InlineRecipient[]): Contact[] {
+export function inlineRecipients(list: readonly InlineRecipient[]): Contact[] {
   return list.map((r, i) => toContact(r.id ?? r.email ?? r.phone ?? `recipient-${i + 1}`, r));
 }
 
@@ -237,9 +237,9 @@ function inlineRecipients(list: readonly InlineRecipient[]): Contact[] {
  * One delivery per recipient and channel: a recipient named twice (by id and inline, or two inline
  * entries with one address) is refused, naming the second mention.
  */
-function withoutRepeats(contacts: Contact[]): Contact[] {
-  if (contacts.length > MAX_RECIPIENTS)
-    throw new Problem(422, 'Too many recipients', `At most ${MAX_RECIPIENTS} recipients in one request`, 'recipients');
+export function withoutRepeats(contacts: Contact[], max = MAX_RECIPIENTS): Contact[] {
+  if (contacts.length > max)
+    throw new Problem(422, 'Too many recipients', `At most ${max} recipients in one request`, 'recipients');
   const seen = new Set<string>();
   for (const contact of contacts) {
     if (seen.has(contact.id))

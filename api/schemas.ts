@@ -89,6 +89,13 @@ export const recipientIdSchema = idSchema;
 
 export const MAX_RECIPIENTS = 1000;
 
+/** A recipient given inline: an id of the caller's choosing (or the first address) and its addresses. */
+export const recipientItemSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { id: recipientIdSchema, ...contactFields },
+} as const;
+
 export const channelListSchema = {
   type: 'array',
   minItems: 1,
@@ -147,16 +154,7 @@ export const notifyBodySchema = {
       uniqueItems: true,
       items: recipientIdSchema,
     },
-    recipients: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_RECIPIENTS,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { id: recipientIdSchema, ...contactFields },
-      },
-    },
+    recipients: { type: 'array', minItems: 1, maxItems: MAX_RECIPIENTS, items: recipientItemSchema },
     message: {
       anyOf: [
         { type: 'string', minLength: 1, maxLength: 65_536, pattern: NO_NUL },

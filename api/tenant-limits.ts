@@ -54,19 +54,26 @@ export class TenantLimits {
     return { allowed, limit: rate, remaining: res.remainingPoints, resetMs: res.msBeforeNext, policy };
   }
 
-  /** Takes one notification from the tenant's quota for today (UTC); unlimited without a quota. */
-  async takeNotification(caller: Caller, now = Date.now()): Promise<Allowance | undefined> {
+  /**
+   * Takes notifications (one, or a broadcast's recipients) from the tenant's quota for today (UTC);
+   * unlimited without a quota. A refusal takes nothing.
+   */
+  async takeNotifications(caller: Caller, count = 1, now = Date.now()): Promise<Allowance | undefined> {
     const quota = this.quotaOf(caller);
     if (!quota) return undefined;
-    const { allowed, res } = await take(this.quotaLimiter(quota), dayKey(caller.tenantId, now));
+    const limiter = this.quotaLimiter(quota);
+    const key = dayKey(caller.tenantId, now);
+    const { allowed, res } = await take(limiter, key, count);
+    if (!allowed) await limiter.reward(key, count);
+    const remaining = allowed ? res.remainingPoints : Math.max(0, quota - (res.consumedPoints - count));
     const resetMs = DAY_MS - (now % DAY_MS);
-    return { allowed, limit: quota, remaining: res.remainingPoints, resetMs, policy: `${quota};w=86400` };
+    return { allowed, limit: quota, remaining, resetMs, policy: `${quota};w=86400` };
   }
 
-  /** Gives back a notification taken for a request that, in the end, accepted nothing. */
-  async giveBackNotification(caller: Caller, now = Date.now()): Promise<void> {
+  /** Gives back what was taken for a request that, in the end, accepted nothing. */
+  async giveBackNotifications(caller: Caller, count = 1, now = Date.now()): Promise<void> {
     const quota = this.quotaOf(caller);
-    if (quota) await this.quotaLimiter(quota).reward(dayKey(caller.tenantId, now), 1);
+    if (quota) await this.quotaLimiter(quota).reward(dayKey(caller.tenantId, now), count);
   }
 
   /** The tenant's daily quota, or the default; 0 means none. */
@@ -114,9 +121,9 @@ function dayKey(tenantId: string, now: number): string {
   return `${tenantId}:${new Date(now).toISOString().slice(0, 10)}`;
 }
 
-async function take(limiter: Pick<RateLimiterAbstract, 'consume'>, key: string) {
+async function take(limiter: Pick<RateLimiterAbstract, 'consume'>, key: string, points = 1) {
   try {
-    return { allowed: true, res: await limiter.consume(key) };
+    return { allowed: true, res: await limiter.consume(key, points) };
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) return { allowed: false, res: rejection };
     throw rejection;
@@ -147,15 +154,15 @@ export function limitRequests(limits: TenantLimits) {
   };
 }
 
-/** One notification from the caller's daily quota, or 429; what it took is given back if nothing is accepted. */
-export async function takeDailyQuota(limits: TenantLimits, request: FastifyRequest, reply: FastifyReply) {
-  const allowance = await limits.takeNotification(request.caller);
+/** Notifications from the caller's daily quota, or 429; the caller gives them back if nothing is accepted. */
+export async function takeDailyQuota(limits: TenantLimits, request: FastifyRequest, reply: FastifyReply, count = 1) {
+  const allowance = await limits.takeNotifications(request.caller, count);
   if (!allowance) return;
   setRateLimitHeaders(reply, allowance);
   if (!allowance.allowed)
     throw new Problem(
       429,
       'Daily quota exceeded',
-      `This tenant may send ${allowance.limit} notifications a day (UTC); retry after ${reply.getHeader('retry-after')} s`,
+      `This tenant may send ${allowance.limit} notifications a day (UTC)${count > 1 ? `; this request needs ${count}, ${allowance.remaining} remain` : ''}; retry after ${reply.getHeader('retry-after')} s`,
     );
 }

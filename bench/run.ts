@@ -18,7 +18,8 @@ import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
 import { listeningPid, NodeProcess } from '../test/support/processes';
 import { postgresPids } from './processes';
-import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, pool } from './stats';
+import { pool } from '../domain/pool';
+import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf } from './stats';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');

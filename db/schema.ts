@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { DeliveryDetails, MessageAction } from '../domain/notification';
+import type { Contact, DeliveryDetails, MessageAction } from '../domain/notification';
 import type { Acknowledgement, EscalationPolicy, TimelineEvent } from '../domain/orchestration';
 import type { Preferences } from '../domain/preferences';
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
@@ -105,6 +105,43 @@ export const notifications = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/**
+ * A message to a large audience: its recipients wait here in chunks, one per child workflow, so the
+ * workflow inputs stay small. Deliveries are recorded under the broadcast's id.
+ */
+export const broadcasts = pgTable(
+  'broadcasts',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    status: text('status').notNull(),
+    priority: text('priority').notNull(),
+    channels: jsonb('channels').$type<string[]>().notNull(),
+    category: text('category'),
+    requestHash: text('request_hash').notNull(),
+    recipientCount: integer('recipient_count').notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    /** Set when the broadcast ends; while it runs its workflow counts. */
+    chunksCompleted: integer('chunks_completed').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const broadcastChunks = pgTable(
+  'broadcast_chunks',
+  {
+    tenantId: text('tenant_id').notNull(),
+    broadcastId: text('broadcast_id').notNull(),
+    chunk: integer('chunk').notNull(),
+    recipients: jsonb('recipients').$type<Contact[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.broadcastId, t.chunk] })],
 );
 
 export const deliveries = pgTable(

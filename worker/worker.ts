@@ -47,7 +47,11 @@ export class HeraldWorker {
         namespace,
         taskQueue,
         ...workflowSource,
-        activities: { recordNotification: activities.recordNotification, planRecipient: activities.planRecipient },
+        activities: {
+          recordNotification: activities.recordNotification,
+          planRecipient: activities.planRecipient,
+          finishBroadcast: activities.finishBroadcast,
+        },
         interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
         sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
         maxCachedWorkflows: options.maxCachedWorkflows,
@@ -58,7 +62,7 @@ export class HeraldWorker {
           connection,
           namespace,
           taskQueue: channelTaskQueue(taskQueue, channel),
-          activities: { deliver: activities.deliver },
+          activities: { deliver: activities.deliver, sendBroadcastChunk: activities.sendBroadcastChunk },
           interceptors: activityInterceptors,
           // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
           // the burst it lets through after idling; the dev server's task-queue limit dispatched in 0.8 s

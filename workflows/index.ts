@@ -1,1 +1,2 @@
 export { notificationWorkflow } from './notification';
+export { broadcastWorkflow, broadcastChunkWorkflow } from './broadcast';

@@ -28,7 +28,8 @@ export async function deliverReceipt(
       createdAt: notifications.createdAt,
     })
     .from(deliveries)
-    .innerJoin(
+    // A broadcast's deliveries have no notification row or workflow of their own.
+    .leftJoin(
       notifications,
       and(eq(notifications.tenantId, deliveries.tenantId), eq(notifications.id, deliveries.notificationId)),
     )
@@ -38,6 +39,11 @@ export async function deliverReceipt(
     log.warn({ receipt_status: receipt.status }, 'receipt for a message Herald does not know; acknowledged');
     return undefined;
   }
+  if (!delivery.createdAt || !delivery.priority) {
+    // A broadcast's delivery: no workflow waits for it, and its totals are counted when asked for.
+    await applyLateReceipt(db, delivery, receipt, undefined);
+    return delivery.notificationId;
+  }
 
   const handle = temporal.workflow.getHandle(notificationWorkflowId(delivery.tenantId, delivery.notificationId));
   try {
@@ -45,7 +51,7 @@ export async function deliverReceipt(
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     // The workflow has closed: a late receipt (a bounce days later) still updates the record.
-    await applyLateReceipt(db, delivery.tenantId, delivery.notificationId, delivery, receipt);
+    await applyLateReceipt(db, delivery, receipt, delivery.notificationId);
   }
   if (receipt.status === 'delivered') {
     acceptToDelivered.observe(
@@ -56,13 +62,14 @@ export async function deliverReceipt(
   return delivery.notificationId;
 }
 
+/** Updates the delivery's record, and the notification's status when it belongs to one. */
 async function applyLateReceipt(
   db: Database,
-  tenantId: string,
-  notificationId: string,
-  current: { status: string },
+  current: { tenantId: string; status: string },
   receipt: Receipt,
+  notificationId: string | undefined,
 ): Promise<void> {
+  const { tenantId } = current;
   const outcome = advanceByReceipt(current as Pick<Delivery, 'status'>, receipt);
   if (!outcome) return;
   await db.transaction(async (tx) => {
@@ -70,6 +77,7 @@ async function applyLateReceipt(
       .update(deliveries)
       .set({ ...outcome, error: outcome.error ?? null, updatedAt: new Date() })
       .where(eq(deliveries.providerMessageId, receipt.providerMessageId));
+    if (!notificationId) return;
     const rows = await tx
       .select({ status: deliveries.status })
       .from(deliveries)

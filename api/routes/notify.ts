@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { sha256 } from '../../domain/sha256';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -9,7 +8,7 @@ import { notifications } from '../../db/schema';
 import { notificationWorkflowId } from '../../workflows/definitions';
 import type { notificationWorkflow } from '../../workflows';
 import { eagerWorkflowStarts, notificationsAccepted } from '../../observability/metrics';
-import { Problem } from '../problems';
+import { idFromKey, sameRequestOr409 } from '../idempotency';
 import { acceptedSchema, BODY_PROBLEMS, idempotencyHeadersSchema, notifyBodySchema, problems } from '../schemas';
 import type { ApiContext } from '../context';
 import { recordAudit } from '../audit';
@@ -66,7 +65,7 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         });
         if (handle.eagerlyStarted) eagerWorkflowStarts.inc();
       } catch (error) {
-        await ctx.limits.giveBackNotification(request.caller);
+        await ctx.limits.giveBackNotifications(request.caller);
         if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
         const description = await ctx.temporal.workflow
           .getHandle(notificationWorkflowId(tenantId, notificationId))
@@ -84,21 +83,3 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
     },
   );
 };
-
-function sameRequestOr409<T>(storedHash: string, requestHash: string, accepted: () => T): T {
-  if (storedHash !== requestHash) {
-    throw new Problem(
-      409,
-      'Idempotency key reused',
-      'This Idempotency-Key was already used with a different request body',
-      'idempotency-key',
-    );
-  }
-  return accepted();
-}
-
-/** The same tenant and key always name the same notification, formatted as a UUID. */
-function idFromKey(tenantId: string, key: string): string {
-  const h = sha256(`${tenantId}\u0000${key}`);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}

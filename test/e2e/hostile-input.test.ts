@@ -17,11 +17,14 @@ const TABLES = {
   auditEvents: schema.auditEvents,
   seenWebhooks: schema.seenWebhooks,
   devOutbox: schema.devOutbox,
+  broadcasts: schema.broadcasts,
+  broadcastChunks: schema.broadcastChunks,
 };
 
 /** Valid bodies to mutate: a mutated valid body gets past the first checks and probes the deeper ones. */
 const VALID_BODIES: Record<string, object> = {
   'POST /notify': { channels: ['email', 'sms'], recipients: [{ id: 'r', email: 'r@example.com' }], message: 'x' },
+  'POST /broadcasts': { channels: ['email'], recipients: [{ email: 'r@example.com' }], message: 'x' },
   'PUT /recipients/{id}': { email: 'r@example.com', phone: '+14155550100', timezone: 'Europe/Paris' },
   'PUT /recipients/{id}/preferences': { channels: { sms: false }, quiet_hours: { start: '22:00', end: '07:00' } },
   'PUT /escalation-policies/{category}': { steps: [{ after: '5m', channels: ['sms'] }], repeat: 1 },
@@ -155,12 +158,14 @@ describe('hostile input: thousands of random and malformed requests at every rou
           if (before) expect(await counts()).toEqual(before);
         } else if (r.op.route === 'POST /notify') {
           accepted.push(res.json().notification_id);
+        } else if (r.op.route === 'POST /broadcasts') {
+          accepted.push(res.json().broadcast_id);
         }
       }),
       { numRuns: 2500, seed: Number(process.env.FAST_CHECK_SEED ?? 20261122), endOnFailure: true },
     );
 
-    // No refused request started a workflow: the tenant has exactly the notifications it was told were accepted.
+    // No refused request started a workflow: the tenant has exactly the notifications and broadcasts it was told were accepted.
     const workflows = async () => {
       let n = 0;
       for await (const _ of herald.temporal.workflow.list({ query: `HeraldTenant = "${tenant.id}"` })) n++;

@@ -19,7 +19,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
   let herald: TestHerald;
   let a: TestTenant;
   let b: TestTenant;
-  const ids = { notification: '', key: '', webhookSecret: '' };
+  const ids = { notification: '', key: '', webhookSecret: '', broadcast: '' };
 
   const call = (as: TestTenant, method: Method, url: string, payload?: object) =>
     herald.api.inject({ method, url, headers: as.auth, payload });
@@ -40,6 +40,13 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
       notification: { channels: ['in_app'], recipient_ids: ['ada'], message: 'nightly' },
     });
     expect(schedule.statusCode).toBe(201);
+    ids.broadcast = (
+      await call(a, 'POST', '/broadcasts', {
+        channels: ['email'],
+        recipients: [{ email: 'ada@example.com' }],
+        message: 'all',
+      })
+    ).json().broadcast_id;
     const inbox = await call(a, 'POST', '/notify', { channels: ['in_app'], recipient_ids: ['ada'], message: 'a' });
     const delivered = inbox.json().notification_id;
     await eventually(
@@ -75,6 +82,13 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'POST /notifications/{notification_id}/ack': { url: () => `/notifications/${n()}/ack`, expect: 404 },
     'POST /notifications/{notification_id}/resolve': { url: () => `/notifications/${n()}/resolve`, expect: 404 },
     'POST /notifications/{notification_id}/retry': { url: () => `/notifications/${n()}/retry`, expect: 404 },
+    'GET /broadcasts/{broadcast_id}': { url: () => `/broadcasts/${ids.broadcast}`, expect: 404 },
+    'POST /broadcasts/{broadcast_id}/cancel': { url: () => `/broadcasts/${ids.broadcast}/cancel`, expect: 404 },
+    'POST /broadcasts': {
+      url: () => '/broadcasts',
+      body: { channels: ['in_app'], recipients: [{ id: 'ada' }], message: 'b' },
+      expect: 'nothing of A',
+    },
     'GET /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },
     'DELETE /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },
     'GET /recipients/{id}/inbox': { url: () => '/recipients/ada/inbox', expect: 'nothing of A' },
@@ -143,7 +157,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     if (attempt.expect === 'nothing of A') {
       expect(res.statusCode).toBeLessThan(300);
       // A's ids appear nowhere in what B gets back (a 404 may echo the id B itself asked for).
-      for (const id of [ids.notification, ids.key]) expect(res.body).not.toContain(id);
+      for (const id of [ids.notification, ids.key, ids.broadcast]) expect(res.body).not.toContain(id);
     } else {
       expect(res.statusCode).toBe(attempt.expect);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
@@ -173,6 +187,11 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     expect((await call(a, 'GET', '/schedules/nightly')).json()).toMatchObject({ cron: '0 3 * * *', paused: false });
     const keys = (await call(a, 'GET', '/keys')).json().keys;
     expect(keys.find((k: { id: string }) => k.id === ids.key).revoked_at).toBeUndefined();
+    const broadcast = await eventually(
+      () => call(a, 'GET', `/broadcasts/${ids.broadcast}`).then((r) => r.json()),
+      (p) => p.status === 'completed',
+    );
+    expect(broadcast).toMatchObject({ recipients: 1, deliveries: { delivered: 1 } });
     const audit = (await call(a, 'GET', `/audit?notification_id=${n()}`)).json().events;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['notification.created']);
   });

@@ -1,0 +1,179 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Database } from '../db/connect';
+import { readManyPreferences } from '../db/preferences';
+import { broadcastChunks, broadcasts, deliveries } from '../db/schema';
+import type { BroadcastStatus, ChunkOutcome, ChunkSend } from '../domain/broadcast';
+import { DELIVERY_RETRY, FAILOVER, PERMANENT_FAILURE } from '../domain/delivery-policy';
+import { hasSucceeded, type Contact, type Delivery, type DeliveryStatus } from '../domain/notification';
+import { pool } from '../domain/pool';
+import { recipientPlan } from '../domain/recipient-plan';
+import type { DeliverInput, DeliverResult, DeliveryFailureDetails } from './deliver';
+import { upsertDeliveries } from './record';
+
+/** Sends of one chunk's channel in flight at once. */
+const SENDS_IN_FLIGHT = 16;
+
+type Deliver = (input: DeliverInput) => Promise<DeliverResult>;
+
+/**
+ * One channel of one broadcast chunk. A pass skips recipients the record shows settled, so a retried
+ * or resumed chunk sends to each recipient once; failures a later try may heal fail the activity,
+ * whose retries (the same schedule as a single send's) take only those again.
+ */
+export function createBroadcastActivities(db: Database, deliver: Deliver) {
+  async function sendBroadcastChunk(send: ChunkSend): Promise<ChunkOutcome> {
+    const context = Context.current();
+    const [row] = await db
+      .select({ recipients: broadcastChunks.recipients })
+      .from(broadcastChunks)
+      .where(
+        and(
+          eq(broadcastChunks.tenantId, send.tenantId),
+          eq(broadcastChunks.broadcastId, send.broadcastId),
+          eq(broadcastChunks.chunk, send.chunk),
+        ),
+      );
+    if (!row) throw ApplicationFailure.nonRetryable(`Broadcast ${send.broadcastId} has no chunk ${send.chunk}`);
+    const contacts = row.recipients;
+    const settled = await settledStatuses(db, send, contacts);
+    const outcome: ChunkOutcome = { sent: 0, failed: 0, suppressed: 0 };
+    const tally = (status: DeliveryStatus) => {
+      if (hasSucceeded({ status })) outcome.sent++;
+      else if (status === 'suppressed') outcome.suppressed++;
+      else outcome.failed++;
+    };
+    settled.forEach(tally);
+
+    const todo = contacts.filter((c) => !settled.has(c.id));
+    const stored = send.critical
+      ? new Map()
+      : await readManyPreferences(
+          db,
+          send.tenantId,
+          todo.map((c) => c.id),
+        );
+    const records: Delivery[] = [];
+    const ready: Contact[] = [];
+    const held: string[] = [];
+    for (const contact of todo) {
+      const preferences = stored.get(contact.id);
+      const plan = preferences && recipientPlan(preferences, send.category, contact.timezone, new Date(send.at));
+      if (plan?.blockedChannels.includes(send.channel))
+        records.push({ recipientId: contact.id, channel: send.channel, status: 'suppressed', attempts: 0 });
+      else if (plan?.quietUntil) held.push(plan.quietUntil);
+      else ready.push(contact);
+    }
+
+    let retrying = 0;
+    try {
+      await pool(ready.length, SENDS_IN_FLIGHT, async (i) => {
+        const record = await sendToRecipient(deliver, send, ready[i]!, context.info.attempt);
+        if (record) records.push(record);
+        else retrying++;
+        context.heartbeat(records.length);
+      });
+    } finally {
+      // Sent ones are on record already (the send writes its provider id at once); this adds the rest.
+      await upsertDeliveries(db, send.tenantId, send.broadcastId, records);
+    }
+    records.forEach((r) => tally(r.status));
+    if (retrying > 0)
+      throw ApplicationFailure.retryable(`${retrying} sends of chunk ${send.chunk} failed for now`, 'BroadcastRetry');
+    return held.length > 0 ? { ...outcome, heldUntil: held.sort()[0] } : outcome;
+  }
+
+  /** The broadcast's end: its status on record, and its recipients' contact details no longer kept. */
+  async function finishBroadcast(input: {
+    tenantId: string;
+    broadcastId: string;
+    status: BroadcastStatus;
+    chunksCompleted: number;
+  }) {
+    await db.transaction(async (tx) => {
+      await tx
+        .update(broadcasts)
+        .set({ status: input.status, chunksCompleted: input.chunksCompleted, updatedAt: new Date() })
+        .where(and(eq(broadcasts.tenantId, input.tenantId), eq(broadcasts.id, input.broadcastId)));
+      await tx
+        .delete(broadcastChunks)
+        .where(and(eq(broadcastChunks.tenantId, input.tenantId), eq(broadcastChunks.broadcastId, input.broadcastId)));
+    });
+  }
+
+  return { sendBroadcastChunk, finishBroadcast };
+}
+
+/** The chunk's deliveries on this channel that an earlier pass settled. */
+async function settledStatuses(db: Database, send: ChunkSend, contacts: Contact[]) {
+  const rows = await db
+    .select({ recipientId: deliveries.recipientId, status: deliveries.status })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.tenantId, send.tenantId),
+        eq(deliveries.notificationId, send.broadcastId),
+        eq(deliveries.channel, send.channel),
+        eq(deliveries.step, 0),
+        inArray(
+          deliveries.recipientId,
+          contacts.map((c) => c.id),
+        ),
+      ),
+    );
+  return new Map(rows.map((r) => [r.recipientId, r.status as DeliveryStatus]));
+}
+
+/**
+ * One recipient through the channel's providers, failing over in place. Undefined when the failure
+ * may heal: the chunk's next try sends it again.
+ */
+async function sendToRecipient(
+  deliver: Deliver,
+  send: ChunkSend,
+  recipient: Contact,
+  attempt: number,
+): Promise<Delivery | undefined> {
+  const providersTried: string[] = [];
+  for (let providerIndex = 0; ;) {
+    try {
+      const result = await deliver({
+        tenantId: send.tenantId,
+        notificationId: send.broadcastId,
+        channel: send.channel,
+        recipient,
+        message: send.message,
+        category: send.category,
+        priority: send.priority,
+        acceptedAt: send.createdAt,
+        providerIndex,
+        providersTried,
+        unsubscribable: !send.critical,
+      });
+      return {
+        recipientId: recipient.id,
+        channel: send.channel,
+        ...result,
+        providersTried: [...providersTried, result.provider],
+      };
+    } catch (error) {
+      if (!(error instanceof ApplicationFailure)) return undefined;
+      const details = error.details?.[0] as DeliveryFailureDetails | undefined;
+      if (details?.provider) providersTried.push(details.provider);
+      if (error.type === FAILOVER) {
+        providerIndex = (details?.providerIndex ?? providerIndex) + 1;
+        continue;
+      }
+      if (error.type !== PERMANENT_FAILURE && attempt < DELIVERY_RETRY.maximumAttempts!) return undefined;
+      return {
+        recipientId: recipient.id,
+        channel: send.channel,
+        status: 'failed',
+        attempts: attempt,
+        provider: details?.provider,
+        error: error.message,
+        providersTried,
+      };
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { and, count, eq } from 'drizzle-orm';
+import { broadcastChunks, broadcasts, deliveries } from '../../db/schema';
+import {
+  broadcastWorkflowId,
+  chunksOf,
+  MAX_BROADCAST_RECIPIENTS,
+  type BroadcastProgress,
+  type BroadcastRequest,
+  type BroadcastStatus,
+} from '../../domain/broadcast';
+import type { Channel } from '../../domain/channels';
+import { PRIORITY_KEYS } from '../../domain/delivery-policy';
+import { DELIVERY_STATUSES } from '../../domain/notification';
+import { notificationsAccepted } from '../../observability/metrics';
+import { broadcastProgressQuery, type broadcastWorkflow } from '../../workflows/broadcast';
+import { cancelSignal, searchAttributes } from '../../workflows/definitions';
+import { recordAudit } from '../audit';
+import type { ApiContext } from '../context';
+import { idFromKey, sameRequestOr409 } from '../idempotency';
+import { inlineRecipients, rejectTooLong, requestHashOf, toMessage, withoutRepeats } from '../notification-request';
+import { notFound } from '../problems';
+import {
+  BODY_PROBLEMS,
+  idSchema,
+  idempotencyHeadersSchema,
+  notifyBodySchema,
+  problems,
+  recipientItemSchema,
+} from '../schemas';
+import { takeDailyQuota } from '../tenant-limits';
+
+const fields = notifyBodySchema.properties;
+const QUERY_TIMEOUT_MS = 3000;
+
+const broadcastBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['channels', 'message', 'recipients'],
+  properties: {
+    channels: fields.channels,
+    message: fields.message,
+    recipients: { type: 'array', minItems: 1, maxItems: MAX_BROADCAST_RECIPIENTS, items: recipientItemSchema },
+    priority: { ...fields.priority, default: 'low' },
+    category: fields.category,
+    critical: fields.critical,
+  },
+} as const;
+
+const broadcastSchema = {
+  type: 'object',
+  required: ['broadcast_id', 'status', 'recipients', 'chunks', 'deliveries', 'created_at'],
+  properties: {
+    broadcast_id: { type: 'string' },
+    status: { type: 'string', enum: ['accepted', 'sending', 'completed', 'cancelled'] },
+    priority: { type: 'string' },
+    channels: { type: 'array', items: { type: 'string' } },
+    category: { type: 'string' },
+    recipients: { type: 'integer', description: 'Recipients in the request' },
+    chunks: {
+      type: 'object',
+      required: ['total', 'completed'],
+      properties: { total: { type: 'integer' }, completed: { type: 'integer' } },
+    },
+    deliveries: {
+      type: 'object',
+      description: 'Deliveries recorded so far, by status; one per recipient and channel when done',
+      properties: Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, { type: 'integer' }])),
+      additionalProperties: false,
+    },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const paramsSchema = {
+  type: 'object',
+  required: ['broadcast_id'],
+  properties: { broadcast_id: idSchema },
+} as const;
+
+/** A message to up to 100,000 recipients in one request: stored in chunks, sent by child workflows. */
+export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  app.post(
+    '/broadcasts',
+    {
+      // 100,000 recipients with an address or two each.
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        summary: 'Send one message to many recipients',
+        description:
+          'Up to 100,000 recipients, sent in chunks of 500 by child workflows. Preferences and quiet hours apply ' +
+          'unless `critical`; each recipient gets one message per channel. Priority defaults to `low`.',
+        tags: ['broadcasts'],
+        security: [{ bearer: [] }],
+        headers: idempotencyHeadersSchema,
+        body: broadcastBodySchema,
+        response: {
+          202: {
+            type: 'object',
+            required: ['broadcast_id', 'status_url'],
+            properties: { broadcast_id: { type: 'string' }, status_url: { type: 'string' } },
+          },
+          ...problems(...BODY_PROBLEMS, 409, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const { tenantId } = request;
+      const idempotencyKey = request.headers['idempotency-key'];
+      const requestHash = requestHashOf(body);
+      // Its own namespace: a broadcast and a notification sent with one key are two things.
+      const broadcastId = idempotencyKey ? idFromKey(tenantId, `broadcast\u0000${idempotencyKey}`) : randomUUID();
+      const accepted = () =>
+        reply.code(202).send({ broadcast_id: broadcastId, status_url: `/broadcasts/${broadcastId}` });
+
+      const [seen] = idempotencyKey
+        ? await ctx.db
+            .select({ requestHash: broadcasts.requestHash })
+            .from(broadcasts)
+            .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, broadcastId)))
+        : [];
+      if (seen) sameRequestOr409(seen.requestHash, requestHash, () => undefined);
+
+      const channels = body.channels as Channel[];
+      const message = toMessage(body.message);
+      rejectTooLong(message, channels);
+      const contacts = withoutRepeats(inlineRecipients(body.recipients), MAX_BROADCAST_RECIPIENTS);
+      const chunks = chunksOf(contacts);
+      const input: BroadcastRequest = {
+        tenantId,
+        broadcastId,
+        channels,
+        message,
+        priority: body.priority ?? 'low',
+        ...(body.category ? { category: body.category } : {}),
+        ...(body.critical ? { critical: true } : {}),
+        createdAt: new Date().toISOString(),
+        chunkCount: chunks.length,
+      };
+
+      if (!seen) {
+        await takeDailyQuota(ctx.limits, request, reply, contacts.length);
+        try {
+          await ctx.db.transaction(async (tx) => {
+            await tx.insert(broadcasts).values({
+              tenantId,
+              id: broadcastId,
+              status: 'accepted',
+              priority: input.priority,
+              channels,
+              category: input.category,
+              requestHash,
+              recipientCount: contacts.length,
+              chunkCount: chunks.length,
+              createdAt: new Date(input.createdAt),
+            });
+            // Groups of rows keep each statement well under PostgreSQL's parameter limit.
+            const rows = chunks.map((recipients, chunk) => ({ tenantId, broadcastId, chunk, recipients }));
+            for (const group of chunksOf(rows, 1000)) await tx.insert(broadcastChunks).values(group);
+          });
+        } catch (error) {
+          await ctx.limits.giveBackNotifications(request.caller, contacts.length);
+          throw error;
+        }
+      }
+      // Started after the recipients are stored; a retry of a request whose start failed starts it then.
+      try {
+        await ctx.temporal.workflow.start<typeof broadcastWorkflow>('broadcastWorkflow', {
+          taskQueue: ctx.taskQueue,
+          workflowId: broadcastWorkflowId(tenantId, broadcastId),
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          priority: { priorityKey: PRIORITY_KEYS[input.priority] },
+          typedSearchAttributes: [
+            { key: searchAttributes.tenant, value: tenantId },
+            { key: searchAttributes.channels, value: channels },
+            { key: searchAttributes.priority, value: input.priority },
+          ],
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        return accepted();
+      }
+      await recordAudit(ctx.db, request, 'broadcast.created', broadcastId);
+      notificationsAccepted.inc({ priority: input.priority }, contacts.length);
+      request.log.info(
+        { broadcast_id: broadcastId, recipients: contacts.length, chunks: chunks.length },
+        'broadcast accepted',
+      );
+      return accepted();
+    },
+  );
+
+  app.get(
+    '/broadcasts/:broadcast_id',
+    {
+      schema: {
+        summary: "A broadcast's progress: chunks sent and deliveries by status",
+        tags: ['broadcasts'],
+        security: [{ bearer: [] }],
+        params: paramsSchema,
+        response: { 200: broadcastSchema, ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request;
+      const id = request.params.broadcast_id;
+      const [row] = await ctx.db
+        .select()
+        .from(broadcasts)
+        .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, id)));
+      if (!row) throw notFound(`No broadcast ${id}`);
+      // Once ended, the row has the final count; asking the closed workflow would replay its history.
+      const live = row.status === 'accepted' ? await liveProgress(ctx, tenantId, id) : undefined;
+      const counts = await ctx.db
+        .select({ status: deliveries.status, n: count() })
+        .from(deliveries)
+        .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.notificationId, id)))
+        .groupBy(deliveries.status);
+      return {
+        broadcast_id: id,
+        status: (live?.status ?? row.status) as BroadcastStatus,
+        priority: row.priority,
+        channels: row.channels,
+        category: row.category ?? undefined,
+        recipients: row.recipientCount,
+        chunks: { total: row.chunkCount, completed: live?.chunksCompleted ?? row.chunksCompleted },
+        deliveries: Object.fromEntries(counts.map((c) => [c.status, c.n])),
+        created_at: row.createdAt.toISOString(),
+      };
+    },
+  );
+
+  app.post(
+    '/broadcasts/:broadcast_id/cancel',
+    {
+      schema: {
+        summary: 'Stop a broadcast: chunks not yet started are not sent; those sending finish',
+        tags: ['broadcasts'],
+        security: [{ bearer: [] }],
+        params: paramsSchema,
+        response: {
+          202: { type: 'object', properties: { status_url: { type: 'string' } } },
+          ...problems(400, 401, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = request;
+      const id = request.params.broadcast_id;
+      const [row] = await ctx.db
+        .select({ status: broadcasts.status })
+        .from(broadcasts)
+        .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, id)));
+      if (!row) throw notFound(`No broadcast ${id}`);
+      try {
+        await ctx.temporal.workflow
+          .getHandle(broadcastWorkflowId(tenantId, id))
+          .signal(cancelSignal, { by: request.caller.keyId });
+      } catch (error) {
+        // A broadcast that has finished has nothing left to stop.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+      await recordAudit(ctx.db, request, 'broadcast.cancelled', id);
+      return reply.code(202).send({ status_url: `/broadcasts/${id}` });
+    },
+  );
+};
+
+/** The workflow's own count while it runs; undefined once it has closed or if no worker answered. */
+async function liveProgress(ctx: ApiContext, tenantId: string, id: string): Promise<BroadcastProgress | undefined> {
+  const handle = ctx.temporal.workflow.getHandle(broadcastWorkflowId(tenantId, id));
+  try {
+    return await ctx.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(broadcastProgressQuery));
+  } catch {
+    return undefined;
+  }
+}

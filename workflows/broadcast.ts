@@ -1,0 +1,86 @@
+import { defineQuery, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Channel } from '../domain/channels';
+import {
+  BROADCAST_CHUNKS_IN_FLIGHT,
+  broadcastChunkWorkflowId,
+  type BroadcastChunk,
+  type BroadcastProgress,
+  type BroadcastRequest,
+  type ChunkOutcome,
+} from '../domain/broadcast';
+import { channelTaskQueue, DELIVERY_RETRY, PRIORITY_KEYS } from '../domain/delivery-policy';
+import { cancelSignal } from './definitions';
+
+export const broadcastProgressQuery = defineQuery<BroadcastProgress>('broadcast-progress');
+
+const { finishBroadcast } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+function sendOn(channel: Channel) {
+  return proxyActivities<Activities>({
+    taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
+    // Each send has its own timeout; a chunk of slow ones may take long, a dead worker is found by heartbeat.
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: '1m',
+    retry: DELIVERY_RETRY,
+  }).sendBroadcastChunk;
+}
+
+/**
+ * One message to a large audience: chunks of recipients go to child workflows a few at a time, so a
+ * broadcast never holds every worker slot; a cancel stops the chunks not yet started.
+ */
+export async function broadcastWorkflow(request: BroadcastRequest): Promise<BroadcastProgress> {
+  const progress: BroadcastProgress = { status: 'sending', chunksCompleted: 0, chunkCount: request.chunkCount };
+  let cancelled = false;
+  setHandler(broadcastProgressQuery, () => progress);
+  setHandler(cancelSignal, () => {
+    cancelled = true;
+  });
+
+  let next = 0;
+  const lane = async () => {
+    while (!cancelled && next < request.chunkCount) {
+      const chunk = next++;
+      await executeChild(broadcastChunkWorkflow, {
+        workflowId: broadcastChunkWorkflowId(request.tenantId, request.broadcastId, chunk),
+        args: [{ ...request, chunk }],
+        priority: { priorityKey: PRIORITY_KEYS[request.priority] },
+      });
+      progress.chunksCompleted++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BROADCAST_CHUNKS_IN_FLIGHT, request.chunkCount) }, lane));
+  progress.status = cancelled ? 'cancelled' : 'completed';
+  await finishBroadcast({
+    tenantId: request.tenantId,
+    broadcastId: request.broadcastId,
+    status: progress.status,
+    chunksCompleted: progress.chunksCompleted,
+  });
+  return progress;
+}
+
+/** One chunk: each channel's sends in one activity; recipients in quiet hours wait for another pass. */
+export async function broadcastChunkWorkflow(chunk: BroadcastChunk): Promise<ChunkOutcome> {
+  const byChannel = new Map<Channel, ChunkOutcome>();
+  let pending = [...chunk.channels];
+  while (pending.length > 0) {
+    const at = new Date().toISOString();
+    const outcomes = await Promise.all(pending.map((channel) => sendOn(channel)({ ...chunk, channel, at })));
+    pending.forEach((channel, i) => byChannel.set(channel, outcomes[i]!));
+    pending = pending.filter((channel) => byChannel.get(channel)!.heldUntil);
+    const wake = Math.min(...pending.map((channel) => Date.parse(byChannel.get(channel)!.heldUntil!)));
+    if (pending.length > 0) await sleep(Math.max(wake - Date.now(), 1));
+  }
+  const total: ChunkOutcome = { sent: 0, failed: 0, suppressed: 0 };
+  for (const o of byChannel.values()) {
+    total.sent += o.sent;
+    total.failed += o.failed;
+    total.suppressed += o.suppressed;
+  }
+  return total;
+}
