@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { and, count, eq } from 'drizzle-orm';
-import { broadcastChunks, broadcasts, deliveries } from '../../db/schema';
+import { storeBroadcast } from '../../db/broadcasts';
+import { broadcasts, deliveries } from '../../db/schema';
 import {
   broadcastWorkflowId,
   chunksOf,
@@ -117,13 +118,15 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       const accepted = () =>
         reply.code(202).send({ broadcast_id: broadcastId, status_url: `/broadcasts/${broadcastId}` });
 
-      const [seen] = idempotencyKey
-        ? await ctx.db
-            .select({ requestHash: broadcasts.requestHash })
-            .from(broadcasts)
-            .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, broadcastId)))
-        : [];
-      if (seen) sameRequestOr409(seen.requestHash, requestHash, () => undefined);
+      const storedHash = async () => {
+        const [row] = await ctx.db
+          .select({ requestHash: broadcasts.requestHash })
+          .from(broadcasts)
+          .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, broadcastId)));
+        return row?.requestHash;
+      };
+      const seen = idempotencyKey ? await storedHash() : undefined;
+      if (seen) sameRequestOr409(seen, requestHash, () => undefined);
 
       const channels = body.channels as Channel[];
       const message = toMessage(body.message);
@@ -144,27 +147,14 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
 
       if (!seen) {
         await takeDailyQuota(ctx.limits, request, reply, contacts.length);
-        try {
-          await ctx.db.transaction(async (tx) => {
-            await tx.insert(broadcasts).values({
-              tenantId,
-              id: broadcastId,
-              status: 'accepted',
-              priority: input.priority,
-              channels,
-              category: input.category,
-              requestHash,
-              recipientCount: contacts.length,
-              chunkCount: chunks.length,
-              createdAt: new Date(input.createdAt),
-            });
-            // Groups of rows keep each statement well under PostgreSQL's parameter limit.
-            const rows = chunks.map((recipients, chunk) => ({ tenantId, broadcastId, chunk, recipients }));
-            for (const group of chunksOf(rows, 1000)) await tx.insert(broadcastChunks).values(group);
-          });
-        } catch (error) {
+        const stored = await storeBroadcast(ctx.db, input, chunks, requestHash).catch(async (error: unknown) => {
           await ctx.limits.giveBackNotifications(request.caller, contacts.length);
           throw error;
+        });
+        if (!stored) {
+          // The same key, a moment earlier, from another request.
+          await ctx.limits.giveBackNotifications(request.caller, contacts.length);
+          sameRequestOr409((await storedHash())!, requestHash, () => undefined);
         }
       }
       // Started after the recipients are stored; a retry of a request whose start failed starts it then.

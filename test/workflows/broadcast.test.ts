@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { createActivities } from '../../activities';
+import { buildProviders, closeProviders, type ProvidersByChannel } from '../../activities/providers';
+import { upsertTenant } from '../../api/tenants';
+import { storeBroadcast } from '../../db/broadcasts';
+import type { DatabaseHandle } from '../../db/connect';
+import { changePreferences } from '../../db/preferences';
+import { broadcasts, deliveries } from '../../db/schema';
+import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
+import { broadcastWorkflow } from '../../workflows';
+import { registerSearchAttributes } from '../../worker/search-attributes';
+import { HeraldWorker } from '../../worker/worker';
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { testDatabase, workflowBundle } from '../support/herald';
+import { timeSkippingExecutable } from '../support/temporal';
+import { testTracing } from '../support/tracing';
+
+const { EventType } = temporal.api.enums.v1;
+
+describe('broadcastWorkflow (time-skipping test server, real activities)', () => {
+  let env: TestWorkflowEnvironment;
+  let smtp: FakeSmtpServer;
+  let database: DatabaseHandle;
+  let providers: ProvidersByChannel;
+  let worker: HeraldWorker;
+  const taskQueue = `broadcast-${randomUUID()}`;
+  const tenantId = 'tenant-broadcast-workflow';
+
+  beforeAll(async () => {
+    smtp = await new FakeSmtpServer().start();
+    database = await testDatabase();
+    await upsertTenant(database.db, tenantId, 'Broadcast workflow tests', `hk_${randomUUID()}`);
+    providers = buildProviders(database.db, { smtpUrl: smtp.url, emailFrom: 'herald@test' });
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingExecutable() } });
+    await registerSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
+    worker = await HeraldWorker.start({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      activities: createActivities({ db: database.db, providers }),
+      workflowBundle: await workflowBundle(),
+      shutdownGraceMs: 0,
+      tracing: testTracing(),
+    });
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    await env?.teardown();
+    if (providers) await closeProviders(providers);
+    await database?.close();
+    await smtp?.stop();
+  });
+
+  it('holds the recipients in quiet hours until they end, and sends the others at once', async () => {
+    const broadcastId = randomUUID();
+    const recipients = Array.from({ length: 3 }, (_, i) => ({
+      id: `${broadcastId}-r${i}`,
+      email: `r${i}-${broadcastId}@example.com`,
+    }));
+    const hour = new Date(await env.currentTimeMs()).getUTCHours();
+    const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+    await changePreferences(database.db, tenantId, recipients[0]!.id, () => ({
+      quietHours: { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' },
+    }));
+    const input: BroadcastRequest = {
+      tenantId,
+      broadcastId,
+      channels: ['email'],
+      message: { subject: `Digest ${broadcastId}`, text: 'This week' },
+      priority: 'low',
+      createdAt: new Date().toISOString(),
+      chunkCount: 2,
+    };
+    await storeBroadcast(database.db, input, chunksOf(recipients, 2), 'hash');
+
+    const result = await env.client.workflow.execute(broadcastWorkflow, {
+      taskQueue,
+      workflowId: `broadcast-${broadcastId}`,
+      args: [input],
+    });
+    expect(result).toEqual({ status: 'completed', chunksCompleted: 2, chunkCount: 2 });
+
+    const mails = smtp.received.filter((m) => m.subject === `Digest ${broadcastId}`);
+    expect(mails.map((m) => m.to[0]).sort()).toEqual(recipients.map((r) => r.email).sort());
+    // The held recipient's mail went last, after the chunk slept to the end of the quiet hours.
+    expect(mails.at(-1)!.to).toEqual([recipients[0]!.email]);
+    const chunk = env.client.workflow.getHandle(broadcastChunkWorkflowId(tenantId, broadcastId, 0));
+    const events = (await chunk.fetchHistory()).events!;
+    const timers = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
+    expect(timers).toHaveLength(1);
+    const passes = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    expect(passes).toHaveLength(2);
+
+    const rows = await database.db
+      .select({ status: deliveries.status })
+      .from(deliveries)
+      .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.notificationId, broadcastId)));
+    expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    const [row] = await database.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+    expect(row).toMatchObject({ status: 'completed', chunksCompleted: 2 });
+  });
+});
