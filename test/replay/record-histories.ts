@@ -16,7 +16,11 @@ import type { Database } from '../../db/connect';
 import { changePreferences } from '../../db/preferences';
 import { installTemporalRuntime } from '../../runtime/temporal';
 import { ensureTemporalBinary } from '../../runtime/temporal-binaries';
-import { notificationWorkflow } from '../../workflows';
+import { eq } from 'drizzle-orm';
+import { storeBroadcast } from '../../db/broadcasts';
+import { broadcasts, deliveries } from '../../db/schema';
+import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
+import { broadcastWorkflow, notificationWorkflow } from '../../workflows';
 import {
   acknowledgeSignal,
   cancelSignal,
@@ -220,9 +224,10 @@ async function main() {
     notificationRequest({ tenantId: 'replay', createdAt: '2026-01-01T00:00:00.000Z', ...overrides });
 
   const only = process.argv.slice(3);
-  for (const [name, scenario] of Object.entries(scenarios)) {
-    if (only.length > 0 && !only.includes(name)) continue;
-    // A test server per scenario: skipped time in one cannot leak into the next.
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+
+  /** A test server and worker of their own: skipped time in one scenario cannot leak into the next. */
+  const withServer = async (run: (env: TestWorkflowEnvironment) => Promise<void>) => {
     const env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: testServer ? { type: 'existing-path', path: testServer } : undefined },
     });
@@ -235,15 +240,11 @@ async function main() {
       shutdownGraceMs: 0,
       tracing: testTracing(),
     });
-    const input = request(typeof scenario.input === 'function' ? await scenario.input(env) : scenario.input);
-    await scenario.before?.(fakes, database.db, env);
-    const handle = await env.client.workflow.start(notificationWorkflow, {
-      taskQueue,
-      workflowId: `replay-${input.notificationId}`,
-      args: [input],
-    });
-    await scenario.during?.(handle, env);
-    await handle.result();
+    await run(env);
+    await worker.shutdown();
+    await env.teardown();
+  };
+  const writeHistory = (env: TestWorkflowEnvironment, workflowId: string, name: string) => {
     const file = path.join(__dirname, 'histories', `${version}-${name}.json`);
     // The CLI writes the canonical proto JSON that `temporal workflow show` users know.
     const json = execFileSync(cli, [
@@ -252,14 +253,58 @@ async function main() {
       '--address',
       env.address,
       '-w',
-      handle.workflowId,
+      workflowId,
       '--output',
       'json',
     ]);
     writeFileSync(file, json);
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
-    await worker.shutdown();
-    await env.teardown();
+  };
+
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (!wanted(name)) continue;
+    await withServer(async (env) => {
+      const input = request(typeof scenario.input === 'function' ? await scenario.input(env) : scenario.input);
+      await scenario.before?.(fakes, database.db, env);
+      const handle = await env.client.workflow.start(notificationWorkflow, {
+        taskQueue,
+        workflowId: `replay-${input.notificationId}`,
+        args: [input],
+      });
+      await scenario.during?.(handle, env);
+      await handle.result();
+      writeHistory(env, handle.workflowId, name);
+    });
+  }
+
+  // A broadcast of two chunks, one recipient in quiet hours: the parent's history and the held chunk's.
+  if (wanted('broadcast')) {
+    await withServer(async (env) => {
+      const broadcastId = 'replay-broadcast';
+      const recipients = [
+        { id: 'night-owl', email: 'night-owl@example.com' },
+        { id: 'early-bird', email: 'early-bird@example.com' },
+        { id: 'lark', email: 'lark@example.com' },
+      ];
+      const quietHours = await quietNow(env);
+      await changePreferences(database.db, 'replay', 'night-owl', () => ({ quietHours }));
+      const input: BroadcastRequest = {
+        tenantId: 'replay',
+        broadcastId,
+        channels: ['email'],
+        message: { subject: 'Weekly digest', text: 'What happened this week' },
+        priority: 'low',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        chunkCount: 2,
+      };
+      await database.db.delete(broadcasts).where(eq(broadcasts.id, broadcastId));
+      await database.db.delete(deliveries).where(eq(deliveries.notificationId, broadcastId));
+      await storeBroadcast(database.db, input, chunksOf(recipients, 2), 'replay');
+      const workflowId = `replay-${broadcastId}`;
+      await env.client.workflow.execute(broadcastWorkflow, { taskQueue, workflowId, args: [input] });
+      writeHistory(env, workflowId, 'broadcast');
+      writeHistory(env, broadcastChunkWorkflowId('replay', broadcastId, 0), 'broadcast-chunk-held');
+    });
   }
 
   await closeProviders(providers);

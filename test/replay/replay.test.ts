@@ -70,6 +70,17 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(signals).toEqual(['forget-recipient']);
   });
 
+  it('holds histories of a broadcast and of a chunk that held recipients through quiet hours', () => {
+    const events = (file: string) =>
+      (JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events as { eventType: string }[]).map(
+        (e) => e.eventType,
+      );
+    expect(
+      events('v7-broadcast.json').filter((t) => t === 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED'),
+    ).toHaveLength(2);
+    expect(events('v7-broadcast-chunk-held.json')).toContain('EVENT_TYPE_TIMER_STARTED');
+  });
+
   it.each(files)('%s replays without a determinism error', async (file) => {
     const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
     // Tracing spans leave workflows through a sink; replay only needs it to exist.
