@@ -9,6 +9,8 @@ export interface Forgotten {
   inboxMessages: number;
   /** Open notifications told to send nothing more to the recipient. */
   pendingNotifications: number;
+  /** Broadcasts still sending that left the recipient out of their chunks not yet sent. */
+  pendingBroadcasts: number;
 }
 
 /**

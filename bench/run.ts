@@ -37,6 +37,7 @@ const sizes = quick
       urgent: 10,
       sleeping: 50,
       stalled: 20,
+      broadcast: 2_000,
     }
   : {
       noop: 200_000,
@@ -50,6 +51,7 @@ const sizes = quick
       urgent: 30,
       sleeping: 500,
       stalled: 100,
+      broadcast: 100_000,
     };
 const CONNECTIONS = 16;
 const API_KEY = 'hk_bench_key';
@@ -266,7 +268,8 @@ async function main() {
       baseline: 'trivial wf/min',
       ratio: notificationsPerMinute / (trivial.perSecond * 60),
     });
-    record({ stage: 'end to end', figure: 'deliveries drained', value: (expected / drainSeconds) * 60, unit: '/min' });
+    const deliveriesPerMinute = (expected / drainSeconds) * 60;
+    record({ stage: 'end to end', figure: 'deliveries drained', value: deliveriesPerMinute, unit: '/min' });
     // Where the time goes: each side's CPU over ingest and drain, as a share of every core for that time.
     const pidsAfter = pidsOf();
     const share = (side: keyof typeof pidsAfter) =>
@@ -400,6 +403,44 @@ async function main() {
 
     const duplicates = smtp.received.length - new Set(smtp.received.map((m) => m.subject)).size;
     check(duplicates === 0, `${duplicates} emails arrived more than once`);
+
+    // 9. A broadcast: one request to many recipients, accepted, sent in chunks, each recipient once.
+    const audience = Array.from({ length: sizes.broadcast }, (_, i) => ({ id: `b${i}`, email: `b${i}@example.com` }));
+    const broadcastBody = JSON.stringify({
+      channels: ['email'],
+      recipients: audience,
+      message: { subject: 'broadcast', text: 'To everyone' },
+    });
+    const broadcastStart = performance.now();
+    const accepted = await fetch(`${base}/broadcasts`, { method: 'POST', headers: auth, body: broadcastBody });
+    const broadcastAcceptMs = performance.now() - broadcastStart;
+    check(accepted.status === 202, `broadcast: answered ${accepted.status}`);
+    const { status_url } = (await accepted.json()) as { status_url: string };
+    const broadcastDone = await until(async () => {
+      const progress = await fetch(`${base}${status_url}`, { headers: auth });
+      return ((await progress.json()) as { status: string }).status === 'completed';
+    }, 3_600_000);
+    const broadcastSeconds = (performance.now() - broadcastStart) / 1000;
+    const broadcastMails = smtp.received.filter((m) => m.subject === 'broadcast').map((m) => m.to[0]);
+    check(
+      broadcastDone && broadcastMails.length === sizes.broadcast && new Set(broadcastMails).size === sizes.broadcast,
+      `broadcast: ${broadcastMails.length} emails to ${new Set(broadcastMails).size} of ${sizes.broadcast} recipients`,
+    );
+    record({
+      stage: 'broadcast',
+      figure: `${sizes.broadcast} recipients: request (${(broadcastBody.length / 2 ** 20).toFixed(1)} MiB) accepted in`,
+      value: broadcastAcceptMs,
+      unit: 'ms',
+    });
+    const broadcastPerMinute = (sizes.broadcast / broadcastSeconds) * 60;
+    record({
+      stage: 'broadcast',
+      figure: 'deliveries drained, accept to last send',
+      value: broadcastPerMinute,
+      unit: '/min',
+      baseline: "single notifications' deliveries/min",
+      ratio: broadcastPerMinute / deliveriesPerMinute,
+    });
   } finally {
     await connection.close();
     await herald.stop();

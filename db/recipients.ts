@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './connect';
-import { inboxMessages, preferences, recipients } from './schema';
+import { broadcastChunks, inboxMessages, preferences, recipients } from './schema';
 
 /** Drops a push token the provider called dead, so no later notification tries it again. */
 export async function removePushToken(db: Database, tenantId: string, recipientId: string, token: string) {
@@ -10,7 +10,10 @@ export async function removePushToken(db: Database, tenantId: string, recipientI
     .where(and(eq(recipients.tenantId, tenantId), eq(recipients.id, recipientId)));
 }
 
-/** Deletes what is kept about a recipient: its profile, its preferences and its in-app messages. */
+/**
+ * Deletes what is kept about a recipient: its profile, its preferences, its in-app messages, and its
+ * place in broadcasts still sending (chunks not yet sent leave it out).
+ */
 export async function deleteRecipientData(db: Database, tenantId: string, recipientId: string) {
   const profile = await db
     .delete(recipients)
@@ -24,5 +27,22 @@ export async function deleteRecipientData(db: Database, tenantId: string, recipi
     .delete(inboxMessages)
     .where(and(eq(inboxMessages.tenantId, tenantId), eq(inboxMessages.recipientId, recipientId)))
     .returning({ id: inboxMessages.id });
-  return { profile: profile.length > 0, preferences: prefs.length > 0, inboxMessages: inbox.length };
+  const unsent = await db
+    .update(broadcastChunks)
+    .set({
+      recipients: sql`coalesce((select jsonb_agg(r) from jsonb_array_elements(${broadcastChunks.recipients}) r where r->>'id' <> ${recipientId}), '[]'::jsonb)`,
+    })
+    .where(
+      and(
+        eq(broadcastChunks.tenantId, tenantId),
+        sql`${broadcastChunks.recipients} @> ${JSON.stringify([{ id: recipientId }])}::jsonb`,
+      ),
+    )
+    .returning({ broadcastId: broadcastChunks.broadcastId });
+  return {
+    profile: profile.length > 0,
+    preferences: prefs.length > 0,
+    inboxMessages: inbox.length,
+    pendingBroadcasts: new Set(unsent.map((c) => c.broadcastId)).size,
+  };
 }

@@ -92,6 +92,10 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
                 type: 'integer',
                 description: 'Open notifications that will send this recipient nothing more',
               },
+              pending_broadcasts: {
+                type: 'integer',
+                description: 'Broadcasts still sending that left this recipient out of what they have not sent',
+              },
             },
           },
           ...problems(400, 401, 404),
@@ -102,7 +106,11 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       const id = request.params.id;
       const forgotten = await forgetRecipient(ctx, request.tenantId, id, request.caller.keyId);
       const found =
-        forgotten.profile || forgotten.preferences || forgotten.inboxMessages > 0 || forgotten.pendingNotifications > 0;
+        forgotten.profile ||
+        forgotten.preferences ||
+        forgotten.inboxMessages > 0 ||
+        forgotten.pendingNotifications > 0 ||
+        forgotten.pendingBroadcasts > 0;
       if (!found) throw notFound(`No recipient ${id}`);
       await recordAudit(ctx.db, request, 'recipient.deleted', undefined, id);
       request.log.info({ pending_notifications: forgotten.pendingNotifications }, 'recipient deleted');
@@ -114,6 +122,7 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
           inbox_messages: forgotten.inboxMessages,
         },
         pending_notifications: forgotten.pendingNotifications,
+        pending_broadcasts: forgotten.pendingBroadcasts,
       };
     },
   );

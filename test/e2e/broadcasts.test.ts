@@ -130,6 +130,32 @@ describe('broadcasts', () => {
     }
   });
 
+  it('leaves a deleted recipient out of the chunks not yet sent', async () => {
+    h.fakes.twilio.down = { delayMs: 20 };
+    try {
+      const members = audience(2100, 50_000);
+      const before = h.fakes.twilio.created.size;
+      const res = await post({ channels: ['sms'], recipients: members, message: 'Not for the last one' });
+      const id = res.json().broadcast_id;
+      // The last chunk starts once one of the first four has finished.
+      const gone = members.at(-1)!;
+      const deleted = await h.herald.api.inject({
+        method: 'DELETE',
+        url: `/recipients/${gone.id}`,
+        headers: h.tenant.auth,
+      });
+      expect(deleted.statusCode).toBe(200);
+      expect(deleted.json()).toMatchObject({ pending_broadcasts: 1 });
+      const p = await finished(id);
+      expect(p).toMatchObject({ status: 'completed', deliveries: { sent: 2099 } });
+      const texts = [...h.fakes.twilio.created.values()].slice(before).map((m) => m.to);
+      expect(texts).toHaveLength(2099);
+      expect(texts).not.toContain(gone.phone);
+    } finally {
+      h.fakes.twilio.down = undefined;
+    }
+  });
+
   it('answers the same broadcast for a repeated Idempotency-Key, and 409 for a different body under it', async () => {
     const body = { channels: ['email'], recipients: audience(3, 20_000), message: 'Once' };
     // Two at once, as a client retrying on a timeout might.

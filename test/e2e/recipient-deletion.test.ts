@@ -41,6 +41,7 @@ describe('deleting a recipient on request', () => {
       recipient_id: 'ada',
       deleted: { profile: true, preferences: true, inbox_messages: 1 },
       pending_notifications: 1,
+      pending_broadcasts: 0,
     });
     expect((await call('GET', '/recipients/ada')).statusCode).toBe(404);
     expect((await call('GET', '/recipients/ada/inbox')).json().messages).toEqual([]);
