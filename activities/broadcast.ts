@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../db/connect';
@@ -24,6 +25,8 @@ type Deliver = (input: DeliverInput) => Promise<DeliverResult>;
 export function createBroadcastActivities(db: Database, deliver: Deliver) {
   async function sendBroadcastChunk(send: ChunkSend): Promise<ChunkOutcome> {
     const context = Context.current();
+    // Every send in flight listens for the activity's cancellation.
+    setMaxListeners(SENDS_IN_FLIGHT * 2, context.cancellationSignal);
     const [row] = await db
       .select({ recipients: broadcastChunks.recipients })
       .from(broadcastChunks)
@@ -89,11 +92,17 @@ export function createBroadcastActivities(db: Database, deliver: Deliver) {
     broadcastId: string;
     status: BroadcastStatus;
     chunksCompleted: number;
+    chunksFailed: number;
   }) {
     await db.transaction(async (tx) => {
       await tx
         .update(broadcasts)
-        .set({ status: input.status, chunksCompleted: input.chunksCompleted, updatedAt: new Date() })
+        .set({
+          status: input.status,
+          chunksCompleted: input.chunksCompleted,
+          chunksFailed: input.chunksFailed,
+          updatedAt: new Date(),
+        })
         .where(and(eq(broadcasts.tenantId, input.tenantId), eq(broadcasts.id, input.broadcastId)));
       await tx
         .delete(broadcastChunks)

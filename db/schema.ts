@@ -127,6 +127,7 @@ export const broadcasts = pgTable(
     chunkCount: integer('chunk_count').notNull(),
     /** Set when the broadcast ends; while it runs its workflow counts. */
     chunksCompleted: integer('chunks_completed').notNull().default(0),
+    chunksFailed: integer('chunks_failed').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -44,12 +44,14 @@ export interface ChunkOutcome {
   heldUntil?: string;
 }
 
-export const BROADCAST_STATUSES = ['accepted', 'sending', 'completed', 'cancelled'] as const;
+/** `failed`: a chunk could not be sent at all (its child workflow says why); the other chunks were. */
+export const BROADCAST_STATUSES = ['accepted', 'sending', 'completed', 'cancelled', 'failed'] as const;
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
 export interface BroadcastProgress {
   status: BroadcastStatus;
   chunksCompleted: number;
+  chunksFailed: number;
   chunkCount: number;
 }
 

@@ -1,4 +1,4 @@
-import { defineQuery, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Channel } from '../domain/channels';
 import {
@@ -10,9 +10,7 @@ import {
   type ChunkOutcome,
 } from '../domain/broadcast';
 import { channelTaskQueue, DELIVERY_RETRY, PRIORITY_KEYS } from '../domain/delivery-policy';
-import { cancelSignal } from './definitions';
-
-export const broadcastProgressQuery = defineQuery<BroadcastProgress>('broadcast-progress');
+import { broadcastProgressQuery, cancelSignal } from './definitions';
 
 const { finishBroadcast } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
@@ -25,7 +23,9 @@ function sendOn(channel: Channel) {
     // Each send has its own timeout; a chunk of slow ones may take long, a dead worker is found by heartbeat.
     startToCloseTimeout: '1h',
     heartbeatTimeout: '1m',
-    retry: DELIVERY_RETRY,
+    // A send gives up after DELIVERY_RETRY's tries and is recorded failed; the chunk itself (its database
+    // reads and writes) keeps trying, so nothing accepted is dropped while the database is away.
+    retry: { ...DELIVERY_RETRY, maximumAttempts: Number.POSITIVE_INFINITY },
   }).sendBroadcastChunk;
 }
 
@@ -34,7 +34,12 @@ function sendOn(channel: Channel) {
  * broadcast never holds every worker slot; a cancel stops the chunks not yet started.
  */
 export async function broadcastWorkflow(request: BroadcastRequest): Promise<BroadcastProgress> {
-  const progress: BroadcastProgress = { status: 'sending', chunksCompleted: 0, chunkCount: request.chunkCount };
+  const progress: BroadcastProgress = {
+    status: 'sending',
+    chunksCompleted: 0,
+    chunksFailed: 0,
+    chunkCount: request.chunkCount,
+  };
   let cancelled = false;
   setHandler(broadcastProgressQuery, () => progress);
   setHandler(cancelSignal, () => {
@@ -45,21 +50,28 @@ export async function broadcastWorkflow(request: BroadcastRequest): Promise<Broa
   const lane = async () => {
     while (!cancelled && next < request.chunkCount) {
       const chunk = next++;
-      await executeChild(broadcastChunkWorkflow, {
-        workflowId: broadcastChunkWorkflowId(request.tenantId, request.broadcastId, chunk),
-        args: [{ ...request, chunk }],
-        priority: { priorityKey: PRIORITY_KEYS[request.priority] },
-      });
-      progress.chunksCompleted++;
+      try {
+        await executeChild(broadcastChunkWorkflow, {
+          workflowId: broadcastChunkWorkflowId(request.tenantId, request.broadcastId, chunk),
+          args: [{ ...request, chunk }],
+          priority: { priorityKey: PRIORITY_KEYS[request.priority] },
+        });
+        progress.chunksCompleted++;
+      } catch (error) {
+        // One chunk that cannot be sent (its child workflow shows why) does not stop the others.
+        log.error('broadcast chunk failed', { chunk, error });
+        progress.chunksFailed++;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(BROADCAST_CHUNKS_IN_FLIGHT, request.chunkCount) }, lane));
-  progress.status = cancelled ? 'cancelled' : 'completed';
+  progress.status = cancelled ? 'cancelled' : progress.chunksFailed > 0 ? 'failed' : 'completed';
   await finishBroadcast({
     tenantId: request.tenantId,
     broadcastId: request.broadcastId,
     status: progress.status,
     chunksCompleted: progress.chunksCompleted,
+    chunksFailed: progress.chunksFailed,
   });
   return progress;
 }

@@ -1,10 +1,12 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { BroadcastProgress } from '../domain/broadcast';
 import type { NotificationSnapshot, Receipt } from '../domain/notification';
 import type { Acknowledgement } from '../domain/orchestration';
 
 export const statusQuery = defineQuery<NotificationSnapshot>('status');
 export const receiptSignal = defineSignal<[Receipt]>('receipt');
+export const broadcastProgressQuery = defineQuery<BroadcastProgress>('broadcast-progress');
 
 /** Who did it; the Temporal Web UI may send these with no argument at all. */
 export interface OperatorAction {

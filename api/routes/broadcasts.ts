@@ -6,6 +6,7 @@ import { and, count, eq } from 'drizzle-orm';
 import { storeBroadcast } from '../../db/broadcasts';
 import { broadcasts, deliveries } from '../../db/schema';
 import {
+  BROADCAST_STATUSES,
   broadcastWorkflowId,
   chunksOf,
   MAX_BROADCAST_RECIPIENTS,
@@ -14,11 +15,11 @@ import {
   type BroadcastStatus,
 } from '../../domain/broadcast';
 import type { Channel } from '../../domain/channels';
-import { PRIORITY_KEYS } from '../../domain/delivery-policy';
+import { laneTaskQueue, PRIORITY_KEYS } from '../../domain/delivery-policy';
 import { DELIVERY_STATUSES } from '../../domain/notification';
 import { notificationsAccepted } from '../../observability/metrics';
-import { broadcastProgressQuery, type broadcastWorkflow } from '../../workflows/broadcast';
-import { cancelSignal, searchAttributes } from '../../workflows/definitions';
+import type { broadcastWorkflow } from '../../workflows/broadcast';
+import { broadcastProgressQuery, cancelSignal, searchAttributes } from '../../workflows/definitions';
 import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { idFromKey, sameRequestOr409 } from '../idempotency';
@@ -56,15 +57,19 @@ const broadcastSchema = {
   required: ['broadcast_id', 'status', 'recipients', 'chunks', 'deliveries', 'created_at'],
   properties: {
     broadcast_id: { type: 'string' },
-    status: { type: 'string', enum: ['accepted', 'sending', 'completed', 'cancelled'] },
+    status: { type: 'string', enum: BROADCAST_STATUSES },
     priority: { type: 'string' },
     channels: { type: 'array', items: { type: 'string' } },
     category: { type: 'string' },
     recipients: { type: 'integer', description: 'Recipients in the request' },
     chunks: {
       type: 'object',
-      required: ['total', 'completed'],
-      properties: { total: { type: 'integer' }, completed: { type: 'integer' } },
+      required: ['total', 'completed', 'failed'],
+      properties: {
+        total: { type: 'integer' },
+        completed: { type: 'integer' },
+        failed: { type: 'integer', description: 'Chunks that could not be sent at all; the Temporal UI shows why' },
+      },
     },
     deliveries: {
       type: 'object',
@@ -160,7 +165,7 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       // Started after the recipients are stored; a retry of a request whose start failed starts it then.
       try {
         await ctx.temporal.workflow.start<typeof broadcastWorkflow>('broadcastWorkflow', {
-          taskQueue: ctx.taskQueue,
+          taskQueue: laneTaskQueue(ctx.taskQueue, input.priority),
           workflowId: broadcastWorkflowId(tenantId, broadcastId),
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -218,7 +223,11 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         channels: row.channels,
         category: row.category ?? undefined,
         recipients: row.recipientCount,
-        chunks: { total: row.chunkCount, completed: live?.chunksCompleted ?? row.chunksCompleted },
+        chunks: {
+          total: row.chunkCount,
+          completed: live?.chunksCompleted ?? row.chunksCompleted,
+          failed: live?.chunksFailed ?? row.chunksFailed,
+        },
         deliveries: Object.fromEntries(counts.map((c) => [c.status, c.n])),
         created_at: row.createdAt.toISOString(),
       };

@@ -17,6 +17,7 @@ CREATE TABLE "broadcasts" (
 	"recipient_count" integer NOT NULL,
 	"chunk_count" integer NOT NULL,
 	"chunks_completed" integer DEFAULT 0 NOT NULL,
+	"chunks_failed" integer DEFAULT 0 NOT NULL,
 	"created_at" timestamp with time zone NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "broadcasts_tenant_id_id_pk" PRIMARY KEY("tenant_id","id")

@@ -84,9 +84,10 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'POST /notifications/{notification_id}/retry': { url: () => `/notifications/${n()}/retry`, expect: 404 },
     'GET /broadcasts/{broadcast_id}': { url: () => `/broadcasts/${ids.broadcast}`, expect: 404 },
     'POST /broadcasts/{broadcast_id}/cancel': { url: () => `/broadcasts/${ids.broadcast}/cancel`, expect: 404 },
+    // A recipient id of B's own that none of the other attempts names.
     'POST /broadcasts': {
       url: () => '/broadcasts',
-      body: { channels: ['in_app'], recipients: [{ id: 'ada' }], message: 'b' },
+      body: { channels: ['in_app'], recipients: [{ id: 'b-member' }], message: 'b' },
       expect: 'nothing of A',
     },
     'GET /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },

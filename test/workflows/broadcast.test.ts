@@ -8,7 +8,7 @@ import { upsertTenant } from '../../api/tenants';
 import { storeBroadcast } from '../../db/broadcasts';
 import type { DatabaseHandle } from '../../db/connect';
 import { changePreferences } from '../../db/preferences';
-import { broadcasts, deliveries } from '../../db/schema';
+import { broadcastChunks, broadcasts, deliveries } from '../../db/schema';
 import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
 import { broadcastWorkflow } from '../../workflows';
 import { registerSearchAttributes } from '../../worker/search-attributes';
@@ -81,7 +81,7 @@ describe('broadcastWorkflow (time-skipping test server, real activities)', () =>
       workflowId: `broadcast-${broadcastId}`,
       args: [input],
     });
-    expect(result).toEqual({ status: 'completed', chunksCompleted: 2, chunkCount: 2 });
+    expect(result).toEqual({ status: 'completed', chunksCompleted: 2, chunksFailed: 0, chunkCount: 2 });
 
     const mails = smtp.received.filter((m) => m.subject === `Digest ${broadcastId}`);
     expect(mails.map((m) => m.to[0]).sort()).toEqual(recipients.map((r) => r.email).sort());
@@ -101,5 +101,38 @@ describe('broadcastWorkflow (time-skipping test server, real activities)', () =>
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     const [row] = await database.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     expect(row).toMatchObject({ status: 'completed', chunksCompleted: 2 });
+  });
+
+  it('sends the other chunks when one cannot be sent at all, and ends failed', async () => {
+    const broadcastId = randomUUID();
+    const recipients = Array.from({ length: 4 }, (_, i) => ({
+      id: `${broadcastId}-r${i}`,
+      email: `r${i}-${broadcastId}@example.com`,
+    }));
+    const input: BroadcastRequest = {
+      tenantId,
+      broadcastId,
+      channels: ['email'],
+      message: { subject: `Partial ${broadcastId}`, text: 'Half of you' },
+      priority: 'low',
+      createdAt: new Date().toISOString(),
+      chunkCount: 2,
+    };
+    await storeBroadcast(database.db, input, chunksOf(recipients, 2), 'hash');
+    // The second chunk's recipients are gone: its activity fails for good, and its child workflow with it.
+    await database.db
+      .delete(broadcastChunks)
+      .where(and(eq(broadcastChunks.broadcastId, broadcastId), eq(broadcastChunks.chunk, 1)));
+
+    const result = await env.client.workflow.execute(broadcastWorkflow, {
+      taskQueue,
+      workflowId: `broadcast-${broadcastId}`,
+      args: [input],
+    });
+    expect(result).toEqual({ status: 'failed', chunksCompleted: 1, chunksFailed: 1, chunkCount: 2 });
+    const mails = smtp.received.filter((m) => m.subject === `Partial ${broadcastId}`);
+    expect(mails.map((m) => m.to[0]).sort()).toEqual([recipients[0]!.email, recipients[1]!.email].sort());
+    const [row] = await database.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+    expect(row).toMatchObject({ status: 'failed', chunksCompleted: 1, chunksFailed: 1 });
   });
 });
