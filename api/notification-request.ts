@@ -4,7 +4,7 @@ import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/connect';
 import { escalationPolicies, recipients as recipientsTable } from '../db/schema';
 import { TEXT_LIMITS, type Channel } from '../domain/channels';
-import { PRIORITY_KEYS } from '../domain/delivery-policy';
+import { laneTaskQueue, PRIORITY_KEYS } from '../domain/delivery-policy';
 import { localTimeToInstant } from '../domain/local-time';
 import { recipientPlan } from '../domain/recipient-plan';
 import { sha256 } from '../domain/sha256';
@@ -140,7 +140,7 @@ export function workflowStartOptions(
   taskQueue: string,
 ): Pick<WorkflowStartOptions<typeof notificationWorkflow>, 'taskQueue' | 'priority' | 'typedSearchAttributes'> {
   return {
-    taskQueue,
+    taskQueue: laneTaskQueue(taskQueue, input.priority),
     priority: { priorityKey: PRIORITY_KEYS[input.priority] },
     typedSearchAttributes: [
       { key: searchAttributes.tenant, value: input.tenantId },

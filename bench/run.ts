@@ -18,6 +18,7 @@ import { FakeSmtpServer } from '../test/fakes/smtp-server';
 import { freePort } from '../test/support/temporal';
 import { listeningPid, NodeProcess } from '../test/support/processes';
 import { postgresPids } from './processes';
+import { laneTaskQueues } from '../domain/delivery-policy';
 import { pool } from '../domain/pool';
 import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf } from './stats';
 
@@ -133,7 +134,7 @@ async function main() {
   const settled = (timeoutMs: number) =>
     until(async () => {
       const { count } = await client.workflow.count(
-        `HeraldTenant = "dev" AND TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+        `HeraldTenant = "dev" AND TaskQueue IN ("${laneTaskQueues(taskQueue).join('", "')}") AND ExecutionStatus = "Running"`,
       );
       return count <= smtp.received.length;
     }, timeoutMs);

@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '@temporalio/common';
 import type { Channel } from './channels';
+import type { Priority } from './notification';
 
 /** Retry a failed send after 1 s, 2 s, 4 s, 8 s and 16 s, then give up: six tries in all. */
 export const DELIVERY_RETRY: RetryPolicy = {
@@ -30,3 +31,17 @@ export function channelTaskQueue(baseQueue: string, channel: Channel): string {
 }
 
 export const PRIORITY_KEYS = { high: 1, normal: 3, low: 5 } as const;
+
+/**
+ * High priority runs on task queues of its own (`<queue>-high`, `<queue>-high.<channel>`) with workers
+ * of their own, so its tasks never wait in line behind a backlog, whether or not the server orders
+ * a queue by priority key. Normal and low share the main queues and are ordered by their keys.
+ */
+export function laneTaskQueue(baseQueue: string, priority: Priority): string {
+  return priority === 'high' ? `${baseQueue}-high` : baseQueue;
+}
+
+/** Every lane's workflow queue: a worker polls them all. */
+export function laneTaskQueues(baseQueue: string): string[] {
+  return [baseQueue, laneTaskQueue(baseQueue, 'high')];
+}

@@ -7,7 +7,7 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS, type Channel } from '../domain/channels';
-import { channelTaskQueue } from '../domain/delivery-policy';
+import { channelTaskQueue, laneTaskQueues } from '../domain/delivery-policy';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export interface HeraldWorkerOptions {
@@ -26,7 +26,10 @@ export interface HeraldWorkerOptions {
   channelConcurrency?: Partial<Record<Channel, number>>;
 }
 
-/** Runs workflows and bookkeeping on the main queue, and each channel's sends on a queue of its own. */
+/**
+ * Runs workflows and bookkeeping on each priority lane's queue, and each channel's sends on a queue of
+ * its own per lane.
+ */
 export class HeraldWorker {
   private constructor(
     private readonly workers: Worker[],
@@ -41,38 +44,41 @@ export class HeraldWorker {
     const workflowSource = options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') };
-    const workers = await Promise.all([
-      Worker.create({
-        connection,
-        namespace,
-        taskQueue,
-        ...workflowSource,
-        activities: {
-          recordNotification: activities.recordNotification,
-          planRecipient: activities.planRecipient,
-          finishBroadcast: activities.finishBroadcast,
-        },
-        interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
-        sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
-        maxCachedWorkflows: options.maxCachedWorkflows,
-        shutdownGraceTime: shutdownGraceMs,
-      }),
-      ...CHANNELS.map((channel) =>
+    const workers = await Promise.all(
+      laneTaskQueues(taskQueue).flatMap((queue) => [
         Worker.create({
           connection,
           namespace,
-          taskQueue: channelTaskQueue(taskQueue, channel),
-          activities: { deliver: activities.deliver, sendBroadcastChunk: activities.sendBroadcastChunk },
-          interceptors: activityInterceptors,
-          // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
-          // the burst it lets through after idling; the dev server's task-queue limit dispatched in 0.8 s
-          // batches that fell 25% short, and both limiters together undershot by 30%.
-          maxActivitiesPerSecond: options.rateLimits?.[channel],
-          maxConcurrentActivityTaskExecutions: options.channelConcurrency?.[channel],
+          taskQueue: queue,
+          ...workflowSource,
+          activities: {
+            recordNotification: activities.recordNotification,
+            planRecipient: activities.planRecipient,
+            finishBroadcast: activities.finishBroadcast,
+          },
+          interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
+          sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+          maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: shutdownGraceMs,
         }),
-      ),
-    ]);
+        ...CHANNELS.map((channel) =>
+          Worker.create({
+            connection,
+            namespace,
+            taskQueue: channelTaskQueue(queue, channel),
+            activities: { deliver: activities.deliver, sendBroadcastChunk: activities.sendBroadcastChunk },
+            interceptors: activityInterceptors,
+            // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
+            // the burst it lets through after idling (shared by both lanes, so together they keep the
+            // limit); the dev server's task-queue limit dispatched in 0.8 s batches that fell 25% short,
+            // and both limiters together undershot by 30%.
+            maxActivitiesPerSecond: options.rateLimits?.[channel],
+            maxConcurrentActivityTaskExecutions: options.channelConcurrency?.[channel],
+            shutdownGraceTime: shutdownGraceMs,
+          }),
+        ),
+      ]),
+    );
     return new HeraldWorker(workers, Promise.all(workers.map((w) => w.run())));
   }
 
