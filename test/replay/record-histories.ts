@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { buildProviders, closeProviders } from '../../activities/providers';
 import { upsertTenant } from '../../api/tenants';
@@ -30,13 +30,11 @@ import {
   retrySignal,
   statusQuery,
 } from '../../workflows/definitions';
-import { registerSearchAttributes } from '../../worker/search-attributes';
-import { HeraldWorker } from '../../worker/worker';
 import { loadConfig } from '../../runtime/config';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
-import { testTracing } from '../support/tracing';
 import { notificationRequest } from '../support/requests';
+import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
 
 const version = process.argv[2] ?? 'v2';
 
@@ -208,7 +206,6 @@ const scenarios: Record<string, Scenario> = {
 
 async function main() {
   installTemporalRuntime('ERROR');
-  const testServer = ensureTemporalBinary('test-server');
   const cli = ensureTemporalBinary('cli');
   if (!cli) throw new Error('The Temporal CLI is needed to write histories: npm run temporal:install');
   const fakes = await startFakeProviders();
@@ -228,18 +225,8 @@ async function main() {
 
   /** A test server and worker of their own: skipped time in one scenario cannot leak into the next. */
   const withServer = async (run: (env: TestWorkflowEnvironment) => Promise<void>) => {
-    const env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: testServer ? { type: 'existing-path', path: testServer } : undefined },
-    });
-    await registerSearchAttributes(env.nativeConnection, 'default');
-    const worker = await HeraldWorker.start({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      activities: createActivities({ db: database.db, providers, links }),
-      shutdownGraceMs: 0,
-      tracing: testTracing(),
-    });
+    const env = await startTimeSkippingServer();
+    const worker = await startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers, links }));
     await run(env);
     await worker.shutdown();
     await env.teardown();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { buildProviders, closeProviders, type ProvidersByChannel } from '../../activities/providers';
@@ -11,12 +11,10 @@ import { changePreferences } from '../../db/preferences';
 import { broadcastChunks, broadcasts, deliveries } from '../../db/schema';
 import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
 import { broadcastWorkflow } from '../../workflows';
-import { registerSearchAttributes } from '../../worker/search-attributes';
-import { HeraldWorker } from '../../worker/worker';
+import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
-import { testDatabase, workflowBundle } from '../support/herald';
-import { timeSkippingExecutable } from '../support/temporal';
-import { testTracing } from '../support/tracing';
+import { testDatabase } from '../support/herald';
+import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
 
 const { EventType } = temporal.api.enums.v1;
 
@@ -34,17 +32,8 @@ describe('broadcastWorkflow (time-skipping test server, real activities)', () =>
     database = await testDatabase();
     await upsertTenant(database.db, tenantId, 'Broadcast workflow tests', `hk_${randomUUID()}`);
     providers = buildProviders(database.db, { smtpUrl: smtp.url, emailFrom: 'herald@test' });
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingExecutable() } });
-    await registerSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
-    worker = await HeraldWorker.start({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      activities: createActivities({ db: database.db, providers }),
-      workflowBundle: await workflowBundle(),
-      shutdownGraceMs: 0,
-      tracing: testTracing(),
-    });
+    env = await startTimeSkippingServer();
+    worker = await startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers }));
   });
   afterAll(async () => {
     await worker?.shutdown();

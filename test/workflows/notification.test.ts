@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { upsertTenant } from '../../api/tenants';
@@ -9,13 +9,12 @@ import type { DatabaseHandle } from '../../db/connect';
 import type { NotificationRequest } from '../../domain/notification';
 import { notificationWorkflow } from '../../workflows';
 import { receiptSignal, statusQuery } from '../../workflows/definitions';
-import { registerSearchAttributes } from '../../worker/search-attributes';
-import { HeraldWorker } from '../../worker/worker';
+import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
-import { testTracing } from '../support/tracing';
-import { testDatabase, workflowBundle } from '../support/herald';
-import { timeSkippingExecutable, waitForQuery } from '../support/temporal';
+import { testDatabase } from '../support/herald';
+import { waitForQuery } from '../support/temporal';
 import { notificationRequest } from '../support/requests';
+import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
 
 const HOUR = 3_600_000;
 const { EventType } = temporal.api.enums.v1;
@@ -29,21 +28,12 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
   const taskQueue = `wf-${randomUUID()}`;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingExecutable() } });
-    await registerSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
+    env = await startTimeSkippingServer();
     smtp = await new FakeSmtpServer().start();
     database = await testDatabase();
     await upsertTenant(database.db, 'tenant-wf', 'Workflow tests', 'hk_workflow_tests');
     providers = buildProviders(database.db, { smtpUrl: smtp.url, emailFrom: 'herald@test' });
-    worker = await HeraldWorker.start({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      activities: createActivities({ db: database.db, providers }),
-      workflowBundle: await workflowBundle(),
-      shutdownGraceMs: 0,
-      tracing: testTracing(),
-    });
+    worker = await startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers }));
   });
   afterAll(async () => {
     await worker?.shutdown();

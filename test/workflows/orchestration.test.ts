@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { buildProviders, closeProviders, type ProvidersByChannel } from '../../activities/providers';
@@ -12,13 +12,12 @@ import type { NotificationRequest } from '../../domain/notification';
 import type { Preferences } from '../../domain/preferences';
 import { notificationWorkflow } from '../../workflows';
 import { acknowledgeSignal, cancelSignal, receiptSignal, retrySignal } from '../../workflows/definitions';
-import { registerSearchAttributes } from '../../worker/search-attributes';
-import { HeraldWorker } from '../../worker/worker';
+import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
-import { testDatabase, workflowBundle } from '../support/herald';
+import { testDatabase } from '../support/herald';
 import { notificationRequest } from '../support/requests';
-import { timeSkippingExecutable, waitForQuery } from '../support/temporal';
-import { testTracing } from '../support/tracing';
+import { waitForQuery } from '../support/temporal';
+import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -35,16 +34,7 @@ describe('notificationWorkflow with a plan (time-skipping test server, real acti
   const taskQueue = `orchestration-${randomUUID()}`;
   const tenantId = 'tenant-orchestration';
 
-  const startWorker = async () =>
-    HeraldWorker.start({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      activities: createActivities({ db: database.db, providers, links }),
-      workflowBundle: await workflowBundle(),
-      shutdownGraceMs: 0,
-      tracing: testTracing(),
-    });
+  const startWorker = () => startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers, links }));
 
   beforeAll(async () => {
     smtp = await new FakeSmtpServer().start();
@@ -54,8 +44,7 @@ describe('notificationWorkflow with a plan (time-skipping test server, real acti
   });
   // A test server of its own for each test: one test's skipped time or stuck lock cannot leak into the next.
   beforeEach(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingExecutable() } });
-    await registerSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
+    env = await startTimeSkippingServer();
     worker = await startWorker();
   });
   afterEach(async () => {
