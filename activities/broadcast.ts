@@ -77,7 +77,8 @@ export function createBroadcastActivities(db: Database, deliver: Deliver) {
         context.heartbeat(records.length);
       });
     } finally {
-      // Sent ones are on record already (the send writes its provider id at once); this adds the rest.
+      // Each send writes its provider id at once, but only as best effort: the whole pass is written
+      // here too, so the next pass skips every send that went, and failures and suppressions join it.
       await upsertDeliveries(db, send.tenantId, send.broadcastId, records);
     }
     records.forEach((r) => tally(r.status));

@@ -1,7 +1,17 @@
+import { and, eq } from 'drizzle-orm';
 import { chunksOf, type BroadcastRequest } from '../domain/broadcast';
 import type { Contact } from '../domain/notification';
 import type { Database } from './connect';
 import { broadcastChunks, broadcasts } from './schema';
+
+/** The tenant's broadcast with this id, if there is one. */
+export async function findBroadcast(db: Database, tenantId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(broadcasts)
+    .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, id)));
+  return row;
+}
 
 /**
  * A broadcast's row and its recipients in chunks, in one transaction: all of it is stored, or none.

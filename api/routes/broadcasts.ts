@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { and, count, eq } from 'drizzle-orm';
-import { storeBroadcast } from '../../db/broadcasts';
-import { broadcasts, deliveries } from '../../db/schema';
+import { findBroadcast, storeBroadcast } from '../../db/broadcasts';
+import { deliveries } from '../../db/schema';
 import {
   BROADCAST_STATUSES,
   broadcastWorkflowId,
@@ -34,9 +34,9 @@ import {
   recipientItemSchema,
 } from '../schemas';
 import { takeDailyQuota } from '../tenant-limits';
+import { queryInTime } from './status';
 
 const fields = notifyBodySchema.properties;
-const QUERY_TIMEOUT_MS = 3000;
 
 const broadcastBodySchema = {
   type: 'object',
@@ -123,13 +123,7 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       const accepted = () =>
         reply.code(202).send({ broadcast_id: broadcastId, status_url: `/broadcasts/${broadcastId}` });
 
-      const storedHash = async () => {
-        const [row] = await ctx.db
-          .select({ requestHash: broadcasts.requestHash })
-          .from(broadcasts)
-          .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, broadcastId)));
-        return row?.requestHash;
-      };
+      const storedHash = async () => (await findBroadcast(ctx.db, tenantId, broadcastId))?.requestHash;
       const seen = idempotencyKey ? await storedHash() : undefined;
       if (seen) sameRequestOr409(seen, requestHash, () => undefined);
 
@@ -204,10 +198,7 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
     async (request) => {
       const { tenantId } = request;
       const id = request.params.broadcast_id;
-      const [row] = await ctx.db
-        .select()
-        .from(broadcasts)
-        .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, id)));
+      const row = await findBroadcast(ctx.db, tenantId, id);
       if (!row) throw notFound(`No broadcast ${id}`);
       // Once ended, the row has the final count; asking the closed workflow would replay its history.
       const live = row.status === 'accepted' ? await liveProgress(ctx, tenantId, id) : undefined;
@@ -251,11 +242,7 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
     async (request, reply) => {
       const { tenantId } = request;
       const id = request.params.broadcast_id;
-      const [row] = await ctx.db
-        .select({ status: broadcasts.status })
-        .from(broadcasts)
-        .where(and(eq(broadcasts.tenantId, tenantId), eq(broadcasts.id, id)));
-      if (!row) throw notFound(`No broadcast ${id}`);
+      if (!(await findBroadcast(ctx.db, tenantId, id))) throw notFound(`No broadcast ${id}`);
       try {
         await ctx.temporal.workflow
           .getHandle(broadcastWorkflowId(tenantId, id))
@@ -274,7 +261,7 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
 async function liveProgress(ctx: ApiContext, tenantId: string, id: string): Promise<BroadcastProgress | undefined> {
   const handle = ctx.temporal.workflow.getHandle(broadcastWorkflowId(tenantId, id));
   try {
-    return await ctx.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(broadcastProgressQuery));
+    return await queryInTime(ctx, handle, broadcastProgressQuery);
   } catch {
     return undefined;
   }

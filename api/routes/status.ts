@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { QueryRejectedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import type { Database } from '../../db/connect';
 import { deliveries, notifications } from '../../db/schema';
 import type { Channel } from '../../domain/channels';
@@ -12,6 +13,11 @@ import { idSchema, problems, statusSchema } from '../schemas';
 
 /** A running workflow that does not answer in time is answered for by its projection. */
 const QUERY_TIMEOUT_MS = 3000;
+
+/** A workflow's answer to a query, given up on after QUERY_TIMEOUT_MS when no worker replies. */
+export function queryInTime<T>(ctx: ApiContext, handle: WorkflowHandle, query: QueryDefinition<T>): Promise<T> {
+  return ctx.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(query));
+}
 
 export const statusRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.get(
@@ -51,7 +57,7 @@ export async function liveSnapshot(
   handle: WorkflowHandle,
 ): Promise<NotificationSnapshot | 'closed' | 'unanswered'> {
   try {
-    return await ctx.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
+    return await queryInTime(ctx, handle, statusQuery);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError || error instanceof QueryRejectedError) return 'closed';
     return 'unanswered';

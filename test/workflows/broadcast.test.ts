@@ -43,36 +43,44 @@ describe('broadcastWorkflow (time-skipping test server, real activities)', () =>
     await smtp?.stop();
   });
 
-  it('holds the recipients in quiet hours until they end, and sends the others at once', async () => {
+  /** A stored broadcast of `count` email recipients in chunks of two, its subject naming it. */
+  const storedBroadcast = async (count: number, subject: string) => {
     const broadcastId = randomUUID();
-    const recipients = Array.from({ length: 3 }, (_, i) => ({
+    const recipients = Array.from({ length: count }, (_, i) => ({
       id: `${broadcastId}-r${i}`,
       email: `r${i}-${broadcastId}@example.com`,
-    }));
-    const hour = new Date(await env.currentTimeMs()).getUTCHours();
-    const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
-    await changePreferences(database.db, tenantId, recipients[0]!.id, () => ({
-      quietHours: { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' },
     }));
     const input: BroadcastRequest = {
       tenantId,
       broadcastId,
       channels: ['email'],
-      message: { subject: `Digest ${broadcastId}`, text: 'This week' },
+      message: { subject: `${subject} ${broadcastId}`, text: subject },
       priority: 'low',
       createdAt: new Date().toISOString(),
-      chunkCount: 2,
+      chunkCount: Math.ceil(count / 2),
     };
     await storeBroadcast(database.db, input, chunksOf(recipients, 2), 'hash');
-
-    const result = await env.client.workflow.execute(broadcastWorkflow, {
+    return { broadcastId, recipients, input };
+  };
+  const run = (input: BroadcastRequest) =>
+    env.client.workflow.execute(broadcastWorkflow, {
       taskQueue,
-      workflowId: `broadcast-${broadcastId}`,
+      workflowId: `broadcast-${input.broadcastId}`,
       args: [input],
     });
+  const mailsOf = (input: BroadcastRequest) => smtp.received.filter((m) => m.subject === input.message.subject);
+
+  it('holds the recipients in quiet hours until they end, and sends the others at once', async () => {
+    const { broadcastId, recipients, input } = await storedBroadcast(3, 'Digest');
+    const hour = new Date(await env.currentTimeMs()).getUTCHours();
+    const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+    await changePreferences(database.db, tenantId, recipients[0]!.id, () => ({
+      quietHours: { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' },
+    }));
+    const result = await run(input);
     expect(result).toEqual({ status: 'completed', chunksCompleted: 2, chunksFailed: 0, chunkCount: 2 });
 
-    const mails = smtp.received.filter((m) => m.subject === `Digest ${broadcastId}`);
+    const mails = mailsOf(input);
     expect(mails.map((m) => m.to[0]).sort()).toEqual(recipients.map((r) => r.email).sort());
     // The held recipient's mail went last, after the chunk slept to the end of the quiet hours.
     expect(mails.at(-1)!.to).toEqual([recipients[0]!.email]);
@@ -93,34 +101,19 @@ describe('broadcastWorkflow (time-skipping test server, real activities)', () =>
   });
 
   it('sends the other chunks when one cannot be sent at all, and ends failed', async () => {
-    const broadcastId = randomUUID();
-    const recipients = Array.from({ length: 4 }, (_, i) => ({
-      id: `${broadcastId}-r${i}`,
-      email: `r${i}-${broadcastId}@example.com`,
-    }));
-    const input: BroadcastRequest = {
-      tenantId,
-      broadcastId,
-      channels: ['email'],
-      message: { subject: `Partial ${broadcastId}`, text: 'Half of you' },
-      priority: 'low',
-      createdAt: new Date().toISOString(),
-      chunkCount: 2,
-    };
-    await storeBroadcast(database.db, input, chunksOf(recipients, 2), 'hash');
+    const { broadcastId, recipients, input } = await storedBroadcast(4, 'Partial');
     // The second chunk's recipients are gone: its activity fails for good, and its child workflow with it.
     await database.db
       .delete(broadcastChunks)
       .where(and(eq(broadcastChunks.broadcastId, broadcastId), eq(broadcastChunks.chunk, 1)));
 
-    const result = await env.client.workflow.execute(broadcastWorkflow, {
-      taskQueue,
-      workflowId: `broadcast-${broadcastId}`,
-      args: [input],
-    });
+    const result = await run(input);
     expect(result).toEqual({ status: 'failed', chunksCompleted: 1, chunksFailed: 1, chunkCount: 2 });
-    const mails = smtp.received.filter((m) => m.subject === `Partial ${broadcastId}`);
-    expect(mails.map((m) => m.to[0]).sort()).toEqual([recipients[0]!.email, recipients[1]!.email].sort());
+    expect(
+      mailsOf(input)
+        .map((m) => m.to[0])
+        .sort(),
+    ).toEqual([recipients[0]!.email, recipients[1]!.email].sort());
     const [row] = await database.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     expect(row).toMatchObject({ status: 'failed', chunksCompleted: 1, chunksFailed: 1 });
   });
