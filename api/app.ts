@@ -37,6 +37,7 @@ import { linkRoutes } from './routes/links';
 import { preferenceRoutes } from './routes/preferences';
 import { scheduleRoutes } from './routes/schedules';
 import { storedSecret } from '../db/secrets';
+import { StartDispatcher } from './start-dispatcher';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -173,11 +174,20 @@ export async function buildApi(options: ApiOptions) {
   app.setNotFoundHandler(answerUnrouted);
 
   const directory = new TenantDirectory(options.db);
+  const starts = new StartDispatcher({
+    db: options.db,
+    temporal: options.temporal,
+    taskQueue: options.taskQueue,
+    eagerStart: options.eagerStart ?? false,
+    log: app.log,
+  });
+  // Fastify closes after the requests in flight are answered: their starts are then pending too.
+  app.addHook('onClose', () => starts.stop());
   const context: ApiContext = {
     db: options.db,
     temporal: options.temporal,
-    eagerStart: options.eagerStart ?? false,
     taskQueue: options.taskQueue,
+    starts,
     receiptWindowMs: options.receiptWindowMs,
     retryWindowMs: options.retryWindowMs ?? 0,
     linkSecret: once(async () => options.linkSecret ?? storedSecret(options.db, 'link-signing')),

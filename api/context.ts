@@ -1,15 +1,16 @@
 import type { Client } from '@temporalio/client';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { Database } from '../db/connect';
+import type { StartDispatcher } from './start-dispatcher';
 import type { TenantLimits } from './tenant-limits';
 
 /** What every route plugin is handed: shared services, no globals. */
 export interface ApiContext {
   db: Database;
   temporal: Client;
-  /** Ask for eager workflow start: only when the client shares a worker's connection. */
-  eagerStart: boolean;
   taskQueue: string;
+  /** Starts the workflows of accepted notifications. */
+  starts: StartDispatcher;
   receiptWindowMs: number;
   retryWindowMs: number;
   /** Signs and checks the acknowledge and unsubscribe links messages carry; read once, when first needed. */

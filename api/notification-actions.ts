@@ -57,7 +57,10 @@ function decide(action: NotificationAction, { snapshot, open }: Found): 'done' |
 }
 
 async function find(ctx: ApiContext, tenantId: string, id: string): Promise<Found> {
-  const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, id));
+  const workflowId = notificationWorkflowId(tenantId, id);
+  // Accepted a moment ago and not started yet: start it now, so the signal has a workflow to reach.
+  await ctx.starts.startNow(workflowId);
+  const handle = ctx.temporal.workflow.getHandle(workflowId);
   const live = await liveSnapshot(ctx, handle);
   if (typeof live === 'object') return { snapshot: live, open: true, handle };
   const recorded = await recordedSnapshot(ctx.db, tenantId, id);

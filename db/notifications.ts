@@ -1,5 +1,4 @@
-import type { NotificationRequest, NotificationSnapshot } from '../domain/notification';
-import type { Database } from './connect';
+import type { NotificationSnapshot } from '../domain/notification';
 import { notifications } from './schema';
 
 type RowSource = Pick<
@@ -31,15 +30,4 @@ export function notificationRow(source: RowSource, now: Date): typeof notificati
     createdAt: new Date(source.createdAt),
     updatedAt: now,
   };
-}
-
-/**
- * The notification's row as the API accepts it, written once its workflow has started. The workflow
- * may have recorded it already, and its view is the newer one: an existing row is left alone.
- */
-export async function recordAccepted(db: Database, request: NotificationRequest): Promise<void> {
-  await db
-    .insert(notifications)
-    .values(notificationRow({ ...request, status: 'accepted' }, new Date()))
-    .onConflictDoNothing();
 }

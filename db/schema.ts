@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Contact, DeliveryDetails, MessageAction } from '../domain/notification';
+import type { Contact, DeliveryDetails, MessageAction, NotificationRequest } from '../domain/notification';
 import type { Acknowledgement, EscalationPolicy, TimelineEvent } from '../domain/orchestration';
 import type { Preferences } from '../domain/preferences';
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
@@ -105,6 +105,29 @@ export const notifications = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/**
+ * Notifications accepted and not yet started: each row is written with the notification's own row and
+ * deleted once its workflow has started, so an accepted notification survives a crash in between.
+ */
+export const pendingStarts = pgTable(
+  'pending_starts',
+  {
+    workflowId: text('workflow_id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    /** The Herald deployment's task queue: only its dispatchers start it. */
+    taskQueue: text('task_queue').notNull(),
+    /** Temporal's priority key: lower starts first. */
+    priority: integer('priority').notNull(),
+    request: jsonb('request').$type<NotificationRequest>().notNull(),
+    /** The accepting request's trace (W3C headers), which the workflow start joins. */
+    trace: jsonb('trace').$type<Record<string, string>>(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }).notNull().defaultNow(),
+    /** A dispatcher is starting it until then; past it, any dispatcher may. */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+  },
+  (t) => [index('pending_starts_order').on(t.taskQueue, t.priority, t.acceptedAt)],
 );
 
 /**

@@ -30,6 +30,12 @@ export const eagerWorkflowStarts = new Counter({
   registers: [registry],
 });
 
+export const workflowStartFailures = new Counter({
+  name: 'herald_workflow_start_failures_total',
+  help: 'Starts of accepted notifications that Temporal did not take (tried again until it does)',
+  registers: [registry],
+});
+
 export const notificationsAccepted = new Counter({
   name: 'herald_notifications_accepted_total',
   help: 'Notifications accepted by POST /notify',

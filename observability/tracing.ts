@@ -59,3 +59,15 @@ export function startServerSpan(
   const active = trace.setSpan(parent, span);
   return { span, run: (fn) => context.with(active, fn) };
 }
+
+/** The active trace as W3C headers, so work picked up later from a queue joins it. */
+export function traceCarrier(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/** Runs `fn` in the trace a carrier brought; in the current one when there is none. */
+export function inCarriedTrace<T>(carrier: Record<string, string> | null | undefined, fn: () => T): T {
+  return carrier ? context.with(propagation.extract(context.active(), carrier), fn) : fn();
+}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { Connection } from '@temporalio/client';
 
 export interface DevServerOptions {
   executable: string;
@@ -55,6 +56,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // The port opens before the frontend serves: wait until it answers, or the first caller gets "not healthy yet".
+  while (!(await answers(address))) {
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Temporal dev server on ${address} did not become healthy in time: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
@@ -70,6 +80,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       clearTimeout(timer);
     },
   };
+}
+
+async function answers(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 2000 });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { recordAccepted } from '../../db/notifications';
 import { notifications } from '../../db/schema';
 import { notificationWorkflowId } from '../../workflows/definitions';
-import type { notificationWorkflow } from '../../workflows';
-import { eagerWorkflowStarts, notificationsAccepted } from '../../observability/metrics';
+import { notificationsAccepted } from '../../observability/metrics';
 import { idFromKey, sameRequestOr409 } from '../idempotency';
 import { acceptedSchema, BODY_PROBLEMS, idempotencyHeadersSchema, notifyBodySchema, problems } from '../schemas';
 import type { ApiContext } from '../context';
-import { recordAudit } from '../audit';
 import { takeDailyQuota } from '../tenant-limits';
-import { buildNotificationRequest, requestHashOf, workflowStartOptions } from '../notification-request';
+import { buildNotificationRequest, requestHashOf } from '../notification-request';
 
 export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.post(
@@ -37,11 +32,8 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       const accepted = () =>
         reply.code(202).send({ notification_id: notificationId, status_url: `/status/${notificationId}` });
       if (idempotencyKey) {
-        const [seen] = await ctx.db
-          .select({ requestHash: notifications.requestHash })
-          .from(notifications)
-          .where(and(eq(notifications.tenantId, tenantId), eq(notifications.id, notificationId)));
-        if (seen) return sameRequestOr409(seen.requestHash, requestHash, accepted);
+        const seen = await storedHash(ctx, tenantId, notificationId);
+        if (seen) return sameRequestOr409(seen, requestHash, accepted);
       }
       const input = await buildNotificationRequest(
         ctx.db,
@@ -53,27 +45,17 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       const { priority } = input;
 
       await takeDailyQuota(ctx.limits, request, reply);
-      try {
-        const handle = await ctx.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
-          ...workflowStartOptions(input, ctx.taskQueue),
-          requestEagerStart: ctx.eagerStart,
-          workflowId: notificationWorkflowId(tenantId, notificationId),
-          args: [{ ...input, recordedByApi: true }],
-          // A closed workflow keeps its id: a replay of the same key must not deliver again.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          memo: { requestHash },
-        });
-        if (handle.eagerlyStarted) eagerWorkflowStarts.inc();
-      } catch (error) {
+      // Durable once committed: the 202 does not wait for Temporal, the dispatcher starts the workflow.
+      const stored = await ctx.starts.accept(input, request.caller.keyId).catch(async (error: unknown) => {
         await ctx.limits.giveBackNotifications(request.caller);
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
-        const description = await ctx.temporal.workflow
-          .getHandle(notificationWorkflowId(tenantId, notificationId))
-          .describe();
-        return sameRequestOr409(String(description.memo?.requestHash), requestHash, accepted);
+        throw error;
+      });
+      if (!stored) {
+        // The same key in a concurrent request, accepted first.
+        await ctx.limits.giveBackNotifications(request.caller);
+        const seen = await storedHash(ctx, tenantId, notificationId);
+        return sameRequestOr409(seen ?? '', requestHash, accepted);
       }
-      await recordAccepted(ctx.db, input);
-      await recordAudit(ctx.db, request, 'notification.created', notificationId);
       notificationsAccepted.inc({ priority });
       request.log.info(
         { notification_id: notificationId, workflow_id: notificationWorkflowId(tenantId, notificationId), priority },
@@ -83,3 +65,11 @@ export const notifyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
     },
   );
 };
+
+async function storedHash(ctx: ApiContext, tenantId: string, id: string): Promise<string | undefined> {
+  const [seen] = await ctx.db
+    .select({ requestHash: notifications.requestHash })
+    .from(notifications)
+    .where(and(eq(notifications.tenantId, tenantId), eq(notifications.id, id)));
+  return seen?.requestHash;
+}

@@ -36,10 +36,15 @@ class HeraldProcess {
 
   /** A crash: SIGKILL to Herald's process group and to the Temporal dev server, which runs in a group of its own. */
   async kill(temporalPort: string): Promise<void> {
-    const devServer = listeningPid(`127.0.0.1:${temporalPort}`);
+    killTemporal(temporalPort);
     await this.process!.stop('SIGKILL');
-    if (devServer) process.kill(devServer, 'SIGKILL');
   }
+}
+
+/** SIGKILL to the Temporal dev server alone: Herald's API stays up without it. */
+function killTemporal(temporalPort: string): void {
+  const devServer = listeningPid(`127.0.0.1:${temporalPort}`);
+  if (devServer) process.kill(devServer, 'SIGKILL');
 }
 
 describe('npm start survives a restart', () => {
@@ -246,6 +251,41 @@ describe('npm start survives a restart', () => {
         120_000,
       );
     expect(ofBurst().sort()).toEqual([...burst].sort());
+    expect(await second.interrupt()).toBe(0);
+  }, 300_000);
+
+  it('accepts while Temporal is down and, after kill -9 and a restart, delivers each accepted notification once', async () => {
+    const first = new HeraldProcess(env);
+    running.push(first);
+    await first.start();
+    killTemporal(env.TEMPORAL_DEV_PORT!);
+    const burst = Array.from({ length: 20 }, (_, i) => `Accepted without Temporal ${i}`);
+    const accepted = await Promise.all(
+      burst.map((subject) =>
+        api('POST', '/notify', {
+          channels: ['email'],
+          recipients: [{ email: 'outage@example.com' }],
+          message: { subject, text: 'once' },
+        }),
+      ),
+    );
+    expect(accepted.map((r) => r.status)).toEqual(burst.map(() => 202));
+    const ids = await Promise.all(accepted.map(async (r) => (await r.json()).notification_id));
+    // Its status comes from the database meanwhile.
+    expect(await statusOf(ids[0]!)).toMatchObject({ status: 'accepted', deliveries: [] });
+    await first.kill(env.TEMPORAL_DEV_PORT!);
+
+    const second = new HeraldProcess(env);
+    running.push(second);
+    await second.start();
+    for (const id of ids)
+      await eventually(
+        () => statusOf(id),
+        (b) => b.status === 'delivered',
+        120_000,
+      );
+    const ofBurst = smtp.received.map((m) => m.subject ?? '').filter((subject) => burst.includes(subject));
+    expect(ofBurst.sort()).toEqual([...burst].sort());
     expect(await second.interrupt()).toBe(0);
   }, 300_000);
 });

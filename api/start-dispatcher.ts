@@ -1,0 +1,165 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Database } from '../db/connect';
+import {
+  acceptNotifications,
+  claimPendingStarts,
+  deletePendingStarts,
+  findPendingStart,
+  type Acceptance,
+  type PendingStart,
+} from '../db/pending-starts';
+import { GroupCommit } from '../domain/group-commit';
+import type { NotificationRequest } from '../domain/notification';
+import { pool } from '../domain/pool';
+import { eagerWorkflowStarts, workflowStartFailures } from '../observability/metrics';
+import { inCarriedTrace, traceCarrier } from '../observability/tracing';
+import { notificationWorkflowId } from '../workflows/definitions';
+import type { notificationWorkflow } from '../workflows';
+import { workflowStartOptions } from './notification-request';
+
+export interface DispatcherOptions {
+  db: Database;
+  temporal: Client;
+  taskQueue: string;
+  /** Ask for eager workflow start: only when the client shares a worker's connection. */
+  eagerStart: boolean;
+  log: FastifyBaseLogger;
+  /** Starts in flight at once; also how many pending starts one claim takes. */
+  concurrency?: number;
+  /** How often to look for starts other processes left behind (crashed, or accepted without waking us). */
+  pollMs?: number;
+  /** How long a claim keeps other dispatchers away; a start that failed is tried again after it. */
+  claimMs?: number;
+}
+
+/** One start's bound: a Temporal server that does not answer must not hold the dispatcher. */
+const START_DEADLINE_MS = 10_000;
+
+/**
+ * Accepts notifications and turns them into workflows. The API answers 202 once a notification and its
+ * pending start are committed (many requests' in one transaction under load); this then starts the
+ * workflow and deletes the pending start. Starts are idempotent
+ * (the workflow id is the notification's, and a used id is refused), so a start repeated after a crash
+ * or by another dispatcher is harmless.
+ */
+export class StartDispatcher {
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly claimMs: number;
+  private woken = false;
+  private stopping = false;
+  private wakeUp?: () => void;
+  private readonly running: Promise<void>;
+  private readonly accepts: GroupCommit<Acceptance, boolean>;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.accepts = new GroupCommit((acceptances) => acceptNotifications(options.db, acceptances));
+    this.concurrency = options.concurrency ?? 32;
+    this.pollMs = options.pollMs ?? 1000;
+    this.claimMs = options.claimMs ?? 10_000;
+    this.running = this.loop();
+  }
+
+  /**
+   * Stores the notification, its pending start and its audit event; false when one with its id was
+   * accepted first. Durable once this returns: the start follows, here or, after a crash, in any dispatcher.
+   */
+  async accept(request: NotificationRequest, actor: string): Promise<boolean> {
+    const stored = await this.accepts.add({
+      request,
+      taskQueue: this.options.taskQueue,
+      actor,
+      trace: traceCarrier(),
+    });
+    if (stored) this.wake();
+    return stored;
+  }
+
+  /** A start was just committed: look now rather than at the next poll. */
+  private wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Finishes the starts in flight; anything still pending waits in the database for the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.running;
+  }
+
+  /** Starts this notification's workflow now if it is still pending, so a signal for it finds it. */
+  async startNow(workflowId: string): Promise<void> {
+    const pending = await findPendingStart(this.options.db, this.options.taskQueue, workflowId);
+    if (pending && (await this.start(pending))) await deletePendingStarts(this.options.db, [workflowId]);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      const claimed = await claimPendingStarts(
+        this.options.db,
+        this.options.taskQueue,
+        this.concurrency,
+        this.claimMs,
+      ).catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'could not read pending workflow starts');
+        return [];
+      });
+      const started: string[] = [];
+      await pool(claimed.length, this.concurrency, async (i) => {
+        const { request } = claimed[i]!;
+        if (await this.start(claimed[i]!))
+          started.push(notificationWorkflowId(request.tenantId, request.notificationId));
+      });
+      await deletePendingStarts(this.options.db, started).catch((error: unknown) =>
+        // Left behind, they are started again later: the start is refused as a duplicate and the row goes.
+        this.options.log.warn({ err: error }, 'could not delete started workflow starts'),
+      );
+      if (claimed.length === 0 || started.length < claimed.length) await this.idle();
+    }
+  }
+
+  /** True once the workflow exists: started now, or earlier by anyone. */
+  private async start({ request, trace }: PendingStart): Promise<boolean> {
+    const { temporal, taskQueue, eagerStart } = this.options;
+    const workflowId = notificationWorkflowId(request.tenantId, request.notificationId);
+    try {
+      const handle = await inCarriedTrace(trace, () =>
+        temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+          temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
+            ...workflowStartOptions(request, taskQueue),
+            requestEagerStart: eagerStart,
+            workflowId,
+            args: [{ ...request, recordedByApi: true }],
+            // A closed workflow keeps its id: a start repeated after it closed must not deliver again.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            memo: { requestHash: request.requestHash },
+          }),
+        ),
+      );
+      if (handle.eagerlyStarted) eagerWorkflowStarts.inc();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return true;
+      workflowStartFailures.inc();
+      this.options.log.warn({ err: error, workflow_id: workflowId }, 'could not start a notification workflow');
+      return false;
+    }
+  }
+
+  /** Waits for a wake-up or the next poll, whichever comes first. */
+  private async idle(): Promise<void> {
+    if (this.woken || this.stopping) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.pollMs);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeUp = undefined;
+  }
+}

@@ -1,0 +1,110 @@
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { PRIORITY_KEYS } from '../domain/delivery-policy';
+import type { NotificationRequest } from '../domain/notification';
+import { notificationWorkflowId } from '../workflows/definitions';
+import type { Database } from './connect';
+import { notificationRow } from './notifications';
+import { auditEvents, notifications, pendingStarts } from './schema';
+
+export interface Acceptance {
+  request: NotificationRequest;
+  /** The deployment's task queue: its dispatchers start the workflow. */
+  taskQueue: string;
+  /** The audit event's actor: the key that made the request. */
+  actor: string;
+  /** The accepting request's trace, for the workflow start to join. */
+  trace?: Record<string, string>;
+}
+
+/** A notification waiting for its workflow to start. */
+export interface PendingStart {
+  request: NotificationRequest;
+  trace: Record<string, string> | null;
+}
+
+/**
+ * Accepts notifications in one transaction: each one's row, pending start and audit event. An entry is
+ * false when a notification with its id was accepted first (the same key, concurrently or earlier in the list).
+ */
+export async function acceptNotifications(db: Database, acceptances: Acceptance[]): Promise<boolean[]> {
+  const now = new Date();
+  return db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(notifications)
+      .values(acceptances.map(({ request }) => notificationRow({ ...request, status: 'accepted' }, now)))
+      .onConflictDoNothing()
+      .returning({ tenantId: notifications.tenantId, id: notifications.id });
+    const fresh = new Set(inserted.map((row) => notificationWorkflowId(row.tenantId, row.id)));
+    const won = acceptances.map(({ request }) =>
+      fresh.delete(notificationWorkflowId(request.tenantId, request.notificationId)),
+    );
+    const accepted = acceptances.filter((_, i) => won[i]);
+    if (accepted.length > 0) {
+      await tx.insert(pendingStarts).values(
+        accepted.map(({ request, taskQueue, trace }) => ({
+          workflowId: notificationWorkflowId(request.tenantId, request.notificationId),
+          tenantId: request.tenantId,
+          taskQueue,
+          priority: PRIORITY_KEYS[request.priority],
+          request,
+          trace,
+        })),
+      );
+      await tx.insert(auditEvents).values(
+        accepted.map(({ request, actor }) => ({
+          tenantId: request.tenantId,
+          actor,
+          action: 'notification.created',
+          notificationId: request.notificationId,
+        })),
+      );
+    }
+    return won;
+  });
+}
+
+/**
+ * Up to `limit` of the task queue's pending starts, highest priority and oldest first, claimed for `claimMs` so other
+ * dispatchers pass them by; a claim that runs out (its dispatcher stopped) frees them again.
+ */
+export async function claimPendingStarts(
+  db: Database,
+  taskQueue: string,
+  limit: number,
+  claimMs: number,
+): Promise<PendingStart[]> {
+  const claimable = db
+    .select({ workflowId: pendingStarts.workflowId })
+    .from(pendingStarts)
+    .where(
+      and(
+        eq(pendingStarts.taskQueue, taskQueue),
+        or(isNull(pendingStarts.claimedUntil), lt(pendingStarts.claimedUntil, sql`now()`)),
+      ),
+    )
+    .orderBy(pendingStarts.priority, pendingStarts.acceptedAt)
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return db
+    .update(pendingStarts)
+    .set({ claimedUntil: sql`now() + ${`${claimMs} milliseconds`}::interval` })
+    .where(inArray(pendingStarts.workflowId, claimable))
+    .returning({ request: pendingStarts.request, trace: pendingStarts.trace });
+}
+
+/** The pending start of this notification on the task queue, if its workflow has not started yet. */
+export async function findPendingStart(
+  db: Database,
+  taskQueue: string,
+  workflowId: string,
+): Promise<PendingStart | undefined> {
+  const [row] = await db
+    .select({ request: pendingStarts.request, trace: pendingStarts.trace })
+    .from(pendingStarts)
+    .where(and(eq(pendingStarts.workflowId, workflowId), eq(pendingStarts.taskQueue, taskQueue)));
+  return row;
+}
+
+export async function deletePendingStarts(db: Database, workflowIds: string[]): Promise<void> {
+  if (workflowIds.length > 0) await db.delete(pendingStarts).where(inArray(pendingStarts.workflowId, workflowIds));
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabaseHandle } from '../../db/connect';
+import { acceptNotifications, claimPendingStarts, deletePendingStarts } from '../../db/pending-starts';
+import type { NotificationRequest, Priority } from '../../domain/notification';
+import { notificationWorkflowId } from '../../workflows/definitions';
+import { createTenant, isolatedDatabase, type TestTenant } from '../support/herald';
+
+describe('pending starts (the accepted notifications the dispatcher has yet to start)', () => {
+  let handle: DatabaseHandle;
+  let tenant: TestTenant;
+  beforeAll(async () => {
+    handle = await isolatedDatabase();
+    tenant = await createTenant(handle);
+  });
+  afterAll(() => handle?.close());
+
+  const request = (priority: Priority): NotificationRequest => ({
+    notificationId: randomUUID(),
+    tenantId: tenant.id,
+    channels: ['email'],
+    recipients: [{ id: 'ada', email: 'ada@example.com' }],
+    message: { text: 'hello' },
+    priority,
+    requestHash: 'hash',
+    createdAt: new Date().toISOString(),
+    receiptWindowMs: 0,
+  });
+  const claim = async (taskQueue: string, limit: number, claimMs: number) =>
+    (await claimPendingStarts(handle.db, taskQueue, limit, claimMs)).map((pending) => pending.request);
+  const accept = async (r: NotificationRequest, taskQueue: string) =>
+    (await acceptNotifications(handle.db, [{ request: r, taskQueue, actor: 'test' }]))[0];
+
+  it('hands out high priority first, then the oldest, each once until its claim runs out', async () => {
+    const queue = `q-${randomUUID()}`;
+    const [low, normal, high] = [request('low'), request('normal'), request('high')];
+    for (const r of [low, normal, high]) expect(await accept(r, queue)).toBe(true);
+
+    const first = await claim(queue, 2, 60_000);
+    expect(first.map((r) => r.notificationId)).toEqual(
+      expect.arrayContaining([high.notificationId, normal.notificationId]),
+    );
+    expect(first).toHaveLength(2);
+    expect(first.find((r) => r.priority === 'high')).toEqual(high);
+    // Claimed: another dispatcher gets only what is left.
+    expect((await claim(queue, 10, 60_000)).map((r) => r.notificationId)).toEqual([low.notificationId]);
+    expect(await claim(queue, 10, 60_000)).toEqual([]);
+  });
+
+  it('frees a claim that ran out, and forgets a start once it is deleted', async () => {
+    const queue = `q-${randomUUID()}`;
+    const r = request('normal');
+    await accept(r, queue);
+    expect(await claim(queue, 10, 1)).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await claim(queue, 10, 60_000)).toEqual([r]);
+    await deletePendingStarts(handle.db, [notificationWorkflowId(tenant.id, r.notificationId)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await claim(queue, 10, 1)).toEqual([]);
+  });
+
+  it('accepts many in one transaction, each id once, the first of a repeated id winning', async () => {
+    const queue = `q-${randomUUID()}`;
+    const [a, b] = [request('normal'), request('low')];
+    const twin = { ...a, requestHash: 'other' };
+    const won = await acceptNotifications(
+      handle.db,
+      [a, b, twin].map((r) => ({ request: r, taskQueue: queue, actor: 'test' })),
+    );
+    expect(won).toEqual([true, true, false]);
+    const claimed = await claim(queue, 10, 60_000);
+    expect(claimed).toHaveLength(2);
+    expect(claimed.find((r) => r.notificationId === a.notificationId)).toEqual(a);
+  });
+
+  it("leaves another deployment's task queue alone, and accepts one id once", async () => {
+    const [mine, theirs] = [`q-${randomUUID()}`, `q-${randomUUID()}`];
+    const r = request('normal');
+    expect(await accept(r, theirs)).toBe(true);
+    expect(await claim(mine, 10, 60_000)).toEqual([]);
+    expect(await accept(r, mine)).toBe(false);
+    expect(await claim(theirs, 10, 60_000)).toEqual([r]);
+  });
+});
