@@ -57,6 +57,8 @@ export const PATCHES = {
   plansAtAccept: 'plans-at-accept',
   /** The API records the notification at accept: one that sends at once skips its first record activity. */
   recordedAtAccept: 'recorded-at-accept',
+  /** The notification's record is a local activity (a regular one after a few failed tries): no task round trip. */
+  localRecord: 'local-record',
 } as const;
 
 /** Workflow ids carry the tenant, so one tenant can never address another's notification. */

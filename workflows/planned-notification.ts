@@ -1,4 +1,11 @@
-import { condition, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Channel } from '../domain/channels';
 import {
@@ -27,6 +34,13 @@ const { recordNotification, planRecipient } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
+// A few tries in the worker, then the regular activity above: a local activity retried without end
+// would hold its workflow task, and a stopping worker, for as long as the database is away.
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumInterval: '2s', maximumAttempts: 3 },
+});
+
 /**
  * A notification with a plan: it waits for its send time, holds through each recipient's quiet hours,
  * honours their preferences, sends the primaries, falls back and escalates until a condition is met or
@@ -43,6 +57,17 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         createdAt: new Date().toISOString(),
       };
   const plansAtAccept = patched(PATCHES.plansAtAccept);
+  const recordsLocally = patched(PATCHES.localRecord);
+  const record = async (snapshot: NotificationSnapshot) => {
+    if (recordsLocally) {
+      try {
+        return await local.recordNotification(snapshot);
+      } catch {
+        // The regular activity takes over, retrying for as long as it takes.
+      }
+    }
+    await recordNotification(snapshot);
+  };
   const strategy = request.strategy ?? 'any';
   const steps = planSteps(request.channels, request.fallback, request.escalation);
   const initial = initialSnapshot(request);
@@ -234,7 +259,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
   // A notification that waits is recorded as scheduled or held; one sent at once goes straight to its
   // sends when the API has recorded it (the marker keeps histories of workers that recorded replaying).
   const recordedAlready = waiting.size === 0 && request.recordedByApi && patched(PATCHES.recordedAtAccept);
-  if (!recordedAlready) await recordNotification(state);
+  if (!recordedAlready) await record(state);
   await Promise.all(request.recipients.map(runRecipient));
 
   // An acknowledgement nobody resolves in time re-opens the escalation, as on-call tools do.
@@ -253,7 +278,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
     recordedReceipts = runner.receiptsApplied();
     runner.setStatus(plannedStatus(state.deliveries));
     state.retryable = !!request.retryWindowMs && (state.status === 'failed' || state.status === 'partially_delivered');
-    await recordNotification(state);
+    await record(state);
   };
   await recordOutcome();
 

@@ -57,6 +57,14 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(v6.every(recordedAtAccept)).toBe(true);
   });
 
+  it('holds histories from before and after the record became a local activity', () => {
+    const local = (file: string) => patchesIn(file).includes(PATCHES.localRecord);
+    expect(files.filter((f) => /^v[1-7]-/.test(f)).some(local)).toBe(false);
+    const v8 = files.filter((f) => f.startsWith('v8-'));
+    expect(v8.length).toBeGreaterThanOrEqual(3);
+    expect(v8.every(local)).toBe(true);
+  });
+
   it('holds a history of a recipient forgotten in the middle of an escalation', () => {
     const forgotten = files.find((f) => f.startsWith('v5-') && f.includes('recipient-forgotten'));
     expect(forgotten).toBeDefined();

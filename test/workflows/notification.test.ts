@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { upsertTenant } from '../../api/tenants';
 import { buildProviders, closeProviders } from '../../activities/providers';
@@ -11,7 +12,7 @@ import { notificationWorkflow } from '../../workflows';
 import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
-import { testDatabase } from '../support/herald';
+import { testDatabase, workflowBundle } from '../support/herald';
 import { waitForQuery } from '../support/temporal';
 import { notificationRequest } from '../support/requests';
 import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
@@ -118,5 +119,74 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
         expect.objectContaining({ channel: 'push', status: 'failed', error: 'recipient has no push token' }),
       ]),
     );
+  });
+
+  describe("the notification's record", () => {
+    const recordActivities = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordNotification');
+    const localRecords = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+      events.filter(
+        (e) =>
+          e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED &&
+          e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      );
+
+    it('is written by a local activity, with no activity task of its own', async () => {
+      const input = request({
+        channels: ['sms'],
+        recipients: [{ id: 'p', phone: '+14155550100' }],
+        recordedByApi: true,
+      });
+      const handle = await start(input);
+      expect(await handle.result()).toMatchObject({ status: 'delivered' });
+      const { events } = await handle.fetchHistory();
+      expect(recordActivities(events!)).toHaveLength(0);
+      expect(localRecords(events!)).toHaveLength(1);
+      const { recordedSnapshot } = await import('../../api/routes/status');
+      expect(await recordedSnapshot(database.db, input.tenantId, input.notificationId)).toMatchObject({
+        status: 'delivered',
+      });
+    });
+
+    it('falls back to the regular activity when the local one fails three times, and is written once it can be', async () => {
+      const real = createActivities({ db: database.db, providers });
+      let failures = 3;
+      const databaseAwayAtFirst: typeof real = {
+        ...real,
+        recordNotification: async (snapshot) => {
+          if (failures-- > 0) throw new Error('database unavailable');
+          return real.recordNotification(snapshot);
+        },
+      };
+      const queue = `wf-record-${randomUUID()}`;
+      const flaky = await startWorkerOn(env, queue, databaseAwayAtFirst);
+      try {
+        const input = request({
+          channels: ['sms'],
+          recipients: [{ id: 'p', phone: '+14155550100' }],
+          recordedByApi: true,
+        });
+        const handle = await env.client.workflow.start(notificationWorkflow, {
+          taskQueue: queue,
+          workflowId: `wf-${input.notificationId}`,
+          args: [input],
+        });
+        expect(await handle.result()).toMatchObject({ status: 'delivered' });
+        const { events } = await handle.fetchHistory();
+        expect(recordActivities(events!)).toHaveLength(1);
+        expect(failures).toBe(-1);
+        // The fallback replays: its history gives the same commands.
+        await Worker.runReplayHistory(
+          { workflowBundle: await workflowBundle(), sinks: { exporter: { export: { fn: () => undefined } } } },
+          await handle.fetchHistory(),
+        );
+        const { recordedSnapshot } = await import('../../api/routes/status');
+        expect(await recordedSnapshot(database.db, input.tenantId, input.notificationId)).toMatchObject({
+          status: 'delivered',
+        });
+      } finally {
+        await flaky.shutdown();
+      }
+    });
   });
 });
