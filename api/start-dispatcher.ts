@@ -53,6 +53,7 @@ export class StartDispatcher {
   private wakeUp?: () => void;
   private readonly running: Promise<void>;
   private readonly accepts: GroupCommit<Acceptance, boolean>;
+  private readonly aside = new Set<Promise<unknown>>();
 
   constructor(private readonly options: DispatcherOptions) {
     this.accepts = new GroupCommit((acceptances) => acceptNotifications(options.db, acceptances));
@@ -67,14 +68,27 @@ export class StartDispatcher {
    * accepted first. Durable once this returns: the start follows, here or, after a crash, in any dispatcher.
    */
   async accept(request: NotificationRequest, actor: string): Promise<boolean> {
-    const stored = await this.accepts.add({
-      request,
-      taskQueue: this.options.taskQueue,
-      actor,
-      trace: traceCarrier(),
-    });
-    if (stored) this.wake();
-    return stored;
+    const trace = traceCarrier();
+    const stored = await this.accepts.add({ request, taskQueue: this.options.taskQueue, actor, trace });
+    if (!stored) return false;
+    // High priority does not wait for the batch of starts in flight: it starts now, beside it.
+    if (request.priority === 'high') this.startAside({ request, trace });
+    else this.wake();
+    return true;
+  }
+
+  private startAside(pending: PendingStart): void {
+    const started = this.startAndDelete(pending).finally(() => this.aside.delete(started));
+    this.aside.add(started);
+  }
+
+  /** Starts one pending notification; left pending if Temporal refuses, for the loop to try again. */
+  private async startAndDelete(pending: PendingStart): Promise<void> {
+    const { tenantId, notificationId } = pending.request;
+    if (!(await this.start(pending))) return;
+    await deletePendingStarts(this.options.db, [notificationWorkflowId(tenantId, notificationId)]).catch(
+      (error: unknown) => this.options.log.warn({ err: error }, 'could not delete a started workflow start'),
+    );
   }
 
   /** A start was just committed: look now rather than at the next poll. */
@@ -87,13 +101,13 @@ export class StartDispatcher {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
-    await this.running;
+    await Promise.all([this.running, ...this.aside]);
   }
 
   /** Starts this notification's workflow now if it is still pending, so a signal for it finds it. */
   async startNow(workflowId: string): Promise<void> {
     const pending = await findPendingStart(this.options.db, this.options.taskQueue, workflowId);
-    if (pending && (await this.start(pending))) await deletePendingStarts(this.options.db, [workflowId]);
+    if (pending) await this.startAndDelete(pending);
   }
 
   private async loop(): Promise<void> {

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import pino from 'pino';
+import { StartDispatcher } from '../../api/start-dispatcher';
+import type { DatabaseHandle } from '../../db/connect';
+import { acceptNotifications } from '../../db/pending-starts';
+import type { NotificationRequest, Priority } from '../../domain/notification';
+import { notificationWorkflowId } from '../../workflows/definitions';
+import { createTenant, eventually, isolatedDatabase, type TestTenant } from '../support/herald';
+
+/** The dispatcher alone, on the shared dev server: workflows it starts wait on a queue no worker polls. */
+describe('StartDispatcher', () => {
+  let handle: DatabaseHandle;
+  let tenant: TestTenant;
+  let connection: Connection;
+  let client: Client;
+  let dispatcher: StartDispatcher;
+  const taskQueue = `dispatch-${randomUUID()}`;
+  const started: string[] = [];
+
+  beforeAll(async () => {
+    handle = await isolatedDatabase();
+    tenant = await createTenant(handle);
+    connection = await Connection.connect({ address: process.env.HERALD_TEST_TEMPORAL_ADDRESS! });
+    client = new Client({ connection });
+    // Polls once, at start, then only when woken: what it starts is what it was woken for, or started aside.
+    dispatcher = new StartDispatcher({
+      db: handle.db,
+      temporal: client,
+      taskQueue,
+      eagerStart: false,
+      log: pino({ level: 'silent' }),
+      pollMs: 600_000,
+    });
+  });
+  afterAll(async () => {
+    await dispatcher?.stop();
+    for (const id of started)
+      await client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    await connection?.close();
+    await handle?.close();
+  });
+
+  const request = (priority: Priority): NotificationRequest => ({
+    notificationId: randomUUID(),
+    tenantId: tenant.id,
+    channels: ['email'],
+    recipients: [{ id: 'ada', email: 'ada@example.com' }],
+    message: { text: 'hello' },
+    priority,
+    requestHash: 'hash',
+    createdAt: new Date().toISOString(),
+    receiptWindowMs: 0,
+  });
+  const workflowOf = (r: NotificationRequest) => {
+    const id = notificationWorkflowId(r.tenantId, r.notificationId);
+    started.push(id);
+    return client.workflow.getHandle(id);
+  };
+  const exists = (r: NotificationRequest) =>
+    workflowOf(r)
+      .describe()
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return false;
+          throw error;
+        },
+      );
+
+  it('starts high priority at once, beside the loop, and the rest when woken, oldest included', async () => {
+    // The loop's first look, at start, is over.
+    await new Promise((r) => setTimeout(r, 500));
+    // Written past the dispatcher (as another process would): it waits for the next wake.
+    const left = request('normal');
+    await acceptNotifications(handle.db, [{ request: left, taskQueue, actor: 'test' }]);
+
+    const urgent = request('high');
+    expect(await dispatcher.accept(urgent, 'test')).toBe(true);
+    await eventually(
+      () => exists(urgent),
+      (yes) => yes,
+      10_000,
+    );
+    const description = await workflowOf(urgent).describe();
+    expect(description.taskQueue).toBe(`${taskQueue}-high`);
+    expect(await exists(left)).toBe(false);
+
+    const next = request('low');
+    expect(await dispatcher.accept(next, 'test')).toBe(true);
+    for (const r of [left, next])
+      await eventually(
+        () => exists(r),
+        (yes) => yes,
+        10_000,
+      );
+  });
+
+  it('accepts an id once, and starts a pending notification on demand', async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    const r = request('normal');
+    await acceptNotifications(handle.db, [{ request: r, taskQueue, actor: 'test' }]);
+    expect(await dispatcher.accept(r, 'test')).toBe(false);
+    expect(await exists(r)).toBe(false);
+    await dispatcher.startNow(notificationWorkflowId(r.tenantId, r.notificationId));
+    expect(await exists(r)).toBe(true);
+  });
+});
