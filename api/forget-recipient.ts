@@ -1,6 +1,6 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { deleteRecipientData } from '../db/recipients';
-import { forgetRecipientSignal } from '../workflows/definitions';
+import { forgetRecipientSignal, notificationWorkflowId } from '../workflows/definitions';
 import type { ApiContext } from './context';
 
 export interface Forgotten {
@@ -20,16 +20,27 @@ export interface Forgotten {
  */
 export async function forgetRecipient(ctx: ApiContext, tenantId: string, recipientId: string, by: string) {
   const deleted = await deleteRecipientData(ctx.db, tenantId, recipientId);
-  let pendingNotifications = 0;
+  const told = new Set<string>();
+  // Accepted and not started yet: each starts with the signal in its history, before any send.
+  for (const pending of await ctx.starts.pendingNaming(tenantId, recipientId)) {
+    try {
+      await ctx.starts.startWithSignal(pending, forgetRecipientSignal, [{ recipientId, by }]);
+      told.add(notificationWorkflowId(tenantId, pending.request.notificationId));
+    } catch (error) {
+      // Started and closed meanwhile: it has nothing left to send.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
   for await (const workflow of ctx.temporal.workflow.list({ query: pendingQuery(tenantId, recipientId) })) {
+    if (told.has(workflow.workflowId)) continue;
     try {
       await ctx.temporal.workflow.getHandle(workflow.workflowId).signal(forgetRecipientSignal, { recipientId, by });
-      pendingNotifications++;
+      told.add(workflow.workflowId);
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
   }
-  return { ...deleted, pendingNotifications } satisfies Forgotten;
+  return { ...deleted, pendingNotifications: told.size } satisfies Forgotten;
 }
 
 /**

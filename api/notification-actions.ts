@@ -1,4 +1,6 @@
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
+import type { PendingStart } from '../db/pending-starts';
 import type { NotificationSnapshot } from '../domain/notification';
 import type { Acknowledgement } from '../domain/orchestration';
 import {
@@ -19,6 +21,8 @@ interface Found {
   snapshot?: NotificationSnapshot;
   open: boolean;
   handle: WorkflowHandle;
+  /** Accepted and not started yet: the signal starts it. */
+  pending?: PendingStart;
 }
 
 const conflict = (detail: string) => new Problem(409, 'Not possible in this state', detail);
@@ -58,15 +62,30 @@ function decide(action: NotificationAction, { snapshot, open }: Found): 'done' |
 
 async function find(ctx: ApiContext, tenantId: string, id: string): Promise<Found> {
   const workflowId = notificationWorkflowId(tenantId, id);
-  // Accepted a moment ago and not started yet: start it now, so the signal has a workflow to reach.
-  await ctx.starts.startNow(workflowId);
   const handle = ctx.temporal.workflow.getHandle(workflowId);
+  const pending = await ctx.starts.findPending(workflowId);
+  if (pending) return { open: true, handle, pending };
   const live = await liveSnapshot(ctx, handle);
   if (typeof live === 'object') return { snapshot: live, open: true, handle };
   const recorded = await recordedSnapshot(ctx.db, tenantId, id);
   if (live === 'unanswered') return { snapshot: recorded, open: true, handle };
   if (!recorded) throw notFound(`No notification ${id}`);
   return { snapshot: recorded, open: false, handle };
+}
+
+/**
+ * Signals the workflow; one not started yet starts with the signal already in its history, so its
+ * first task sees it before anything is sent.
+ */
+function signal<Args extends unknown[]>(
+  ctx: ApiContext,
+  found: Found,
+  definition: SignalDefinition<Args>,
+  ...args: Args
+): Promise<void> {
+  return found.pending
+    ? ctx.starts.startWithSignal(found.pending, definition, args)
+    : found.handle.signal(definition, ...args);
 }
 
 /**
@@ -82,7 +101,6 @@ export async function actOnNotification(
 ): Promise<{ done: boolean; acknowledgement?: Acknowledgement }> {
   const found = await find(ctx, tenantId, id);
   if (decide(action, found) === 'done') return { done: true, acknowledgement: found.snapshot?.acknowledgement };
-  const { handle } = found;
   try {
     if (action === 'acknowledge') {
       const acknowledgement: Acknowledgement = {
@@ -91,14 +109,16 @@ export async function actOnNotification(
         via: 'api',
         ...(by.reason ? { note: by.reason } : {}),
       };
-      await handle.signal(acknowledgeSignal, acknowledgement);
+      await signal(ctx, found, acknowledgeSignal, acknowledgement);
       return { done: false, acknowledgement };
     }
-    const signal = { cancel: cancelSignal, resolve: resolveSignal, retry: retrySignal }[action];
-    await handle.signal(signal, by);
+    const definition = { cancel: cancelSignal, resolve: resolveSignal, retry: retrySignal }[action];
+    await signal(ctx, found, definition, by);
     return { done: false };
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw conflict('The notification closed meanwhile');
+    // Gone, or (for one that was pending) started and closed meanwhile.
+    if (error instanceof WorkflowNotFoundError || error instanceof WorkflowExecutionAlreadyStartedError)
+      throw conflict('The notification closed meanwhile');
     throw error;
   }
 }
@@ -114,7 +134,7 @@ export async function acknowledgeFromLink(
   try {
     const found = await find(ctx, claim.tenantId, claim.notificationId);
     if (decide('acknowledge', found) === 'done') return 'already';
-    await found.handle.signal(acknowledgeSignal, {
+    await signal(ctx, found, acknowledgeSignal, {
       by: claim.recipientId,
       at: new Date().toISOString(),
       via: 'link',
@@ -123,7 +143,12 @@ export async function acknowledgeFromLink(
     return 'acknowledged';
   } catch (error) {
     // Gone, cancelled, closed or closing meanwhile: nothing is left to acknowledge.
-    if (error instanceof Problem || error instanceof WorkflowNotFoundError) return 'closed';
+    if (
+      error instanceof Problem ||
+      error instanceof WorkflowNotFoundError ||
+      error instanceof WorkflowExecutionAlreadyStartedError
+    )
+      return 'closed';
     throw error;
   }
 }

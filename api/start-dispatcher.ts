@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy, type SignalDefinition } from '@temporalio/common';
 import type { Database } from '../db/connect';
 import {
   acceptNotifications,
   claimPendingStarts,
   deletePendingStarts,
   findPendingStart,
+  pendingStartsNaming,
   type Acceptance,
   type PendingStart,
 } from '../db/pending-starts';
@@ -104,10 +105,45 @@ export class StartDispatcher {
     await Promise.all([this.running, ...this.aside]);
   }
 
-  /** Starts this notification's workflow now if it is still pending, so a signal for it finds it. */
-  async startNow(workflowId: string): Promise<void> {
-    const pending = await findPendingStart(this.options.db, this.options.taskQueue, workflowId);
-    if (pending) await this.startAndDelete(pending);
+  /** The tenant's notifications naming the recipient whose starts are still pending here. */
+  pendingNaming(tenantId: string, recipientId: string): Promise<PendingStart[]> {
+    return pendingStartsNaming(this.options.db, this.options.taskQueue, tenantId, recipientId);
+  }
+
+  /** This notification's start, if it is still pending here. */
+  findPending(workflowId: string): Promise<PendingStart | undefined> {
+    return findPendingStart(this.options.db, this.options.taskQueue, workflowId);
+  }
+
+  /**
+   * Starts a pending notification with a signal already in its history, so its first task sees it
+   * before sending anything (a cancel, a deleted recipient). Signals it if it started meanwhile;
+   * WorkflowExecutionAlreadyStartedError if it has closed since.
+   */
+  async startWithSignal<Args extends unknown[]>(
+    pending: PendingStart,
+    signal: SignalDefinition<Args>,
+    signalArgs: Args,
+  ): Promise<void> {
+    const { temporal } = this.options;
+    const { tenantId, notificationId } = pending.request;
+    const done = () => deletePendingStarts(this.options.db, [notificationWorkflowId(tenantId, notificationId)]);
+    try {
+      await inCarriedTrace(pending.trace, () =>
+        temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+          temporal.workflow.signalWithStart<typeof notificationWorkflow, unknown[]>('notificationWorkflow', {
+            ...this.startOptions(pending.request),
+            signal: signal.name,
+            signalArgs,
+          }),
+        ),
+      );
+    } catch (error) {
+      // Started and closed meanwhile: nothing is pending any more, and the caller learns it closed.
+      if (error instanceof WorkflowExecutionAlreadyStartedError) await done();
+      throw error;
+    }
+    await done();
   }
 
   private async loop(): Promise<void> {
@@ -138,19 +174,14 @@ export class StartDispatcher {
 
   /** True once the workflow exists: started now, or earlier by anyone. */
   private async start({ request, trace }: PendingStart): Promise<boolean> {
-    const { temporal, taskQueue, eagerStart } = this.options;
+    const { temporal, eagerStart } = this.options;
     const workflowId = notificationWorkflowId(request.tenantId, request.notificationId);
     try {
       const handle = await inCarriedTrace(trace, () =>
         temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
           temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
-            ...workflowStartOptions(request, taskQueue),
+            ...this.startOptions(request),
             requestEagerStart: eagerStart,
-            workflowId,
-            args: [{ ...request, recordedByApi: true }],
-            // A closed workflow keeps its id: a start repeated after it closed must not deliver again.
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            memo: { requestHash: request.requestHash },
           }),
         ),
       );
@@ -162,6 +193,17 @@ export class StartDispatcher {
       this.options.log.warn({ err: error, workflow_id: workflowId }, 'could not start a notification workflow');
       return false;
     }
+  }
+
+  private startOptions(request: NotificationRequest) {
+    return {
+      ...workflowStartOptions(request, this.options.taskQueue),
+      workflowId: notificationWorkflowId(request.tenantId, request.notificationId),
+      args: [{ ...request, recordedByApi: true }] as [NotificationRequest],
+      // A closed workflow keeps its id: a start repeated after it closed must not deliver again.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      memo: { requestHash: request.requestHash },
+    };
   }
 
   /** Waits for a wake-up or the next poll, whichever comes first. */

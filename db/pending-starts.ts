@@ -105,6 +105,25 @@ export async function findPendingStart(
   return row;
 }
 
+/** The tenant's pending starts on the task queue that name this recipient. */
+export async function pendingStartsNaming(
+  db: Database,
+  taskQueue: string,
+  tenantId: string,
+  recipientId: string,
+): Promise<PendingStart[]> {
+  return db
+    .select({ request: pendingStarts.request, trace: pendingStarts.trace })
+    .from(pendingStarts)
+    .where(
+      and(
+        eq(pendingStarts.taskQueue, taskQueue),
+        eq(pendingStarts.tenantId, tenantId),
+        sql`${pendingStarts.request}->'recipients' @> ${JSON.stringify([{ id: recipientId }])}::jsonb`,
+      ),
+    );
+}
+
 export async function deletePendingStarts(db: Database, workflowIds: string[]): Promise<void> {
   if (workflowIds.length > 0) await db.delete(pendingStarts).where(inArray(pendingStarts.workflowId, workflowIds));
 }

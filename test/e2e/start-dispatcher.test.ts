@@ -5,8 +5,11 @@ import { StartDispatcher } from '../../api/start-dispatcher';
 import type { DatabaseHandle } from '../../db/connect';
 import { acceptNotifications } from '../../db/pending-starts';
 import type { NotificationRequest, Priority } from '../../domain/notification';
-import { notificationWorkflowId } from '../../workflows/definitions';
+import { cancelSignal, notificationWorkflowId } from '../../workflows/definitions';
+import { temporal } from '@temporalio/proto';
 import { createTenant, eventually, isolatedDatabase, type TestTenant } from '../support/herald';
+
+const { EventType } = temporal.api.enums.v1;
 
 /** The dispatcher alone, on the shared dev server: workflows it starts wait on a queue no worker polls. */
 describe('StartDispatcher', () => {
@@ -99,13 +102,38 @@ describe('StartDispatcher', () => {
       );
   });
 
-  it('accepts an id once, and starts a pending notification on demand', async () => {
+  it('accepts an id once, and starts a pending notification with a signal already in its history', async () => {
     await new Promise((r) => setTimeout(r, 500));
     const r = request('normal');
     await acceptNotifications(handle.db, [{ request: r, taskQueue, actor: 'test' }]);
     expect(await dispatcher.accept(r, 'test')).toBe(false);
     expect(await exists(r)).toBe(false);
-    await dispatcher.startNow(notificationWorkflowId(r.tenantId, r.notificationId));
-    expect(await exists(r)).toBe(true);
+    const workflowId = notificationWorkflowId(r.tenantId, r.notificationId);
+    const pending = await dispatcher.findPending(workflowId);
+    expect(pending?.request).toEqual(r);
+
+    await dispatcher.startWithSignal(pending!, cancelSignal, [{ by: 'ops' }]);
+    expect(await dispatcher.findPending(workflowId)).toBeUndefined();
+    // No worker has run a task: the signal is there before the first one.
+    const { events } = await workflowOf(r).fetchHistory();
+    const types = events!.map((e) => e.eventType);
+    expect(types).toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    // Started already: a second signal just reaches it.
+    await dispatcher.startWithSignal(pending!, cancelSignal, [{ by: 'ops' }]);
+  });
+
+  it('finds the pending notifications that name a recipient, for its deletion', async () => {
+    const [ada, bob] = [
+      request('normal'),
+      { ...request('normal'), recipients: [{ id: 'bob', phone: '+14155550100' }] },
+    ];
+    await acceptNotifications(
+      handle.db,
+      [ada, bob].map((r) => ({ request: r, taskQueue, actor: 'test' })),
+    );
+    const naming = await dispatcher.pendingNaming(tenant.id, 'bob');
+    expect(naming.map((p) => p.request.notificationId)).toEqual([bob.notificationId]);
+    expect(await dispatcher.pendingNaming('another-tenant', 'bob')).toEqual([]);
   });
 });
