@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
 import { notificationWorkflowId } from '../../workflows/definitions';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
+import { recordsIn } from '../support/history';
 
 describe('POST /notify to delivery', () => {
   let smtp: FakeSmtpServer;
@@ -66,8 +67,6 @@ describe('POST /notify to delivery', () => {
         .getHandle(notificationWorkflowId(tenant.id, id))
         .fetchHistory()
         .then((h) => h.events!);
-    const records = (events: Awaited<ReturnType<typeof history>>) =>
-      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordNotification');
     const row = async (id: string) => (await herald.db.select().from(notifications).where(eq(notifications.id, id)))[0];
 
     const now = await notify({ channels: ['email'], recipients: [{ email: 'now@example.com' }], message: 'now' });
@@ -76,7 +75,7 @@ describe('POST /notify to delivery', () => {
     await settled(id);
     // One record, the outcome's; the marker lets workers that recorded first keep replaying.
     const events = await history(id);
-    expect(records(events)).toHaveLength(1);
+    expect(recordsIn(events)).toHaveLength(1);
     const patches = events
       .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
       .map((p) => (JSON.parse(Buffer.from(p.data!).toString()) as { id: string }).id);
@@ -94,7 +93,7 @@ describe('POST /notify to delivery', () => {
       () => row(laterId),
       (r) => r?.status === 'scheduled',
     );
-    expect(records(await history(laterId))).toHaveLength(1);
+    expect(recordsIn(await history(laterId))).toHaveLength(1);
     await herald.api.inject({ method: 'POST', url: `/notifications/${laterId}/cancel`, headers: tenant.auth });
   });
 
