@@ -41,9 +41,8 @@ const START_DEADLINE_MS = 10_000;
 /**
  * Accepts notifications and turns them into workflows. The API answers 202 once a notification and its
  * pending start are committed (many requests' in one transaction under load); this then starts the
- * workflow and deletes the pending start. Starts are idempotent
- * (the workflow id is the notification's, and a used id is refused), so a start repeated after a crash
- * or by another dispatcher is harmless.
+ * workflow and deletes the pending start. Starts are idempotent (the workflow id is the notification's,
+ * and a used id is refused), so a start repeated after a crash or by another dispatcher is harmless.
  */
 export class StartDispatcher {
   private readonly concurrency: number;
