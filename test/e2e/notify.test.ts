@@ -73,8 +73,10 @@ describe('POST /notify to delivery', () => {
     const id = now.json().notification_id;
     expect(await row(id)).toMatchObject({ tenantId: tenant.id, priority: 'normal', channels: ['email'] });
     await settled(id);
-    // One record, the outcome's; the marker lets workers that recorded first keep replaying.
-    const events = await history(id);
+    // One record, the outcome's; the marker lets workers that recorded first keep replaying. A local
+    // activity's marker reaches the history when its workflow task completes, after the row is written.
+    const recorded = (events: Awaited<ReturnType<typeof history>>) => recordsIn(events).length > 0;
+    const events = await eventually(() => history(id), recorded);
     expect(recordsIn(events)).toHaveLength(1);
     const patches = events
       .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
@@ -93,7 +95,7 @@ describe('POST /notify to delivery', () => {
       () => row(laterId),
       (r) => r?.status === 'scheduled',
     );
-    expect(recordsIn(await history(laterId))).toHaveLength(1);
+    expect(recordsIn(await eventually(() => history(laterId), recorded))).toHaveLength(1);
     await herald.api.inject({ method: 'POST', url: `/notifications/${laterId}/cancel`, headers: tenant.auth });
   });
 
