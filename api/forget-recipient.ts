@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { deleteRecipientData } from '../db/recipients';
 import { forgetRecipientSignal, notificationWorkflowId } from '../workflows/definitions';
 import type { ApiContext } from './context';
@@ -28,7 +28,7 @@ export async function forgetRecipient(ctx: ApiContext, tenantId: string, recipie
       told.add(notificationWorkflowId(tenantId, pending.request.notificationId));
     } catch (error) {
       // Started and closed meanwhile: it has nothing left to send.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
   }
   for await (const workflow of ctx.temporal.workflow.list({ query: pendingQuery(tenantId, recipientId) })) {

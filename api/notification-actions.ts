@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import type { PendingStart } from '../db/pending-starts';
 import type { NotificationSnapshot } from '../domain/notification';
@@ -116,9 +116,7 @@ export async function actOnNotification(
     await signal(ctx, found, definition, by);
     return { done: false };
   } catch (error) {
-    // Gone, or (for one that was pending) started and closed meanwhile.
-    if (error instanceof WorkflowNotFoundError || error instanceof WorkflowExecutionAlreadyStartedError)
-      throw conflict('The notification closed meanwhile');
+    if (error instanceof WorkflowNotFoundError) throw conflict('The notification closed meanwhile');
     throw error;
   }
 }
@@ -143,12 +141,7 @@ export async function acknowledgeFromLink(
     return 'acknowledged';
   } catch (error) {
     // Gone, cancelled, closed or closing meanwhile: nothing is left to acknowledge.
-    if (
-      error instanceof Problem ||
-      error instanceof WorkflowNotFoundError ||
-      error instanceof WorkflowExecutionAlreadyStartedError
-    )
-      return 'closed';
+    if (error instanceof Problem || error instanceof WorkflowNotFoundError) return 'closed';
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SignalDefinition } from '@temporalio/common';
 import type { Database } from '../db/connect';
 import {
@@ -116,8 +116,8 @@ export class StartDispatcher {
 
   /**
    * Starts a pending notification with a signal already in its history, so its first task sees it
-   * before sending anything (a cancel, a deleted recipient). Signals it if it started meanwhile;
-   * WorkflowExecutionAlreadyStartedError if it has closed since.
+   * before sending anything (a cancel, a deleted recipient). Signals it if it started meanwhile; one
+   * that has closed since fails as a signal to a closed workflow does, with WorkflowNotFoundError.
    */
   async startWithSignal<Args extends unknown[]>(
     pending: PendingStart,
@@ -138,9 +138,10 @@ export class StartDispatcher {
         ),
       );
     } catch (error) {
-      // Started and closed meanwhile: nothing is pending any more, and the caller learns it closed.
-      if (error instanceof WorkflowExecutionAlreadyStartedError) await done();
-      throw error;
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      // Started and closed meanwhile: nothing is pending any more.
+      await done();
+      throw new WorkflowNotFoundError('The notification closed meanwhile', error.workflowId, undefined);
     }
     await done();
   }
