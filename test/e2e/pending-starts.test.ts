@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseHandle } from '../../db/connect';
 import { acceptNotifications, claimPendingStarts, deletePendingStarts } from '../../db/pending-starts';
 import type { NotificationRequest, Priority } from '../../domain/notification';
+import { notificationRequest } from '../support/requests';
 import { notificationWorkflowId } from '../../workflows/definitions';
 import { createTenant, isolatedDatabase, type TestTenant } from '../support/herald';
 
@@ -14,17 +15,7 @@ describe('pending starts (the accepted notifications the dispatcher has yet to s
   });
   afterAll(() => handle?.close());
 
-  const request = (priority: Priority): NotificationRequest => ({
-    notificationId: randomUUID(),
-    tenantId: tenant.id,
-    channels: ['email'],
-    recipients: [{ id: 'ada', email: 'ada@example.com' }],
-    message: { text: 'hello' },
-    priority,
-    requestHash: 'hash',
-    createdAt: new Date().toISOString(),
-    receiptWindowMs: 0,
-  });
+  const request = (priority: Priority) => notificationRequest({ tenantId: tenant.id, priority });
   const claim = async (taskQueue: string, limit: number, claimMs: number) =>
     (await claimPendingStarts(handle.db, taskQueue, limit, claimMs)).map((pending) => pending.request);
   const accept = async (r: NotificationRequest, taskQueue: string) =>

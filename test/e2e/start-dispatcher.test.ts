@@ -5,6 +5,7 @@ import { StartDispatcher } from '../../api/start-dispatcher';
 import type { DatabaseHandle } from '../../db/connect';
 import { acceptNotifications } from '../../db/pending-starts';
 import type { NotificationRequest, Priority } from '../../domain/notification';
+import { notificationRequest } from '../support/requests';
 import { cancelSignal, notificationWorkflowId } from '../../workflows/definitions';
 import { temporal } from '@temporalio/proto';
 import { createTenant, eventually, isolatedDatabase, type TestTenant } from '../support/herald';
@@ -47,17 +48,7 @@ describe('StartDispatcher', () => {
     await handle?.close();
   });
 
-  const request = (priority: Priority): NotificationRequest => ({
-    notificationId: randomUUID(),
-    tenantId: tenant.id,
-    channels: ['email'],
-    recipients: [{ id: 'ada', email: 'ada@example.com' }],
-    message: { text: 'hello' },
-    priority,
-    requestHash: 'hash',
-    createdAt: new Date().toISOString(),
-    receiptWindowMs: 0,
-  });
+  const request = (priority: Priority) => notificationRequest({ tenantId: tenant.id, priority });
   const workflowOf = (r: NotificationRequest) => {
     const id = notificationWorkflowId(r.tenantId, r.notificationId);
     started.push(id);
