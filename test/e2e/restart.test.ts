@@ -88,6 +88,16 @@ describe('npm start survives a restart', () => {
     return { status: res.status, json: () => res.json() as Promise<Body> };
   };
   const statusOf = (id: string) => api('GET', `/status/${id}`).then((r) => r.json());
+  /** One email per subject, all at once; each must be answered 202. Their notification ids. */
+  const acceptAll = async (subjects: string[], email: string) => {
+    const accepted = await Promise.all(
+      subjects.map((subject) =>
+        api('POST', '/notify', { channels: ['email'], recipients: [{ email }], message: { subject, text: 'once' } }),
+      ),
+    );
+    expect(accepted.map((r) => r.status)).toEqual(subjects.map(() => 202));
+    return Promise.all(accepted.map(async (r) => (await r.json()).notification_id));
+  };
 
   it('keeps its data and delivers an email that was in flight at Ctrl-C exactly once after restart', async () => {
     const first = new HeraldProcess(env);
@@ -225,17 +235,7 @@ describe('npm start survives a restart', () => {
     // Every send hangs in the SMTP session, so nothing is delivered before the crash.
     const burst = Array.from({ length: 20 }, (_, i) => `Accepted before the crash ${i}`);
     smtp.script.push(...burst.map(() => 'hang' as const));
-    const accepted = await Promise.all(
-      burst.map((subject) =>
-        api('POST', '/notify', {
-          channels: ['email'],
-          recipients: [{ email: 'crash@example.com' }],
-          message: { subject, text: 'once' },
-        }),
-      ),
-    );
-    expect(accepted.map((r) => r.status)).toEqual(burst.map(() => 202));
-    const ids = await Promise.all(accepted.map(async (r) => (await r.json()).notification_id));
+    const ids = await acceptAll(burst, 'crash@example.com');
     await first.kill(env.TEMPORAL_DEV_PORT!);
     const ofBurst = () => smtp.received.map((m) => m.subject ?? '').filter((subject) => burst.includes(subject));
     expect(ofBurst()).toHaveLength(0);
@@ -260,17 +260,7 @@ describe('npm start survives a restart', () => {
     await first.start();
     killTemporal(env.TEMPORAL_DEV_PORT!);
     const burst = Array.from({ length: 20 }, (_, i) => `Accepted without Temporal ${i}`);
-    const accepted = await Promise.all(
-      burst.map((subject) =>
-        api('POST', '/notify', {
-          channels: ['email'],
-          recipients: [{ email: 'outage@example.com' }],
-          message: { subject, text: 'once' },
-        }),
-      ),
-    );
-    expect(accepted.map((r) => r.status)).toEqual(burst.map(() => 202));
-    const ids = await Promise.all(accepted.map(async (r) => (await r.json()).notification_id));
+    const ids = await acceptAll(burst, 'outage@example.com');
     // Its status comes from the database meanwhile.
     expect(await statusOf(ids[0]!)).toMatchObject({ status: 'accepted', deliveries: [] });
     await first.kill(env.TEMPORAL_DEV_PORT!);
