@@ -8,6 +8,7 @@ import {
   deletePendingStarts,
   findPendingStart,
   pendingStartsNaming,
+  stillAccepted,
   type Acceptance,
   type PendingStart,
 } from '../db/pending-starts';
@@ -33,10 +34,16 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** How long a claim keeps other dispatchers away; a start that failed is tried again after it. */
   claimMs?: number;
+  /** Notifications started and not yet under way that Temporal may hold at once; the rest wait here. */
+  window?: number;
 }
 
 /** One start's bound: a Temporal server that does not answer must not hold the dispatcher. */
 const START_DEADLINE_MS = 10_000;
+/** A started notification counts against the window for this long at most, whatever its row says. */
+const IN_FLIGHT_MS = 10_000;
+/** How often a full window looks again for notifications under way. */
+const WINDOW_POLL_MS = 50;
 
 /**
  * Accepts notifications and turns them into workflows. The API answers 202 once a notification and its
@@ -54,12 +61,16 @@ export class StartDispatcher {
   private readonly running: Promise<void>;
   private readonly accepts: GroupCommit<Acceptance, boolean>;
   private readonly aside = new Set<Promise<unknown>>();
+  /** Started by this dispatcher and not yet under way: the window's contents, by workflow id. */
+  private readonly inFlight = new Map<string, { tenantId: string; notificationId: string; since: number }>();
+  private readonly window: number;
 
   constructor(private readonly options: DispatcherOptions) {
     this.accepts = new GroupCommit((acceptances) => acceptNotifications(options.db, acceptances));
     this.concurrency = options.concurrency ?? 32;
     this.pollMs = options.pollMs ?? 1000;
     this.claimMs = options.claimMs ?? 10_000;
+    this.window = options.window ?? 128;
     this.running = this.loop();
   }
 
@@ -149,10 +160,15 @@ export class StartDispatcher {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       this.woken = false;
+      const room = await this.roomInWindow();
+      if (room <= 0) {
+        await new Promise((resolve) => setTimeout(resolve, WINDOW_POLL_MS));
+        continue;
+      }
       const claimed = await claimPendingStarts(
         this.options.db,
         this.options.taskQueue,
-        this.concurrency,
+        Math.min(this.concurrency, room),
         this.claimMs,
       ).catch((error: unknown) => {
         this.options.log.warn({ err: error }, 'could not read pending workflow starts');
@@ -161,8 +177,11 @@ export class StartDispatcher {
       const started: string[] = [];
       await pool(claimed.length, this.concurrency, async (i) => {
         const { request } = claimed[i]!;
-        if (await this.start(claimed[i]!))
-          started.push(notificationWorkflowId(request.tenantId, request.notificationId));
+        if (await this.start(claimed[i]!)) {
+          const workflowId = notificationWorkflowId(request.tenantId, request.notificationId);
+          started.push(workflowId);
+          this.inFlight.set(workflowId, { ...request, since: Date.now() });
+        }
       });
       await deletePendingStarts(this.options.db, started).catch((error: unknown) =>
         // Left behind, they are started again later: the start is refused as a duplicate and the row goes.
@@ -170,6 +189,24 @@ export class StartDispatcher {
       );
       if (claimed.length === 0 || started.length < claimed.length) await this.idle();
     }
+  }
+
+  /**
+   * Room for more starts: Temporal gets no more notifications than its workers have under way, so a burst
+   * waits here, in priority order, instead of in Temporal's task queue, where a later high or normal
+   * notification would queue behind it and every task waiting costs the server a write and a read.
+   */
+  private async roomInWindow(): Promise<number> {
+    if (this.inFlight.size < this.window) return this.window - this.inFlight.size;
+    const now = Date.now();
+    for (const [id, entry] of this.inFlight) if (now - entry.since > IN_FLIGHT_MS) this.inFlight.delete(id);
+    const waiting = await stillAccepted(this.options.db, [...this.inFlight.values()]).catch((error: unknown) => {
+      this.options.log.warn({ err: error }, 'could not read which notifications are under way');
+      return [...this.inFlight.values()];
+    });
+    const stillWaiting = new Set(waiting.map((w) => notificationWorkflowId(w.tenantId, w.notificationId)));
+    for (const id of this.inFlight.keys()) if (!stillWaiting.has(id)) this.inFlight.delete(id);
+    return this.window - this.inFlight.size;
   }
 
   /** True once the workflow exists: started now, or earlier by anyone. */

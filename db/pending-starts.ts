@@ -127,3 +127,24 @@ export async function pendingStartsNaming(
 export async function deletePendingStarts(db: Database, workflowIds: string[]): Promise<void> {
   if (workflowIds.length > 0) await db.delete(pendingStarts).where(inArray(pendingStarts.workflowId, workflowIds));
 }
+
+/**
+ * Of these started notifications, those whose workflow has not recorded anything yet: still `accepted`, so
+ * still waiting in Temporal for a worker or in their first send.
+ */
+export async function stillAccepted(
+  db: Database,
+  started: readonly { tenantId: string; notificationId: string }[],
+): Promise<{ tenantId: string; notificationId: string }[]> {
+  if (started.length === 0) return [];
+  const keys = sql.join(
+    started.map((s) => sql`(${s.tenantId}, ${s.notificationId})`),
+    sql`, `,
+  );
+  return db
+    .select({ tenantId: notifications.tenantId, notificationId: notifications.id })
+    .from(notifications)
+    .where(
+      and(sql`(${notifications.tenantId}, ${notifications.id}) in (${keys})`, eq(notifications.status, 'accepted')),
+    );
+}

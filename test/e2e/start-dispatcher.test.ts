@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import pino from 'pino';
 import { StartDispatcher } from '../../api/start-dispatcher';
 import type { DatabaseHandle } from '../../db/connect';
 import { acceptNotifications } from '../../db/pending-starts';
+import { notifications } from '../../db/schema';
 import type { NotificationRequest, Priority } from '../../domain/notification';
 import { notificationRequest } from '../support/requests';
 import { cancelSignal, notificationWorkflowId } from '../../workflows/definitions';
@@ -126,5 +128,105 @@ describe('StartDispatcher', () => {
     const naming = await dispatcher.pendingNaming(tenant.id, 'bob');
     expect(naming.map((p) => p.request.notificationId)).toEqual([bob.notificationId]);
     expect(await dispatcher.pendingNaming('another-tenant', 'bob')).toEqual([]);
+  });
+});
+
+/** The window: Temporal holds no more started notifications than are under way; the rest wait in the database. */
+describe('StartDispatcher window', () => {
+  let handle: DatabaseHandle;
+  let tenant: TestTenant;
+  let connection: Connection;
+  let client: Client;
+  let dispatcher: StartDispatcher;
+  const taskQueue = `window-${randomUUID()}`;
+  const started: string[] = [];
+
+  beforeAll(async () => {
+    handle = await isolatedDatabase();
+    tenant = await createTenant(handle);
+    connection = await Connection.connect({ address: process.env.HERALD_TEST_TEMPORAL_ADDRESS! });
+    client = new Client({ connection });
+    dispatcher = new StartDispatcher({
+      db: handle.db,
+      temporal: client,
+      taskQueue,
+      eagerStart: false,
+      log: pino({ level: 'silent' }),
+      window: 3,
+    });
+  });
+  afterAll(async () => {
+    await dispatcher?.stop();
+    for (const id of started)
+      await client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    await connection?.close();
+    await handle?.close();
+  });
+
+  const exists = async (r: NotificationRequest) => {
+    const id = notificationWorkflowId(r.tenantId, r.notificationId);
+    started.push(id);
+    return client.workflow
+      .getHandle(id)
+      .describe()
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return false;
+          throw error;
+        },
+      );
+  };
+  const startedOf = async (rs: NotificationRequest[]) => {
+    const found = await Promise.all(rs.map(exists));
+    return rs.filter((_, i) => found[i]);
+  };
+  /** What the workflow's record does once the notification is under way. */
+  const underWay = (rs: NotificationRequest[]) =>
+    handle.db
+      .update(notifications)
+      .set({ status: 'sent' })
+      .where(
+        and(
+          eq(notifications.tenantId, tenant.id),
+          inArray(
+            notifications.id,
+            rs.map((r) => r.notificationId),
+          ),
+        ),
+      );
+
+  it('starts no more than the window until those started are under way, then the highest priority first', async () => {
+    const lows = Array.from({ length: 5 }, () => notificationRequest({ tenantId: tenant.id, priority: 'low' }));
+    for (const r of lows) expect(await dispatcher.accept(r, 'test')).toBe(true);
+    const first = await eventually(
+      () => startedOf(lows),
+      (s) => s.length === 3,
+      10_000,
+    );
+    // A full window holds the rest back, however long it waits.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await startedOf(lows)).toEqual(first);
+
+    const normal = notificationRequest({ tenantId: tenant.id, priority: 'normal' });
+    expect(await dispatcher.accept(normal, 'test')).toBe(true);
+    await underWay(first.slice(0, 1));
+    await eventually(
+      () => exists(normal),
+      (yes) => yes,
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await startedOf(lows)).toEqual(first);
+
+    await underWay([...first, normal]);
+    await eventually(
+      () => startedOf(lows),
+      (s) => s.length === 5,
+      10_000,
+    );
   });
 });
