@@ -12,7 +12,7 @@ import { readManyPreferences } from '../db/preferences';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
 import { recipientsAttribute, searchAttributes } from '../workflows/definitions';
-import type { notificationWorkflow } from '../workflows';
+import type { notification } from '../workflows';
 import { recipientFields } from './routes/recipients';
 import { Problem } from './problems';
 import { MAX_RECIPIENTS } from './schemas';
@@ -138,7 +138,7 @@ async function plansNow(db: Database, tenantId: string, contacts: Contact[], cat
 export function workflowStartOptions(
   input: NotificationRequest,
   taskQueue: string,
-): Pick<WorkflowStartOptions<typeof notificationWorkflow>, 'taskQueue' | 'priority' | 'typedSearchAttributes'> {
+): Pick<WorkflowStartOptions<typeof notification>, 'taskQueue' | 'priority' | 'typedSearchAttributes'> {
   return {
     taskQueue: laneTaskQueue(taskQueue, input.priority),
     priority: { priorityKey: PRIORITY_KEYS[input.priority] },

@@ -18,7 +18,7 @@ import { pool } from '../domain/pool';
 import { eagerWorkflowStarts, workflowStartFailures } from '../observability/metrics';
 import { inCarriedTrace, traceCarrier } from '../observability/tracing';
 import { notificationWorkflowId } from '../workflows/definitions';
-import type { notificationWorkflow } from '../workflows';
+import type { notification } from '../workflows';
 import { workflowStartOptions } from './notification-request';
 
 export interface DispatcherOptions {
@@ -141,7 +141,7 @@ export class StartDispatcher {
     try {
       await inCarriedTrace(pending.trace, () =>
         temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-          temporal.workflow.signalWithStart<typeof notificationWorkflow, unknown[]>('notificationWorkflow', {
+          temporal.workflow.signalWithStart<typeof notification, unknown[]>('notification', {
             ...this.startOptions(pending.request),
             signal: signal.name,
             signalArgs,
@@ -216,7 +216,7 @@ export class StartDispatcher {
     try {
       const handle = await inCarriedTrace(trace, () =>
         temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-          temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
+          temporal.workflow.start<typeof notification>('notification', {
             ...this.startOptions(request),
             requestEagerStart: eagerStart,
           }),

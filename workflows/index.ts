@@ -1,2 +1,2 @@
-export { notificationWorkflow } from './notification';
+export { notification, notificationWorkflow } from './notification';
 export { broadcastWorkflow, broadcastChunkWorkflow } from './broadcast';

@@ -15,12 +15,24 @@ const { recordNotification } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
+/** Every change since the first notification workflow: the current type has them all and no markers. */
+const everyChange = () => true;
+
 /**
- * One notification: every recipient on every channel, retried, recorded, and open to receipts. Workflows
- * started since steps, schedules and preferences arrived follow their plan; older ones finish as they began.
+ * One notification, as started today: its plan (steps, send times, quiet hours, preferences, cancel,
+ * acknowledgement, retry) over every recipient and channel. A workflow type of its own, so each run carries
+ * none of the first type's patch markers (each one also a search attribute update on the server).
+ */
+export async function notification(request: NotificationRequest): Promise<NotificationSnapshot> {
+  return plannedNotification(request, everyChange);
+}
+
+/**
+ * The first notification workflow type, kept for the workflows it started and their histories: those
+ * started since steps, schedules and preferences arrived follow their plan, older ones finish as they began.
  */
 export async function notificationWorkflow(request: NotificationRequest): Promise<NotificationSnapshot> {
-  if (patched(PATCHES.orchestration)) return plannedNotification(request);
+  if (patched(PATCHES.orchestration)) return plannedNotification(request, patched);
   const state = initialSnapshot(request);
   const runner = deliveryRunner(request, state, patched(PATCHES.providerFailover));
   setHandler(statusQuery, () => state);

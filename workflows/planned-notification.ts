@@ -1,11 +1,4 @@
-import {
-  condition,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Channel } from '../domain/channels';
 import {
@@ -42,12 +35,21 @@ const local = proxyLocalActivities<Activities>({
 });
 
 /**
+ * Whether this run takes a change made since the notification workflow first shipped: `patched` in the first
+ * workflow type, whose histories hold a marker per change; always in the current one, which has none.
+ */
+export type ChangeGate = (patchId: string) => boolean;
+
+/**
  * A notification with a plan: it waits for its send time, holds through each recipient's quiet hours,
  * honours their preferences, sends the primaries, falls back and escalates until a condition is met or
  * someone acknowledges, and stays open for an operator's retry when it fails. Each wait is a timer and
  * each decision a signal, so the workflow history is the audit trail.
  */
-export async function plannedNotification(scheduled: NotificationRequest): Promise<NotificationSnapshot> {
+export async function plannedNotification(
+  scheduled: NotificationRequest,
+  takes: ChangeGate,
+): Promise<NotificationSnapshot> {
   // A schedule's runs share one request: each is named after its own workflow id and start.
   const request = scheduled.notificationId
     ? scheduled
@@ -56,8 +58,8 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
         notificationId: workflowInfo().workflowId.split('/').pop()!,
         createdAt: new Date().toISOString(),
       };
-  const plansAtAccept = patched(PATCHES.plansAtAccept);
-  const recordsLocally = patched(PATCHES.localRecord);
+  const plansAtAccept = takes(PATCHES.plansAtAccept);
+  const recordsLocally = takes(PATCHES.localRecord);
   const record = async (snapshot: NotificationSnapshot) => {
     if (recordsLocally) {
       try {
@@ -258,7 +260,7 @@ export async function plannedNotification(scheduled: NotificationRequest): Promi
   refreshStatus();
   // A notification that waits is recorded as scheduled or held; one sent at once goes straight to its
   // sends when the API has recorded it (the marker keeps histories of workers that recorded replaying).
-  const recordedAlready = waiting.size === 0 && request.recordedByApi && patched(PATCHES.recordedAtAccept);
+  const recordedAlready = waiting.size === 0 && request.recordedByApi && takes(PATCHES.recordedAtAccept);
   if (!recordedAlready) await record(state);
   await Promise.all(request.recipients.map(runRecipient));
 

@@ -119,7 +119,7 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
           spec: { cronExpressions: [cron], timezone },
           action: {
             type: 'startWorkflow',
-            workflowType: 'notificationWorkflow',
+            workflowType: 'notification',
             workflowId: notificationWorkflowId(tenantId, `schedule-${id}`),
             args: [input],
             ...startOptions,

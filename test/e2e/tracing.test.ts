@@ -30,7 +30,7 @@ describe('tracing one notification', () => {
 
     const spans = await eventually(
       async () => finishedSpans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId),
-      (found) => found.some((s) => s.name === 'RunWorkflow:notificationWorkflow'),
+      (found) => found.some((s) => s.name === 'RunWorkflow:notification'),
     );
     const names = spans.map((s) => s.name);
     const named = (name: string) => spans.find((s) => s.name === name)!;
@@ -40,8 +40,8 @@ describe('tracing one notification', () => {
     expect(names).toEqual(
       expect.arrayContaining([
         'POST /notify',
-        'StartWorkflow:notificationWorkflow',
-        'RunWorkflow:notificationWorkflow',
+        'StartWorkflow:notification',
+        'RunWorkflow:notification',
         'StartActivity:deliver',
         'RunActivity:deliver',
         'smtp send',

@@ -20,7 +20,7 @@ import { eq } from 'drizzle-orm';
 import { storeBroadcast } from '../../db/broadcasts';
 import { broadcasts, deliveries } from '../../db/schema';
 import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
-import { broadcastWorkflow, notificationWorkflow } from '../../workflows';
+import { broadcastWorkflow, notification } from '../../workflows';
 import {
   acknowledgeSignal,
   cancelSignal,
@@ -253,7 +253,7 @@ async function main() {
     await withServer(async (env) => {
       const input = request(typeof scenario.input === 'function' ? await scenario.input(env) : scenario.input);
       await scenario.before?.(fakes, database.db, env);
-      const handle = await env.client.workflow.start(notificationWorkflow, {
+      const handle = await env.client.workflow.start(notification, {
         taskQueue,
         workflowId: `replay-${input.notificationId}`,
         args: [input],

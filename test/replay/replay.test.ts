@@ -65,6 +65,21 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(v8.every(local)).toBe(true);
   });
 
+  it('holds histories of the current notification type, which has no patch markers', () => {
+    const typeOf = (file: string) =>
+      JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events[0].workflowExecutionStartedEventAttributes
+        .workflowType.name;
+    const v9 = files.filter((f) => f.startsWith('v9-'));
+    expect(v9.length).toBeGreaterThanOrEqual(4);
+    for (const file of v9) {
+      expect(typeOf(file)).toBe('notification');
+      expect(patchesIn(file)).toEqual([]);
+    }
+    expect(files.filter((f) => /^v[1-8]-/.test(f) && !f.includes('broadcast')).map(typeOf)).not.toContain(
+      'notification',
+    );
+  });
+
   it('holds a history of a recipient forgotten in the middle of an escalation', () => {
     const forgotten = files.find((f) => f.startsWith('v5-') && f.includes('recipient-forgotten'));
     expect(forgotten).toBeDefined();

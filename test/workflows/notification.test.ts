@@ -8,7 +8,7 @@ import { buildProviders, closeProviders } from '../../activities/providers';
 import type { ProvidersByChannel } from '../../activities/providers';
 import type { DatabaseHandle } from '../../db/connect';
 import type { NotificationRequest } from '../../domain/notification';
-import { notificationWorkflow } from '../../workflows';
+import { notification, notificationWorkflow } from '../../workflows';
 import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
@@ -20,7 +20,7 @@ import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping
 const HOUR = 3_600_000;
 const { EventType } = temporal.api.enums.v1;
 
-describe('notificationWorkflow (time-skipping test server, real activities)', () => {
+describe('notification workflow (time-skipping test server, real activities)', () => {
   let env: TestWorkflowEnvironment;
   let smtp: FakeSmtpServer;
   let database: DatabaseHandle;
@@ -47,7 +47,7 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
   const request = notificationRequest;
 
   const start = (input: NotificationRequest) =>
-    env.client.workflow.start(notificationWorkflow, {
+    env.client.workflow.start(notification, {
       taskQueue,
       workflowId: `wf-${input.notificationId}`,
       args: [input],
@@ -121,6 +121,32 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
     );
   });
 
+  it('runs as a type of its own with no patch markers, while the first type still runs its plan with one per change', async () => {
+    const patchMarkers = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+      events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    const upserts = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+      events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+    const input = () =>
+      request({ channels: ['sms'], recipients: [{ id: 'p', phone: '+14155550100' }], recordedByApi: true });
+
+    const current = await start(input());
+    expect(await current.result()).toMatchObject({ status: 'delivered' });
+    const currentEvents = (await current.fetchHistory()).events!;
+    expect(patchMarkers(currentEvents)).toHaveLength(0);
+
+    const first = input();
+    const legacy = await env.client.workflow.start(notificationWorkflow, {
+      taskQueue,
+      workflowId: `wf-${first.notificationId}`,
+      args: [first],
+    });
+    expect(await legacy.result()).toMatchObject({ status: 'delivered' });
+    const legacyEvents = (await legacy.fetchHistory()).events!;
+    expect(patchMarkers(legacyEvents).length).toBeGreaterThanOrEqual(4);
+    // Each marker is also a search attribute update the server indexes.
+    expect(upserts(legacyEvents).length - upserts(currentEvents).length).toBe(patchMarkers(legacyEvents).length);
+  });
+
   describe("the notification's record", () => {
     const recordActivities = (events: temporal.api.history.v1.IHistoryEvent[]) =>
       events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordNotification');
@@ -166,7 +192,7 @@ describe('notificationWorkflow (time-skipping test server, real activities)', ()
           recipients: [{ id: 'p', phone: '+14155550100' }],
           recordedByApi: true,
         });
-        const handle = await env.client.workflow.start(notificationWorkflow, {
+        const handle = await env.client.workflow.start(notification, {
           taskQueue: queue,
           workflowId: `wf-${input.notificationId}`,
           args: [input],

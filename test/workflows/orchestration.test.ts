@@ -10,7 +10,7 @@ import { changePreferences } from '../../db/preferences';
 import { devOutbox } from '../../db/schema';
 import type { NotificationRequest } from '../../domain/notification';
 import type { Preferences } from '../../domain/preferences';
-import { notificationWorkflow } from '../../workflows';
+import { notification } from '../../workflows';
 import { acknowledgeSignal, cancelSignal, receiptSignal, retrySignal } from '../../workflows/definitions';
 import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
@@ -25,7 +25,7 @@ const { EventType } = temporal.api.enums.v1;
 const links = { secret: 'orchestration-test-link-secret-0123456789', publicUrl: 'https://herald.test' };
 const oncall = { id: 'ada', phone: '+14155550100', pushTokens: ['device-ada'], email: 'ada@example.com' };
 
-describe('notificationWorkflow with a plan (time-skipping test server, real activities)', () => {
+describe('notification workflow with a plan (time-skipping test server, real activities)', () => {
   let env: TestWorkflowEnvironment;
   let smtp: FakeSmtpServer;
   let database: DatabaseHandle;
@@ -60,7 +60,7 @@ describe('notificationWorkflow with a plan (time-skipping test server, real acti
   const request = (overrides: Partial<NotificationRequest>) =>
     notificationRequest({ tenantId, recipients: [oncall], channels: ['push'], ...overrides });
   const start = (input: NotificationRequest) =>
-    env.client.workflow.start(notificationWorkflow, {
+    env.client.workflow.start(notification, {
       taskQueue,
       workflowId: `wf-${input.notificationId}`,
       args: [input],
