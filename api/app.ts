@@ -38,6 +38,11 @@ import { preferenceRoutes } from './routes/preferences';
 import { scheduleRoutes } from './routes/schedules';
 import { storedSecret } from '../db/secrets';
 import { StartDispatcher } from './start-dispatcher';
+import { GroupCommit } from '../domain/group-commit';
+import { readManyPreferences, readPreferencesGrouped } from '../db/preferences';
+
+/** A grouped read of 256 requests stays far below PostgreSQL's 65,535 query parameters. */
+const GROUPED_READ_MAX_RECIPIENTS = 50;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -183,11 +188,20 @@ export async function buildApi(options: ApiOptions) {
   });
   // Fastify closes after the requests in flight are answered: their starts are then pending too.
   app.addHook('onClose', () => starts.stop());
+  // Under a burst, each request's read of its recipients' preferences joins the others' in one query.
+  const groupedReads = new GroupCommit((reads: { tenantId: string; recipientIds: string[] }[]) =>
+    readPreferencesGrouped(options.db, reads),
+  );
+  const preferencesOf = (tenantId: string, recipientIds: string[]) =>
+    recipientIds.length > GROUPED_READ_MAX_RECIPIENTS
+      ? readManyPreferences(options.db, tenantId, recipientIds)
+      : groupedReads.add({ tenantId, recipientIds });
   const context: ApiContext = {
     db: options.db,
     temporal: options.temporal,
     taskQueue: options.taskQueue,
     starts,
+    preferencesOf,
     receiptWindowMs: options.receiptWindowMs,
     retryWindowMs: options.retryWindowMs ?? 0,
     linkSecret: once(async () => options.linkSecret ?? storedSecret(options.db, 'link-signing')),

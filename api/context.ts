@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { Database } from '../db/connect';
+import type { Preferences } from '../domain/preferences';
 import type { StartDispatcher } from './start-dispatcher';
 import type { TenantLimits } from './tenant-limits';
 
@@ -11,6 +12,8 @@ export interface ApiContext {
   taskQueue: string;
   /** Starts the workflows of accepted notifications. */
   starts: StartDispatcher;
+  /** Stored preferences of a request's recipients; concurrent small reads share one query. */
+  preferencesOf: (tenantId: string, recipientIds: string[]) => Promise<Map<string, Preferences>>;
   receiptWindowMs: number;
   retryWindowMs: number;
   /** Signs and checks the acknowledge and unsubscribe links messages carry; read once, when first needed. */

@@ -10,6 +10,7 @@ import { recipientPlan } from '../domain/recipient-plan';
 import { sha256 } from '../domain/sha256';
 import { readManyPreferences } from '../db/preferences';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
+import type { Preferences } from '../domain/preferences';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
 import { recipientsAttribute, searchAttributes } from '../workflows/definitions';
 import type { notification } from '../workflows';
@@ -56,6 +57,8 @@ export interface RequestSettings {
   retryWindowMs: number;
   /** Read recipients' preferences now for a notification sent at once (not for schedules: they run later). */
   plansAtAccept?: boolean;
+  /** Reads stored preferences; concurrent requests may share one query. One query per request without it. */
+  preferencesOf?: (tenantId: string, recipientIds: string[]) => Promise<Map<string, Preferences>>;
 }
 
 /** The fingerprint of a request body: the same body, in any key order, hashes the same. */
@@ -114,15 +117,26 @@ export async function buildNotificationRequest(
     ...(body.critical ? { critical: true } : {}),
     ...sendTimes(body.send_at, contacts),
     ...(settings.plansAtAccept !== false && !body.critical && !body.send_at
-      ? { recipientPlans: await plansNow(db, tenantId, contacts, body.category) }
+      ? {
+          recipientPlans: await plansNow(
+            settings.preferencesOf ?? ((tenant, ids) => readManyPreferences(db, tenant, ids)),
+            tenantId,
+            contacts,
+            body.category,
+          ),
+        }
       : {}),
   };
 }
 
 /** The preferences of every recipient who has some, as they stand now, in one query. */
-async function plansNow(db: Database, tenantId: string, contacts: Contact[], category: string | undefined) {
-  const stored = await readManyPreferences(
-    db,
+async function plansNow(
+  preferencesOf: NonNullable<RequestSettings['preferencesOf']>,
+  tenantId: string,
+  contacts: Contact[],
+  category: string | undefined,
+) {
+  const stored = await preferencesOf(
     tenantId,
     contacts.map((c) => c.id),
   );

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Preferences } from '../domain/preferences';
 import type { Database } from './connect';
 import { preferences } from './schema';
@@ -36,6 +36,33 @@ export async function readManyPreferences(
     .from(preferences)
     .where(and(eq(preferences.tenantId, tenantId), inArray(preferences.recipientId, recipientIds)));
   return new Map(rows.map((r) => [r.recipientId, r.preferences]));
+}
+
+/** Several requests' reads in one query: each request's recipients' stored preferences, in order. */
+export async function readPreferencesGrouped(
+  db: Database,
+  reads: readonly { tenantId: string; recipientIds: readonly string[] }[],
+): Promise<Map<string, Preferences>[]> {
+  const keys = reads.flatMap((r) => r.recipientIds.map((id) => sql`(${r.tenantId}, ${id})`));
+  if (keys.length === 0) return reads.map(() => new Map());
+  const rows = await db
+    .select({
+      tenantId: preferences.tenantId,
+      recipientId: preferences.recipientId,
+      preferences: preferences.preferences,
+    })
+    .from(preferences)
+    .where(sql`(${preferences.tenantId}, ${preferences.recipientId}) in (${sql.join(keys, sql`, `)})`);
+  const stored = new Map(rows.map((r) => [JSON.stringify([r.tenantId, r.recipientId]), r.preferences]));
+  return reads.map(
+    (r) =>
+      new Map(
+        r.recipientIds.flatMap((id) => {
+          const found = stored.get(JSON.stringify([r.tenantId, id]));
+          return found ? [[id, found] as const] : [];
+        }),
+      ),
+  );
 }
 
 /**
