@@ -348,7 +348,12 @@ async function main() {
     });
 
     // 7. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
-    record({ stage: 'memory', figure: 'Herald (API + worker) idle RSS, after start-up', value: idle.rssMb, unit: 'MiB' });
+    record({
+      stage: 'memory',
+      figure: 'Herald (API + worker) idle RSS, after start-up',
+      value: idle.rssMb,
+      unit: 'MiB',
+    });
     const afterLoad = memoryOf(heraldPid);
     record({
       stage: 'memory',
