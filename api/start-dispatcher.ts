@@ -180,7 +180,8 @@ export class StartDispatcher {
         if (await this.start(claimed[i]!)) {
           const workflowId = notificationWorkflowId(request.tenantId, request.notificationId);
           started.push(workflowId);
-          this.inFlight.set(workflowId, { ...request, since: Date.now() });
+          const { tenantId, notificationId } = request;
+          this.inFlight.set(workflowId, { tenantId, notificationId, since: Date.now() });
         }
       });
       await deletePendingStarts(this.options.db, started).catch((error: unknown) =>
