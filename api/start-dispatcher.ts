@@ -36,12 +36,15 @@ export interface DispatcherOptions {
   claimMs?: number;
   /** Notifications started and not yet under way that Temporal may hold at once; the rest wait here. */
   window?: number;
+  /**
+   * How long a started notification counts against the window at most, whatever its row says: sends held
+   * in retries by a provider's outage slow the window down to `window` starts per this time, never to zero.
+   */
+  inFlightMs?: number;
 }
 
 /** One start's bound: a Temporal server that does not answer must not hold the dispatcher. */
 const START_DEADLINE_MS = 10_000;
-/** A started notification counts against the window for this long at most, whatever its row says. */
-const IN_FLIGHT_MS = 10_000;
 /** How often a full window looks again for notifications under way. */
 const WINDOW_POLL_MS = 50;
 
@@ -64,6 +67,7 @@ export class StartDispatcher {
   /** Started by this dispatcher and not yet under way: the window's contents, by workflow id. */
   private readonly inFlight = new Map<string, { tenantId: string; notificationId: string; since: number }>();
   private readonly window: number;
+  private readonly inFlightMs: number;
 
   constructor(private readonly options: DispatcherOptions) {
     this.accepts = new GroupCommit((acceptances) => acceptNotifications(options.db, acceptances));
@@ -71,6 +75,7 @@ export class StartDispatcher {
     this.pollMs = options.pollMs ?? 1000;
     this.claimMs = options.claimMs ?? 10_000;
     this.window = options.window ?? 128;
+    this.inFlightMs = options.inFlightMs ?? 10_000;
     this.running = this.loop();
   }
 
@@ -200,7 +205,7 @@ export class StartDispatcher {
   private async roomInWindow(): Promise<number> {
     if (this.inFlight.size < this.window) return this.window - this.inFlight.size;
     const now = Date.now();
-    for (const [id, entry] of this.inFlight) if (now - entry.since > IN_FLIGHT_MS) this.inFlight.delete(id);
+    for (const [id, entry] of this.inFlight) if (now - entry.since > this.inFlightMs) this.inFlight.delete(id);
     const waiting = await stillAccepted(this.options.db, [...this.inFlight.values()]).catch((error: unknown) => {
       this.options.log.warn({ err: error }, 'could not read which notifications are under way');
       return [...this.inFlight.values()];

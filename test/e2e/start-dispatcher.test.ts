@@ -153,6 +153,7 @@ describe('StartDispatcher window', () => {
       eagerStart: false,
       log: pino({ level: 'silent' }),
       window: 3,
+      inFlightMs: 6_000,
     });
   });
   afterAll(async () => {
@@ -226,6 +227,25 @@ describe('StartDispatcher window', () => {
     await eventually(
       () => startedOf(lows),
       (s) => s.length === 5,
+      10_000,
+    );
+    await underWay(lows);
+  });
+
+  it('lets a start count for a bounded time only, so notifications held in their sends slow it but never stop it', async () => {
+    const held = Array.from({ length: 4 }, () => notificationRequest({ tenantId: tenant.id, priority: 'low' }));
+    for (const r of held) expect(await dispatcher.accept(r, 'test')).toBe(true);
+    const first = await eventually(
+      () => startedOf(held),
+      (s) => s.length === 3,
+      10_000,
+    );
+    // Nothing is recorded as under way: the fourth waits out the first three's time, then starts.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await startedOf(held)).toEqual(first);
+    await eventually(
+      () => startedOf(held),
+      (s) => s.length === 4,
       10_000,
     );
   });
