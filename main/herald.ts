@@ -57,7 +57,8 @@ export async function startHerald(options: HeraldOptions) {
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueue,
         activities: createActivities({ db, providers, rateLimits: config.rateLimits, links }),
-        workflowBundle: options.workflowBundle ?? (await bundleWorkflowsInChildProcess()),
+        workflowBundle:
+          options.workflowBundle ?? (await bundleWorkflowsInChildProcess({ workflowSpans: options.tracing.exported })),
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,

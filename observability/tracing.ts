@@ -10,6 +10,8 @@ export interface Tracing {
   resource: Resource;
   /** Every span processor in one: workflow spans reach them through a sink. */
   spanProcessor: SpanProcessor;
+  /** Spans leave the process (an OTLP endpoint, or a processor a test added). */
+  exported: boolean;
   shutdown(): Promise<void>;
 }
 
@@ -31,7 +33,12 @@ export function startTracing(options: {
   }
   const provider = new NodeTracerProvider({ resource, spanProcessors });
   provider.register();
-  return { resource, spanProcessor: provider.getActiveSpanProcessor(), shutdown: () => provider.shutdown() };
+  return {
+    resource,
+    spanProcessor: provider.getActiveSpanProcessor(),
+    exported: spanProcessors.length > 0,
+    shutdown: () => provider.shutdown(),
+  };
 }
 
 /** Runs `fn` in a client span for a call to an external provider, recording its failure. */

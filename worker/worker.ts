@@ -8,15 +8,14 @@ import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS, type Channel } from '../domain/channels';
 import { channelTaskQueue, laneTaskQueues } from '../domain/delivery-policy';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: Activities;
-  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
-  workflowBundle?: WorkflowBundle;
+  /** The workflows and their interceptors (`bundleWorkflows`): tests build it once for every worker. */
+  workflowBundle: WorkflowBundle;
   shutdownGraceMs: number;
   tracing: Tracing;
   maxCachedWorkflows?: number;
@@ -41,22 +40,19 @@ export class HeraldWorker {
     const activityInterceptors = {
       activity: [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
     };
-    const workflowSource = options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') };
     const workers = await Promise.all(
       laneTaskQueues(taskQueue).flatMap((queue) => [
         Worker.create({
           connection,
           namespace,
           taskQueue: queue,
-          ...workflowSource,
+          workflowBundle: options.workflowBundle,
           activities: {
             recordNotification: activities.recordNotification,
             planRecipient: activities.planRecipient,
             finishBroadcast: activities.finishBroadcast,
           },
-          interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, ...activityInterceptors },
+          interceptors: activityInterceptors,
           sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
           maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: shutdownGraceMs,

@@ -2,6 +2,22 @@ import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 import { finishedSpans } from '../support/tracing';
 
+async function notify(herald: TestHerald, tenant: TestTenant, email: string): Promise<string> {
+  const res = await herald.api.inject({
+    method: 'POST',
+    url: '/notify',
+    headers: tenant.auth,
+    payload: { channels: ['email'], recipients: [{ email }], message: 'traced' },
+  });
+  expect(res.statusCode).toBe(202);
+  const traceId = res.headers['x-trace-id'] as string;
+  expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  return traceId;
+}
+
+const inTrace = (traceId: string) => () =>
+  Promise.resolve(finishedSpans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId));
+
 describe('tracing one notification', () => {
   let smtp: FakeSmtpServer;
   let herald: TestHerald;
@@ -18,19 +34,9 @@ describe('tracing one notification', () => {
   });
 
   it('links the API, workflow, activity and provider call in one trace whose id the response carries', async () => {
-    const res = await herald.api.inject({
-      method: 'POST',
-      url: '/notify',
-      headers: tenant.auth,
-      payload: { channels: ['email'], recipients: [{ email: 'trace@example.com' }], message: 'traced' },
-    });
-    expect(res.statusCode).toBe(202);
-    const traceId = res.headers['x-trace-id'] as string;
-    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-
-    const spans = await eventually(
-      async () => finishedSpans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId),
-      (found) => found.some((s) => s.name === 'RunWorkflow:notification'),
+    const traceId = await notify(herald, tenant, 'trace@example.com');
+    const spans = await eventually(inTrace(traceId), (found) =>
+      found.some((s) => s.name === 'RunWorkflow:notification'),
     );
     const names = spans.map((s) => s.name);
     const named = (name: string) => spans.find((s) => s.name === name)!;
@@ -58,5 +64,38 @@ describe('tracing one notification', () => {
       headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
     });
     expect(res.headers['x-trace-id']).toBe(callerTrace);
+  });
+});
+
+describe('tracing without workflow spans (spans kept in the process)', () => {
+  let smtp: FakeSmtpServer;
+  let herald: TestHerald;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    smtp = await new FakeSmtpServer().start();
+    herald = await startTestHerald(
+      { SMTP_URL: smtp.url, HERALD_RECEIPT_WINDOW_SECONDS: '0' },
+      { workflowSpans: false },
+    );
+    tenant = await herald.createTenant();
+  });
+  afterAll(async () => {
+    await herald?.stop();
+    await smtp?.stop();
+  });
+
+  it("still runs the activities and the provider call in the request's trace", async () => {
+    const traceId = await notify(herald, tenant, 'propagated@example.com');
+    const spans = await eventually(inTrace(traceId), (found) =>
+      found.some((s) => s.name === 'RunActivity:recordNotification'),
+    );
+    const named = (name: string) => spans.find((s) => s.name === name)!;
+    expect(named('smtp send').parentSpanId).toBe(named('RunActivity:deliver').spanContext().spanId);
+    // The activity's parent is the client's start span: the workflow made none in between.
+    expect(named('RunActivity:deliver').parentSpanId).toBe(named('StartWorkflow:notification').spanContext().spanId);
+    expect(
+      spans.map((s) => s.name).filter((name) => name.startsWith('RunWorkflow') || name.startsWith('StartActivity')),
+    ).toEqual([]);
   });
 });

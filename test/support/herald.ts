@@ -9,16 +9,17 @@ import { loadConfig } from '../../runtime/config';
 import { connectClient } from '../../runtime/temporal';
 import { startHerald } from '../../main/herald';
 import { Shutdown } from '../../runtime/shutdown';
-import { bundleWorkflows } from '../../worker/workflow-bundle';
+import { bundleWorkflows, type BundleOptions } from '../../worker/workflow-bundle';
 import { testTracing } from './tracing';
 
 export const WEBHOOK_SECRET = 'whsec_test_secret';
 
-let bundle: Promise<WorkflowBundle> | undefined;
+const bundles = new Map<boolean, Promise<WorkflowBundle>>();
 
-/** Bundled once per test file, as the SDK advises. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflows();
+/** Bundled once per test file and kind, as the SDK advises; tests record spans, so workflows make them by default. */
+export function workflowBundle(options: BundleOptions = { workflowSpans: true }): Promise<WorkflowBundle> {
+  let bundle = bundles.get(options.workflowSpans);
+  if (!bundle) bundles.set(options.workflowSpans, (bundle = bundleWorkflows(options)));
   return bundle;
 }
 
@@ -70,7 +71,10 @@ export async function createTenant(handle: DatabaseHandle, limits: Partial<Tenan
 }
 
 /** API and worker in this process, on the shared dev server and task queues of their own. */
-export async function startTestHerald(env: Record<string, string> = {}, options: { isolated?: boolean } = {}) {
+export async function startTestHerald(
+  env: Record<string, string> = {},
+  options: { isolated?: boolean; workflowSpans?: boolean } = {},
+) {
   const database = await (options.isolated ? isolatedDatabase() : testDatabase());
   const config = loadConfig({
     HERALD_TASK_QUEUE: `test-${randomUUID()}`,
@@ -91,7 +95,7 @@ export async function startTestHerald(env: Record<string, string> = {}, options:
     worker: true,
     devOutbox: true,
     webhookSecret: WEBHOOK_SECRET,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle({ workflowSpans: options.workflowSpans ?? true }),
     tracing: testTracing(),
     shutdown,
   });
