@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
 
@@ -47,6 +49,26 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
 }
 
 async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
+  if (dataDir && !existsSync(path.join(dataDir, 'PG_VERSION'))) await createPgliteInChildProcess(dataDir);
+  return openPgliteInProcess(dataDir);
+}
+
+/**
+ * Creates an embedded database (initdb and the migrations) in a short-lived child process: PGlite's
+ * initdb runs in a WebAssembly instance of ≈570 MiB that a long-running process would hold until V8
+ * next collects it, and the database's own memory, which never shrinks, would keep initdb's peak.
+ */
+async function createPgliteInChildProcess(dataDir: string): Promise<void> {
+  const root = path.resolve(__dirname, '..');
+  await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/create-embedded-database.ts'), dataDir],
+    { cwd: root },
+  );
+}
+
+/** Opens (creating it if need be) the embedded database in this process. */
+export async function openPgliteInProcess(dataDir?: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
