@@ -7,7 +7,7 @@
  * --temporal-address runs it all against that Temporal server instead of the embedded dev server,
  * such as the 8-shard one `scripts/temporal-cluster.sh start` runs.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -21,7 +21,7 @@ import { listeningPid, NodeProcess } from '../test/support/processes';
 import { postgresPids } from './processes';
 import { laneTaskQueues } from '../domain/delivery-policy';
 import { pool } from '../domain/pool';
-import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf } from './stats';
+import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, steadyRssMb } from './stats';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
@@ -58,6 +58,11 @@ const sizes = withBurst(
       },
 );
 const CONNECTIONS = 16;
+/**
+ * Latency probes go out at a steady 5 a second: a trickle measures the path a notification takes,
+ * where probes sent all at once would mostly measure the queue they make themselves.
+ */
+const PROBES = { perSecond: 5 };
 const API_KEY = 'hk_bench_key';
 const problems: string[] = [];
 const check = (ok: boolean, what: string) => ok || problems.push(what);
@@ -102,12 +107,14 @@ async function main() {
   console.log(
     `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}, ${server}`,
   );
-  const herald = new NodeProcess('main/embedded.ts', {
-    direct: true,
-    // --profile: a V8 CPU profile of the Herald process, for chrome://inspect or speedscope.
-    nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(__dirname, '..', 'bench-results')}`] : [],
+  // Started as `npm start` starts it; the Herald process is the one serving the API.
+  const herald = new NodeProcess(undefined, {
     env: {
       ...process.env,
+      // --profile: a V8 CPU profile of the Herald process, for chrome://inspect or speedscope.
+      ...(profile
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(__dirname, '..', 'bench-results')}` }
+        : {}),
       HERALD_DATA_DIR: dataDir,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -127,7 +134,7 @@ async function main() {
     },
   });
   await herald.waitFor('Press Ctrl-C to stop');
-  const heraldPid = herald.child.pid!;
+  const heraldPid = onlyChildOf(herald.child.pid!);
   const temporalAddress = givenTemporal ?? `127.0.0.1:${temporalPort}`;
   const temporalPid = listeningPid(temporalAddress);
   const connection = await Connection.connect({ address: temporalAddress });
@@ -170,8 +177,8 @@ async function main() {
       unit: 'ms',
     });
 
-    // Herald has sat idle through the baselines: start-up's garbage (a fresh embedded database's initdb) is collected.
-    const idle = memoryOf(heraldPid);
+    // Herald has sat idle through the baselines.
+    const idle = { rssMb: await steadyRssMb(heraldPid) };
 
     // 2. Herald's own request path, Temporal left out: key, tenant rate limit, parsing and validation.
     const refusedRun = await load({
@@ -262,7 +269,7 @@ async function main() {
     const bulks = endAccepted.normal - startAccepted.normal;
     check(singles >= sizes.single && bulks >= sizes.bulk, `ingest: ${singles} + ${bulks} accepted, fewer than sent`);
     // High priority while the burst drains: a few emails, accept to the SMTP server.
-    const duringBurst = latencySummary(await emails(base, auth, smtp, 'during-burst', sizes.urgent, 2, 'high'));
+    const duringBurst = latencySummary(await emails(base, auth, smtp, 'during-burst', sizes.urgent, PROBES, 'high'));
     const expected = singles + bulks * sizes.bulkRecipients + sizes.urgent;
     const drained = await settled(900_000);
     const drainSeconds = (performance.now() - ingestStart) / 1000;
@@ -296,11 +303,11 @@ async function main() {
     });
 
     // 5. Accept → provider on an idle system, per priority (email through the loopback SMTP server).
-    await emails(base, auth, smtp, 'warm-up', 10, 4, 'normal');
+    await emails(base, auth, smtp, 'warm-up', 10, { concurrency: 4 }, 'normal');
     await settled(300_000);
     const idleLatency: Record<string, ReturnType<typeof latencySummary>> = {};
     for (const priority of ['high', 'normal', 'low']) {
-      const times = await emails(base, auth, smtp, `idle-${priority}`, sizes.perPriority, 4, priority);
+      const times = await emails(base, auth, smtp, `idle-${priority}`, sizes.perPriority, PROBES, priority);
       idleLatency[priority] = latencySummary(times);
       record({
         stage: 'end to end',
@@ -324,7 +331,7 @@ async function main() {
       const res = await fetch(`${base}/notify`, { method: 'POST', headers: auth, body: lowBody });
       check(res.status === 202, `backlog: answered ${res.status}`);
     });
-    const urgent = latencySummary(await emails(base, auth, smtp, 'urgent', sizes.urgent, 2, 'high'));
+    const urgent = latencySummary(await emails(base, auth, smtp, 'urgent', sizes.urgent, PROBES, 'high'));
     const backlogDone = await until(
       async () => (await metrics()).succeeded >= before + sizes.backlog + sizes.urgent,
       600_000,
@@ -350,7 +357,7 @@ async function main() {
     // 7. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
     record({
       stage: 'memory',
-      figure: 'Herald (API + worker) idle RSS, after start-up',
+      figure: 'Herald (API + worker) idle RSS, steady after start-up',
       value: idle.rssMb,
       unit: 'MiB',
     });
@@ -370,9 +377,9 @@ async function main() {
         value: memoryOf(temporalPid).peakMb,
         unit: 'MiB',
       });
-    const beforeSleep = memoryOf(heraldPid).rssMb;
-    await emails(base, auth, smtp, 'sleeping', sizes.sleeping, 16, 'low');
-    const sleeping = memoryOf(heraldPid).rssMb;
+    const beforeSleep = await steadyRssMb(heraldPid);
+    await emails(base, auth, smtp, 'sleeping', sizes.sleeping, { concurrency: 16 }, 'low');
+    const sleeping = await steadyRssMb(heraldPid);
     record({
       stage: 'memory',
       figure: `RSS with ${sizes.sleeping} more workflows sleeping on receipts`,
@@ -404,7 +411,7 @@ async function main() {
     });
     // Measured once every stalled send hangs at the provider, not while their workflows are still starting.
     await until(async () => telegram.requests.length >= sizes.stalled, 120_000);
-    const isolated = latencySummary(await emails(base, auth, smtp, 'isolated', sizes.perPriority, 4, 'normal'));
+    const isolated = latencySummary(await emails(base, auth, smtp, 'isolated', sizes.perPriority, PROBES, 'normal'));
     record({
       stage: 'isolation',
       figure: `normal accept→provider p50 / p99, ${sizes.stalled} Telegram sends hanging`,
@@ -498,6 +505,13 @@ async function main() {
   }
 }
 
+/** The one process `scripts/start.mjs` started (Linux). */
+function onlyChildOf(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  if (children.length !== 1) throw new Error(`expected one child of ${pid}, found ${children.join(', ')}`);
+  return Number(children[0]);
+}
+
 /** `--burst N`: the single-recipient burst's size in either mode. */
 function withBurst<T extends { single: number }>(sizes: T): T {
   const burst = optionValue('--burst');
@@ -558,18 +572,21 @@ async function trivialWorkflows(address: string, client: Client, count: number) 
   return { perSecond, latency: latencySummary(latencies) };
 }
 
-/** Sends `count` emails and returns accept→provider times: request sent until the SMTP server has it. */
+/**
+ * Sends `count` emails, `concurrency` requests at a time or `perSecond` on a schedule, and returns
+ * accept→provider times: request sent until the SMTP server has it.
+ */
 async function emails(
   base: string,
   auth: Record<string, string>,
   smtp: FakeSmtpServer,
   tag: string,
   count: number,
-  concurrency: number,
+  sending: { concurrency: number } | { perSecond: number },
   priority: string,
 ): Promise<number[]> {
   const sentAt = new Map<string, number>();
-  await pool(count, concurrency, async (i) => {
+  const send = async (i: number) => {
     const subject = `${tag}-${i}`;
     sentAt.set(subject, performance.now());
     const res = await fetch(`${base}/notify`, {
@@ -583,7 +600,17 @@ async function emails(
       }),
     });
     check(res.status === 202, `${subject}: answered ${res.status}`);
-  });
+  };
+  if ('concurrency' in sending) await pool(count, sending.concurrency, send);
+  else {
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, start + (i * 1000) / sending.perSecond - performance.now()));
+        await send(i);
+      }),
+    );
+  }
   const arrived = () => smtp.received.filter((m) => m.subject && sentAt.has(m.subject));
   await until(async () => arrived().length >= count, 300_000);
   check(arrived().length === count, `${tag}: ${arrived().length}/${count} emails arrived`);

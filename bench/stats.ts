@@ -43,3 +43,19 @@ export function cpuSecondsSince(before: Map<number, number>, pids: readonly numb
   for (const [pid, now] of cpuTimes(pids)) seconds += now - (before.get(pid) ?? 0);
   return seconds;
 }
+
+/**
+ * Resident memory once it holds steady: within 2 % over 10 s (a sample every 2 s), 60 s at most. V8
+ * and malloc return freed memory on their own schedule, so one reading right after load counts garbage.
+ */
+export async function steadyRssMb(pid: number): Promise<number> {
+  const samples: number[] = [];
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    samples.push(memoryOf(pid).rssMb);
+    const recent = samples.slice(-6);
+    const steady = recent.length === 6 && Math.max(...recent) <= Math.min(...recent) * 1.02;
+    if (steady || Date.now() > deadline) return samples[samples.length - 1]!;
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}

@@ -10,8 +10,6 @@ export interface NodeProcessOptions {
   detached?: boolean;
   /** Run the entry under tsx directly instead of through `scripts/start.mjs`: the pid is the entry's own. */
   direct?: boolean;
-  /** Extra flags for node, such as --cpu-prof. */
-  nodeArgs?: string[];
 }
 
 /** One of Herald's entry points in a child process, as `npm start`, `npm run api` or `npm run worker` run it. */
@@ -23,7 +21,7 @@ export class NodeProcess {
   constructor(entry: string | undefined, options: NodeProcessOptions) {
     this.detached = options.detached ?? false;
     const args = options.direct
-      ? [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(root, entry!)]
+      ? ['--import', 'tsx', path.join(root, entry!)]
       : [path.join(root, 'scripts/start.mjs'), ...(entry ? [entry] : [])];
     this.child = spawn(process.execPath, args, {
       cwd: root,
