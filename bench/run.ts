@@ -21,6 +21,7 @@ import { listeningPid, NodeProcess } from '../test/support/processes';
 import { postgresPids } from './processes';
 import { laneTaskQueues } from '../domain/delivery-policy';
 import { pool } from '../domain/pool';
+import { phasesOf, type Probe } from './phases';
 import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, steadyRssMb } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -179,6 +180,13 @@ async function main() {
 
     // Herald has sat idle through the baselines.
     const idle = { rssMb: await steadyRssMb(heraldPid) };
+    // Workflows sleeping on receipts, measured before any other load, whose garbage would blur a few
+    // hundred KiB each, and after a first few, which pay for what the first sends set up once (connections,
+    // compiled code, the workflow thread's heap); all sleep on through the rest of the run, as a live system's would.
+    await emails(base, auth, smtp, 'first-sleeping', 20, { concurrency: 16 }, 'low');
+    const beforeSleep = await steadyRssMb(heraldPid);
+    await emails(base, auth, smtp, 'sleeping', sizes.sleeping, { concurrency: 16 }, 'low');
+    const sleeping = await steadyRssMb(heraldPid);
 
     // 2. Herald's own request path, Temporal left out: key, tenant rate limit, parsing and validation.
     const refusedRun = await load({
@@ -269,7 +277,8 @@ async function main() {
     const bulks = endAccepted.normal - startAccepted.normal;
     check(singles >= sizes.single && bulks >= sizes.bulk, `ingest: ${singles} + ${bulks} accepted, fewer than sent`);
     // High priority while the burst drains: a few emails, accept to the SMTP server.
-    const duringBurst = latencySummary(await emails(base, auth, smtp, 'during-burst', sizes.urgent, PROBES, 'high'));
+    const duringBurstProbes = await emails(base, auth, smtp, 'during-burst', sizes.urgent, PROBES, 'high');
+    const duringBurst = latencies(duringBurstProbes);
     const expected = singles + bulks * sizes.bulkRecipients + sizes.urgent;
     const drained = await settled(900_000);
     const drainSeconds = (performance.now() - ingestStart) / 1000;
@@ -306,9 +315,11 @@ async function main() {
     await emails(base, auth, smtp, 'warm-up', 10, { concurrency: 4 }, 'normal');
     await settled(300_000);
     const idleLatency: Record<string, ReturnType<typeof latencySummary>> = {};
+    let idleHighProbes: Probe[] = [];
     for (const priority of ['high', 'normal', 'low']) {
-      const times = await emails(base, auth, smtp, `idle-${priority}`, sizes.perPriority, PROBES, priority);
-      idleLatency[priority] = latencySummary(times);
+      const probes = await emails(base, auth, smtp, `idle-${priority}`, sizes.perPriority, PROBES, priority);
+      idleLatency[priority] = latencies(probes);
+      if (priority === 'high') idleHighProbes = probes;
       record({
         stage: 'end to end',
         figure: `${priority}: accept→provider p50 / p95 / p99`,
@@ -331,7 +342,7 @@ async function main() {
       const res = await fetch(`${base}/notify`, { method: 'POST', headers: auth, body: lowBody });
       check(res.status === 202, `backlog: answered ${res.status}`);
     });
-    const urgent = latencySummary(await emails(base, auth, smtp, 'urgent', sizes.urgent, PROBES, 'high'));
+    const urgent = latencies(await emails(base, auth, smtp, 'urgent', sizes.urgent, PROBES, 'high'));
     const backlogDone = await until(
       async () => (await metrics()).succeeded >= before + sizes.backlog + sizes.urgent,
       600_000,
@@ -353,6 +364,17 @@ async function main() {
       baseline: 'idle high p99',
       ratio: duringBurst.p99 / idleLatency.high!.p99,
     });
+    // Where a high-priority notification's time goes, idle and while the burst drains, from its workflow history.
+    const idlePhases = await phasesOf(client, 'dev', idleHighProbes);
+    const burstPhases = await phasesOf(client, 'dev', duringBurstProbes);
+    idlePhases.forEach(({ phase, p50, p99 }, i) =>
+      record({
+        stage: 'where the time goes',
+        figure: `high ${phase}: p50 / p99 idle, p50 / p99 while the burst drained`,
+        value: p50,
+        unit: `/ ${fmt(p99)} ms, ${fmt(burstPhases[i]!.p50)} / ${fmt(burstPhases[i]!.p99)} ms`,
+      }),
+    );
 
     // 7. Memory: the Herald process (API + worker) and the worker holding sleeping workflows.
     record({
@@ -377,12 +399,9 @@ async function main() {
         value: memoryOf(temporalPid).peakMb,
         unit: 'MiB',
       });
-    const beforeSleep = await steadyRssMb(heraldPid);
-    await emails(base, auth, smtp, 'sleeping', sizes.sleeping, { concurrency: 16 }, 'low');
-    const sleeping = await steadyRssMb(heraldPid);
     record({
       stage: 'memory',
-      figure: `RSS with ${sizes.sleeping} more workflows sleeping on receipts`,
+      figure: `RSS with ${sizes.sleeping} more workflows sleeping on receipts, before any other load`,
       value: sleeping,
       unit: 'MiB',
       baseline: 'RSS before',
@@ -411,7 +430,7 @@ async function main() {
     });
     // Measured once every stalled send hangs at the provider, not while their workflows are still starting.
     await until(async () => telegram.requests.length >= sizes.stalled, 120_000);
-    const isolated = latencySummary(await emails(base, auth, smtp, 'isolated', sizes.perPriority, PROBES, 'normal'));
+    const isolated = latencies(await emails(base, auth, smtp, 'isolated', sizes.perPriority, PROBES, 'normal'));
     record({
       stage: 'isolation',
       figure: `normal accept→provider p50 / p99, ${sizes.stalled} Telegram sends hanging`,
@@ -574,7 +593,7 @@ async function trivialWorkflows(address: string, client: Client, count: number) 
 
 /**
  * Sends `count` emails, `concurrency` requests at a time or `perSecond` on a schedule, and returns
- * accept→provider times: request sent until the SMTP server has it.
+ * them as probes: when each request was sent and when the SMTP server had it (wall-clock ms).
  */
 async function emails(
   base: string,
@@ -584,11 +603,11 @@ async function emails(
   count: number,
   sending: { concurrency: number } | { perSecond: number },
   priority: string,
-): Promise<number[]> {
-  const sentAt = new Map<string, number>();
+): Promise<Probe[]> {
+  const sent = new Map<string, { sentAt: number; notificationId: string }>();
   const send = async (i: number) => {
     const subject = `${tag}-${i}`;
-    sentAt.set(subject, performance.now());
+    const sentAt = performance.now();
     const res = await fetch(`${base}/notify`, {
       method: 'POST',
       headers: auth,
@@ -600,6 +619,8 @@ async function emails(
       }),
     });
     check(res.status === 202, `${subject}: answered ${res.status}`);
+    const { notification_id } = (await res.json()) as { notification_id: string };
+    sent.set(subject, { sentAt, notificationId: notification_id });
   };
   if ('concurrency' in sending) await pool(count, sending.concurrency, send);
   else {
@@ -611,11 +632,18 @@ async function emails(
       }),
     );
   }
-  const arrived = () => smtp.received.filter((m) => m.subject && sentAt.has(m.subject));
+  const arrived = () => smtp.received.filter((m) => m.subject && sent.has(m.subject));
   await until(async () => arrived().length >= count, 300_000);
   check(arrived().length === count, `${tag}: ${arrived().length}/${count} emails arrived`);
-  return arrived().map((m) => m.receivedAt - sentAt.get(m.subject!)!);
+  // The SMTP server and this process time with performance.now(): the same origin turns both into wall-clock time.
+  const wall = (t: number) => performance.timeOrigin + t;
+  return arrived().map((m) => {
+    const { sentAt, notificationId } = sent.get(m.subject!)!;
+    return { notificationId, sentAt: wall(sentAt), receivedAt: wall(m.receivedAt) };
+  });
 }
+
+const latencies = (probes: Probe[]) => latencySummary(probes.map((p) => p.receivedAt - p.sentAt));
 
 /** Notifications accepted so far by priority, from Herald's own operational metrics. */
 async function acceptedByPriority(base: string): Promise<Record<'high' | 'normal' | 'low', number>> {
