@@ -5,6 +5,7 @@ import { notificationWorkflowId } from '../workflows/definitions';
 import type { Database } from './connect';
 import { notificationRow } from './notifications';
 import { auditEvents, notifications, pendingStarts } from './schema';
+import { inTenantKeys } from './tenant-keys';
 
 export interface Acceptance {
   request: NotificationRequest;
@@ -137,14 +138,9 @@ export async function stillAccepted(
   started: readonly { tenantId: string; notificationId: string }[],
 ): Promise<{ tenantId: string; notificationId: string }[]> {
   if (started.length === 0) return [];
-  const keys = sql.join(
-    started.map((s) => sql`(${s.tenantId}, ${s.notificationId})`),
-    sql`, `,
-  );
+  const keys = started.map((s) => [s.tenantId, s.notificationId] as const);
   return db
     .select({ tenantId: notifications.tenantId, notificationId: notifications.id })
     .from(notifications)
-    .where(
-      and(sql`(${notifications.tenantId}, ${notifications.id}) in (${keys})`, eq(notifications.status, 'accepted')),
-    );
+    .where(and(inTenantKeys(notifications.tenantId, notifications.id, keys), eq(notifications.status, 'accepted')));
 }

@@ -1,7 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Preferences } from '../domain/preferences';
 import type { Database } from './connect';
 import { preferences } from './schema';
+import { inTenantKeys } from './tenant-keys';
 
 export interface VersionedPreferences {
   preferences: Preferences;
@@ -43,7 +44,7 @@ export async function readPreferencesGrouped(
   db: Database,
   reads: readonly { tenantId: string; recipientIds: readonly string[] }[],
 ): Promise<Map<string, Preferences>[]> {
-  const keys = reads.flatMap((r) => r.recipientIds.map((id) => sql`(${r.tenantId}, ${id})`));
+  const keys = reads.flatMap((r) => r.recipientIds.map((id) => [r.tenantId, id] as const));
   if (keys.length === 0) return reads.map(() => new Map());
   const rows = await db
     .select({
@@ -52,7 +53,7 @@ export async function readPreferencesGrouped(
       preferences: preferences.preferences,
     })
     .from(preferences)
-    .where(sql`(${preferences.tenantId}, ${preferences.recipientId}) in (${sql.join(keys, sql`, `)})`);
+    .where(inTenantKeys(preferences.tenantId, preferences.recipientId, keys));
   const stored = new Map(rows.map((r) => [JSON.stringify([r.tenantId, r.recipientId]), r.preferences]));
   return reads.map(
     (r) =>
