@@ -2,7 +2,25 @@ import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 import { finishedSpans } from '../support/tracing';
 
-async function notify(herald: TestHerald, tenant: TestTenant, email: string): Promise<string> {
+/** A Herald with an SMTP server and a tenant, started and stopped around the calling describe block. */
+function heraldWithSmtp(workflowSpans: boolean) {
+  const ctx = {} as { smtp: FakeSmtpServer; herald: TestHerald; tenant: TestTenant };
+  beforeAll(async () => {
+    ctx.smtp = await new FakeSmtpServer().start();
+    ctx.herald = await startTestHerald(
+      { SMTP_URL: ctx.smtp.url, HERALD_RECEIPT_WINDOW_SECONDS: '0' },
+      { workflowSpans },
+    );
+    ctx.tenant = await ctx.herald.createTenant();
+  });
+  afterAll(async () => {
+    await ctx.herald?.stop();
+    await ctx.smtp?.stop();
+  });
+  return ctx;
+}
+
+async function notify({ herald, tenant }: { herald: TestHerald; tenant: TestTenant }, email: string): Promise<string> {
   const res = await herald.api.inject({
     method: 'POST',
     url: '/notify',
@@ -19,22 +37,10 @@ const inTrace = (traceId: string) => () =>
   Promise.resolve(finishedSpans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId));
 
 describe('tracing one notification', () => {
-  let smtp: FakeSmtpServer;
-  let herald: TestHerald;
-  let tenant: TestTenant;
-
-  beforeAll(async () => {
-    smtp = await new FakeSmtpServer().start();
-    herald = await startTestHerald({ SMTP_URL: smtp.url, HERALD_RECEIPT_WINDOW_SECONDS: '0' });
-    tenant = await herald.createTenant();
-  });
-  afterAll(async () => {
-    await herald?.stop();
-    await smtp?.stop();
-  });
+  const ctx = heraldWithSmtp(true);
 
   it('links the API, workflow, activity and provider call in one trace whose id the response carries', async () => {
-    const traceId = await notify(herald, tenant, 'trace@example.com');
+    const traceId = await notify(ctx, 'trace@example.com');
     const spans = await eventually(inTrace(traceId), (found) =>
       found.some((s) => s.name === 'RunWorkflow:notification'),
     );
@@ -58,7 +64,7 @@ describe('tracing one notification', () => {
 
   it('continues a trace the caller started with a traceparent header', async () => {
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const res = await herald.api.inject({
+    const res = await ctx.herald.api.inject({
       method: 'GET',
       url: '/healthz',
       headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
@@ -68,25 +74,10 @@ describe('tracing one notification', () => {
 });
 
 describe('tracing without workflow spans (spans kept in the process)', () => {
-  let smtp: FakeSmtpServer;
-  let herald: TestHerald;
-  let tenant: TestTenant;
-
-  beforeAll(async () => {
-    smtp = await new FakeSmtpServer().start();
-    herald = await startTestHerald(
-      { SMTP_URL: smtp.url, HERALD_RECEIPT_WINDOW_SECONDS: '0' },
-      { workflowSpans: false },
-    );
-    tenant = await herald.createTenant();
-  });
-  afterAll(async () => {
-    await herald?.stop();
-    await smtp?.stop();
-  });
+  const ctx = heraldWithSmtp(false);
 
   it("still runs the activities and the provider call in the request's trace", async () => {
-    const traceId = await notify(herald, tenant, 'propagated@example.com');
+    const traceId = await notify(ctx, 'propagated@example.com');
     const spans = await eventually(inTrace(traceId), (found) =>
       found.some((s) => s.name === 'RunActivity:recordNotification'),
     );
