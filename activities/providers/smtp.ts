@@ -1,26 +1,30 @@
-import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult, emailHeaders } from './provider';
+import { SmtpSessions } from './smtp-sessions';
 
 interface SmtpError extends Error {
   responseCode?: number;
 }
 
-/** Email over SMTP. The server's acceptance is `sent`: bounces come back later as receipts. */
+/**
+ * Email over SMTP, on sessions kept open between messages. The server's acceptance is `sent`: bounces
+ * come back later as receipts.
+ */
 export class SmtpEmailProvider implements Provider {
   readonly name = 'smtp';
-  private readonly transport: nodemailer.Transporter<SMTPTransport.SentMessageInfo>;
+  private readonly sessions: SmtpSessions;
 
   constructor(
     smtpUrl: string,
     private readonly from: string,
   ) {
-    this.transport = nodemailer.createTransport(smtpUrl);
+    this.sessions = new SmtpSessions(parseConnectionUrl(smtpUrl));
   }
 
   async send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
     const messageId = `<${message.deliveryKey}@herald>`;
-    const sending = this.transport.sendMail({
+    const mail = new MailComposer({
       from: this.from,
       to: message.to,
       subject: message.subject,
@@ -28,7 +32,8 @@ export class SmtpEmailProvider implements Provider {
       html: message.html,
       messageId,
       headers: emailHeaders(message),
-    });
+    }).compile();
+    const sending = this.sessions.send(mail.getEnvelope(), () => mail.createReadStream(), signal);
     try {
       await abortable(sending, signal);
     } catch (error) {
@@ -41,11 +46,11 @@ export class SmtpEmailProvider implements Provider {
   }
 
   async close(): Promise<void> {
-    this.transport.close();
+    await this.sessions.close();
   }
 }
 
-/** Stops waiting when the activity is cancelled; the abandoned SMTP session dies with its socket. */
+/** Stops waiting when the activity is cancelled, whether for a free session or for the server's reply. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

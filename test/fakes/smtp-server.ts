@@ -27,13 +27,25 @@ export class FakeSmtpServer {
   /** Replies for the next MAIL FROM commands, in order; `hang` never replies. */
   readonly script: (Reply | Delay | 'hang')[] = [];
   mailFromCount = 0;
+  /** SMTP sessions opened so far. */
+  connections = 0;
   private readonly server: SMTPServer;
   private port = 0;
   private waiters: (() => void)[] = [];
 
-  constructor() {
+  /** With `users`, a client must log in as one of them (name → password). */
+  constructor(users?: Record<string, string>) {
     const options: SMTPServerOptions = {
-      authOptional: true,
+      authOptional: !users,
+      allowInsecureAuth: true,
+      onAuth: (auth, _session, callback) =>
+        users && users[auth.username ?? ''] === auth.password
+          ? callback(null, { user: auth.username })
+          : callback(new Error('Invalid username or password')),
+      onConnect: (_session, callback) => {
+        this.connections++;
+        callback();
+      },
       closeTimeout: 1000,
       disabledCommands: ['STARTTLS'],
       logger: false,
