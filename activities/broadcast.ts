@@ -25,8 +25,8 @@ type Deliver = (input: DeliverInput) => Promise<DeliverResult>;
 export function createBroadcastActivities(db: Database, deliver: Deliver) {
   async function sendBroadcastChunk(send: ChunkSend): Promise<ChunkOutcome> {
     const context = Context.current();
-    // Every send in flight listens for the activity's cancellation.
-    setMaxListeners(SENDS_IN_FLIGHT * 2, context.cancellationSignal);
+    // Every send in flight listens for the activity's cancellation, a few times (its wait, its provider's session).
+    setMaxListeners(SENDS_IN_FLIGHT * 4, context.cancellationSignal);
     const [row] = await db
       .select({ recipients: broadcastChunks.recipients })
       .from(broadcastChunks)

@@ -43,6 +43,10 @@ export interface DispatcherOptions {
   inFlightMs?: number;
 }
 
+/** A notification's workflow id: the key of its pending start and of the window. */
+const workflowIdOf = (n: { tenantId: string; notificationId: string }) =>
+  notificationWorkflowId(n.tenantId, n.notificationId);
+
 /** One start's bound: a Temporal server that does not answer must not hold the dispatcher. */
 const START_DEADLINE_MS = 10_000;
 /** How often a full window looks again for notifications under way. */
@@ -100,10 +104,9 @@ export class StartDispatcher {
 
   /** Starts one pending notification; left pending if Temporal refuses, for the loop to try again. */
   private async startAndDelete(pending: PendingStart): Promise<void> {
-    const { tenantId, notificationId } = pending.request;
     if (!(await this.start(pending))) return;
-    await deletePendingStarts(this.options.db, [notificationWorkflowId(tenantId, notificationId)]).catch(
-      (error: unknown) => this.options.log.warn({ err: error }, 'could not delete a started workflow start'),
+    await deletePendingStarts(this.options.db, [workflowIdOf(pending.request)]).catch((error: unknown) =>
+      this.options.log.warn({ err: error }, 'could not delete a started workflow start'),
     );
   }
 
@@ -141,8 +144,7 @@ export class StartDispatcher {
     signalArgs: Args,
   ): Promise<void> {
     const { temporal } = this.options;
-    const { tenantId, notificationId } = pending.request;
-    const done = () => deletePendingStarts(this.options.db, [notificationWorkflowId(tenantId, notificationId)]);
+    const done = () => deletePendingStarts(this.options.db, [workflowIdOf(pending.request)]);
     try {
       await inCarriedTrace(pending.trace, () =>
         temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -183,10 +185,9 @@ export class StartDispatcher {
       await pool(claimed.length, this.concurrency, async (i) => {
         const { request } = claimed[i]!;
         if (await this.start(claimed[i]!)) {
-          const workflowId = notificationWorkflowId(request.tenantId, request.notificationId);
-          started.push(workflowId);
           const { tenantId, notificationId } = request;
-          this.inFlight.set(workflowId, { tenantId, notificationId, since: Date.now() });
+          started.push(workflowIdOf(request));
+          this.inFlight.set(workflowIdOf(request), { tenantId, notificationId, since: Date.now() });
         }
       });
       await deletePendingStarts(this.options.db, started).catch((error: unknown) =>
@@ -210,7 +211,7 @@ export class StartDispatcher {
       this.options.log.warn({ err: error }, 'could not read which notifications are under way');
       return [...this.inFlight.values()];
     });
-    const stillWaiting = new Set(waiting.map((w) => notificationWorkflowId(w.tenantId, w.notificationId)));
+    const stillWaiting = new Set(waiting.map(workflowIdOf));
     for (const id of this.inFlight.keys()) if (!stillWaiting.has(id)) this.inFlight.delete(id);
     return this.window - this.inFlight.size;
   }
@@ -218,7 +219,6 @@ export class StartDispatcher {
   /** True once the workflow exists: started now, or earlier by anyone. */
   private async start({ request, trace }: PendingStart): Promise<boolean> {
     const { temporal, eagerStart } = this.options;
-    const workflowId = notificationWorkflowId(request.tenantId, request.notificationId);
     try {
       const handle = await inCarriedTrace(trace, () =>
         temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -233,7 +233,10 @@ export class StartDispatcher {
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return true;
       workflowStartFailures.inc();
-      this.options.log.warn({ err: error, workflow_id: workflowId }, 'could not start a notification workflow');
+      this.options.log.warn(
+        { err: error, workflow_id: workflowIdOf(request) },
+        'could not start a notification workflow',
+      );
       return false;
     }
   }
@@ -241,7 +244,7 @@ export class StartDispatcher {
   private startOptions(request: NotificationRequest) {
     return {
       ...workflowStartOptions(request, this.options.taskQueue),
-      workflowId: notificationWorkflowId(request.tenantId, request.notificationId),
+      workflowId: workflowIdOf(request),
       args: [{ ...request, recordedByApi: true }] as [NotificationRequest],
       // A closed workflow keeps its id: a start repeated after it closed must not deliver again.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
