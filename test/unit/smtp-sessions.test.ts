@@ -109,6 +109,19 @@ describe('SMTP sessions kept open between messages', () => {
     expect(smtp.connections).toBe(2);
   });
 
+  it('fails every send, waiting ones included, while the server refuses connections', async () => {
+    const url = smtp.url;
+    await smtp.stop();
+    const email = providerOn('?maxConnections=2', url);
+    const sends = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => email.send(message(`r${n}`), never)));
+    expect(sends.map((s) => s.status === 'rejected' && String(s.reason))).toEqual(
+      sends.map(() => expect.stringMatching(/ECONNREFUSED/)),
+    );
+    smtp = await new FakeSmtpServer().start(Number(new URL(url).port));
+    await email.send(message('back'), never);
+    expect(subjects()).toEqual(['back']);
+  });
+
   it('logs in with the credentials in the URL, once per session', async () => {
     await smtp.stop();
     smtp = await new FakeSmtpServer({ herald: 's3cret' }).start();
