@@ -186,8 +186,9 @@ export class StartDispatcher {
         const { request } = claimed[i]!;
         if (await this.start(claimed[i]!)) {
           const { tenantId, notificationId } = request;
-          started.push(workflowIdOf(request));
-          this.inFlight.set(workflowIdOf(request), { tenantId, notificationId, since: Date.now() });
+          const workflowId = workflowIdOf(request);
+          started.push(workflowId);
+          this.inFlight.set(workflowId, { tenantId, notificationId, since: Date.now() });
         }
       });
       await deletePendingStarts(this.options.db, started).catch((error: unknown) =>
