@@ -95,6 +95,8 @@ export class SmtpSessions {
   }
 }
 
+const serverClosed = () => new Error('The SMTP server closed the connection');
+
 function openSession(options: SMTPConnection.Options): Promise<Session> {
   return new Promise<Session>((resolve, reject) => {
     const connection = new SMTPConnection(options);
@@ -109,7 +111,7 @@ function openSession(options: SMTPConnection.Options): Promise<Session> {
     };
     // Always listened to: a session that breaks while idle must not crash the process, only leave the pool.
     connection.on('error', fail);
-    connection.once('end', () => fail(new Error('The SMTP server closed the connection')));
+    connection.once('end', () => fail(serverClosed()));
     connection.connect((error) => {
       if (error) return fail(error);
       // A message's last lines are small writes: held back until the server acknowledges the ones before
@@ -142,7 +144,7 @@ function exchange(session: Session, command: (done: (error?: Error | null) => vo
   const { connection } = session;
   return new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => finish(error);
-    const onEnd = () => finish(new Error('The SMTP server closed the connection'));
+    const onEnd = () => finish(serverClosed());
     const finish = (error?: Error | null) => {
       connection.removeListener('error', onError);
       connection.removeListener('end', onEnd);
