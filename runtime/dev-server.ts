@@ -45,11 +45,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = once(child, 'exit');
+  const stderrClosed = once(child.stderr!, 'close').catch(() => undefined);
+  // Its exit can be seen before the last of its stderr, which says why: wait a moment for the reason.
+  const exitError = async () => {
+    await Promise.race([stderrClosed, new Promise((r) => setTimeout(r, 1000))]);
+    return new Error(`Temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
+  };
   const address = `127.0.0.1:${options.port}`;
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (!(await canConnect(options.port))) {
-    if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
+    if (child.exitCode !== null) throw await exitError();
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Temporal dev server did not listen on ${address} in time: ${stderr.trim()}`);
@@ -58,7 +64,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   // The port opens before the frontend serves: wait until it answers, or the first caller gets "not healthy yet".
   while (!(await answers(address))) {
-    if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
+    if (child.exitCode !== null) throw await exitError();
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Temporal dev server on ${address} did not become healthy in time: ${stderr.trim()}`);
