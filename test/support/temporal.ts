@@ -4,14 +4,23 @@ import net from 'node:net';
 import type { NotificationSnapshot } from '../../domain/notification';
 import { statusQuery } from '../../workflows/definitions';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port free now, below Linux's ephemeral range (32768 and up): a port the system hands out itself can
+ * be taken meanwhile as the local end of any outgoing connection, and a test that restarts a server on
+ * its port would then find it in use.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

@@ -1,6 +1,7 @@
 import { PermanentProviderError, type OutboundMessage } from '../../activities/providers/provider';
 import { SmtpEmailProvider } from '../../activities/providers/smtp';
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { freePort } from '../support/temporal';
 
 const message = (subject: string): OutboundMessage => ({
   tenantId: 't',
@@ -22,7 +23,8 @@ describe('SMTP sessions kept open between messages', () => {
     (provider = new SmtpEmailProvider(`${url}${query}`, 'herald@example.com'));
 
   beforeEach(async () => {
-    smtp = await new FakeSmtpServer().start();
+    // A port of its own, so the tests that restart the server find it free again.
+    smtp = await new FakeSmtpServer().start(await freePort());
   });
   afterEach(async () => {
     await provider?.close();
