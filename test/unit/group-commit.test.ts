@@ -1,7 +1,7 @@
 import { GroupCommit } from '../../domain/group-commit';
 
 describe('GroupCommit', () => {
-  it('writes the first item at once and the items that arrive meanwhile together, in order', async () => {
+  it('writes the items added in one turn together, and those that arrive meanwhile in the next write', async () => {
     const groups: number[][] = [];
     let release!: () => void;
     const first = new Promise<void>((r) => (release = r));
@@ -10,12 +10,18 @@ describe('GroupCommit', () => {
       if (groups.length === 1) await first;
       return items.map((i) => `done ${i}`);
     });
-    const results = [commit.add(1), commit.add(2), commit.add(3), commit.add(4)];
+    const results = [commit.add(1), commit.add(2)];
     await new Promise((r) => setImmediate(r));
-    expect(groups).toEqual([[1]]);
+    expect(groups).toEqual([[1, 2]]);
+    results.push(commit.add(3), commit.add(4));
+    await new Promise((r) => setImmediate(r));
+    expect(groups).toEqual([[1, 2]]);
     release();
     expect(await Promise.all(results)).toEqual(['done 1', 'done 2', 'done 3', 'done 4']);
-    expect(groups).toEqual([[1], [2, 3, 4]]);
+    expect(groups).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('caps a group at its size', async () => {
