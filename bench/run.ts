@@ -108,14 +108,15 @@ async function main() {
   console.log(
     `Herald benchmark (${quick ? 'quick' : 'full'} mode) on ${os.cpus().length} cores, Node ${process.version}, ${server}`,
   );
-  // Started as `npm start` starts it; the Herald process is the one serving the API.
-  const herald = new NodeProcess(undefined, {
+  // Started as `npm start` starts it; the Herald process is the one serving the API. --profile starts
+  // the entry itself, with a V8 CPU profile (for chrome://inspect or speedscope): Node takes --cpu-prof
+  // only on its command line, never from NODE_OPTIONS.
+  const herald = new NodeProcess(profile ? 'main/embedded.ts' : undefined, {
+    direct: profile,
+    nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(__dirname, '..', 'bench-results')}`] : [],
     env: {
+      MALLOC_ARENA_MAX: '2',
       ...process.env,
-      // --profile: a V8 CPU profile of the Herald process, for chrome://inspect or speedscope.
-      ...(profile
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(__dirname, '..', 'bench-results')}` }
-        : {}),
       HERALD_DATA_DIR: dataDir,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -135,7 +136,7 @@ async function main() {
     },
   });
   await herald.waitFor('Press Ctrl-C to stop');
-  const heraldPid = onlyChildOf(herald.child.pid!);
+  const heraldPid = profile ? herald.child.pid! : onlyChildOf(herald.child.pid!);
   const temporalAddress = givenTemporal ?? `127.0.0.1:${temporalPort}`;
   const temporalPid = listeningPid(temporalAddress);
   const connection = await Connection.connect({ address: temporalAddress });

@@ -10,6 +10,8 @@ export interface NodeProcessOptions {
   detached?: boolean;
   /** Run the entry under tsx directly instead of through `scripts/start.mjs`: the pid is the entry's own. */
   direct?: boolean;
+  /** Node's own flags for the entry (with `direct`), such as `--cpu-prof`, which NODE_OPTIONS may not carry. */
+  nodeArgs?: string[];
 }
 
 /** One of Herald's entry points in a child process, as `npm start`, `npm run api` or `npm run worker` run it. */
@@ -21,7 +23,7 @@ export class NodeProcess {
   constructor(entry: string | undefined, options: NodeProcessOptions) {
     this.detached = options.detached ?? false;
     const args = options.direct
-      ? ['--import', 'tsx', path.join(root, entry!)]
+      ? [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(root, entry!)]
       : [path.join(root, 'scripts/start.mjs'), ...(entry ? [entry] : [])];
     this.child = spawn(process.execPath, args, {
       cwd: root,
