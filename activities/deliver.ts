@@ -26,7 +26,7 @@ import {
   type SendResult,
 } from './providers/provider';
 import type { Pacers } from './pacing';
-import { upsertDeliveries } from './record';
+import { createRecords, type Records } from './record';
 import { acknowledgeUrl, unsubscribeUrl, type LinkSettings } from './links';
 import {
   acceptToDelivered,
@@ -82,7 +82,13 @@ export interface DeliveryFailureDetails {
   failover?: boolean;
 }
 
-export function createDeliver(providers: ProvidersByChannel, db: Database, pacers: Pacers = {}, links?: LinkSettings) {
+export function createDeliver(
+  providers: ProvidersByChannel,
+  db: Database,
+  pacers: Pacers = {},
+  links?: LinkSettings,
+  records: Records = createRecords(db),
+) {
   return async function deliver(input: DeliverInput): Promise<DeliverResult> {
     const context = Context.current();
     const attempts = context.info.attempt;
@@ -125,7 +131,7 @@ export function createDeliver(providers: ProvidersByChannel, db: Database, pacer
         if (sent.status === 'delivered')
           acceptToDelivered.observe({ channel, priority }, secondsSince(input.acceptedAt));
       }
-      await recordSent(db, input, result);
+      await recordSent(records, input, result);
       return result;
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
@@ -225,9 +231,9 @@ async function sendToFirstLiveAddress(
  * Records the provider's message id at once, so a receipt that beats the workflow's own bookkeeping
  * still finds its delivery. Best effort: failing here must not make the activity send again.
  */
-async function recordSent(db: Database, input: DeliverInput, result: DeliverResult): Promise<void> {
+async function recordSent(records: Records, input: DeliverInput, result: DeliverResult): Promise<void> {
   try {
-    await upsertDeliveries(db, input.tenantId, input.notificationId, [
+    await records.recordDeliveries(input.tenantId, input.notificationId, [
       {
         recipientId: input.recipient.id,
         channel: input.channel,

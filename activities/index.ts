@@ -4,7 +4,7 @@ import { createBroadcastActivities } from './broadcast';
 import { createDeliver } from './deliver';
 import { channelPacers } from './pacing';
 import type { ProvidersByChannel } from './providers';
-import { createRecordNotification } from './record';
+import { createRecords } from './record';
 import { createPlanRecipient } from './plan-recipient';
 import type { LinkSettings } from './links';
 
@@ -19,11 +19,12 @@ export interface ActivityDependencies {
 
 /** Activities get their dependencies from here, so tests hand in real ones of their choosing. */
 export function createActivities({ db, providers, rateLimits, links }: ActivityDependencies) {
-  const deliver = createDeliver(providers, db, channelPacers(rateLimits), links);
+  const records = createRecords(db);
+  const deliver = createDeliver(providers, db, channelPacers(rateLimits), links, records);
   return {
     deliver,
     planRecipient: createPlanRecipient(db),
-    recordNotification: createRecordNotification(db),
+    recordNotification: records.recordNotification,
     ...createBroadcastActivities(db, deliver),
   };
 }
