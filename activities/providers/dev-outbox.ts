@@ -2,31 +2,38 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect';
 import { devOutbox } from '../../db/schema';
 import { emailHeaders, type OutboundMessage, type Provider, type SendResult } from './provider';
+import { storedSends } from './stored-sends';
 
 /** Delivers into a table the user can browse at /dev/outbox: real output without provider accounts. */
 export class DevOutboxProvider implements Provider {
   readonly name = 'dev-outbox';
 
-  constructor(private readonly db: Database) {}
+  private readonly store: (row: typeof devOutbox.$inferInsert) => Promise<number>;
+
+  constructor(db: Database) {
+    // A retried send finds the row it wrote before: the no-op update makes the insert return its id.
+    this.store = storedSends((rows) =>
+      db
+        .insert(devOutbox)
+        .values(rows)
+        .onConflictDoUpdate({ target: devOutbox.deliveryKey, set: { deliveryKey: sql`excluded.delivery_key` } })
+        .returning({ id: devOutbox.id, deliveryKey: devOutbox.deliveryKey }),
+    );
+  }
 
   async send(message: OutboundMessage): Promise<SendResult> {
-    // A retried send finds the row it wrote before: the no-op update makes the insert return its id.
-    const [row] = await this.db
-      .insert(devOutbox)
-      .values({
-        tenantId: message.tenantId,
-        notificationId: message.notificationId,
-        deliveryKey: message.deliveryKey,
-        channel: message.channel,
-        recipient: message.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-        details: outboxDetails(message),
-      })
-      .onConflictDoUpdate({ target: devOutbox.deliveryKey, set: { deliveryKey: sql`excluded.delivery_key` } })
-      .returning({ id: devOutbox.id });
-    return { providerMessageId: `outbox-${row!.id}`, status: 'delivered' };
+    const id = await this.store({
+      tenantId: message.tenantId,
+      notificationId: message.notificationId,
+      deliveryKey: message.deliveryKey,
+      channel: message.channel,
+      recipient: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      details: outboxDetails(message),
+    });
+    return { providerMessageId: `outbox-${id}`, status: 'delivered' };
   }
 }
 
