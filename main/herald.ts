@@ -62,6 +62,7 @@ export async function startHerald(options: HeraldOptions) {
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,
+        workflowDeadlockMs: config.workflowDeadlockMs,
         rateLimits: config.rateLimits,
         channelConcurrency: config.channelConcurrency,
       });

@@ -37,6 +37,7 @@ const schema = z.object({
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  HERALD_WORKFLOW_DEADLOCK_MS: z.coerce.number().int().min(0).default(0),
   HERALD_PUBLIC_URL: optional.pipe(z.string().url().optional()),
   SMTP_URL: optional.pipe(z.string().url().optional()),
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
@@ -108,6 +109,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
   maxCachedWorkflows?: number;
+  /** How long one call into a workflow's code may run before its task fails as a deadlock; 0: unbounded. */
+  workflowDeadlockMs: number;
   /** Where providers reach Herald's webhooks (status callbacks). */
   publicUrl: string;
   providers: ProviderSettings;
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
+    workflowDeadlockMs: e.HERALD_WORKFLOW_DEADLOCK_MS,
     publicUrl,
     providers,
     sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,

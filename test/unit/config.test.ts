@@ -11,6 +11,11 @@ describe('loadConfig', () => {
     });
     expect(config.temporal).toMatchObject({ address: undefined, namespace: 'default', uiPort: 8233 });
   });
+  it('runs workflow code without a deadlock bound unless one is set, and refuses a negative one', () => {
+    expect(loadConfig({}).workflowDeadlockMs).toBe(0);
+    expect(loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '5000' }).workflowDeadlockMs).toBe(5000);
+    expect(() => loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '-1' })).toThrow(/HERALD_WORKFLOW_DEADLOCK_MS/);
+  });
   it('names every bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(
       /PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/,
