@@ -141,20 +141,6 @@ async function main() {
   const temporalPid = listeningPid(temporalAddress);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
-  /**
-   * Sends Herald has finished (sent, delivered or failed for good), from its own Prometheus counters:
-   * cheap to read while a drain runs, where counting Temporal's open workflows is a visibility query on
-   * the server under test (≈26 ms each on the dev server, four a second, beside the drain's own writes).
-   */
-  const sendsFinished = async () => {
-    const text = await fetch(`${base}/metrics`).then((r) => r.text());
-    let total = 0;
-    for (const [, n] of text.matchAll(
-      /^herald_delivery_attempts_total\{[^}]*outcome="(?:sent|delivered|failed)"[^}]*\} (\d+)$/gm,
-    ))
-      total += Number(n);
-    return total;
-  };
   /** Settled: every workflow has closed but those of sent emails, which listen for receipts. */
   const settled = (timeoutMs: number) =>
     until(async () => {
@@ -229,7 +215,7 @@ async function main() {
     // Counts are deltas: a PostgreSQL named by DATABASE_URL may hold an earlier run's deliveries.
     // The load generator may send a few requests past its amount, so what was accepted is read from Herald.
     const startTotals = await metrics();
-    const finishedBefore = await sendsFinished();
+    const finishedBefore = await sendsFinished(base);
     const startAccepted = await acceptedByPriority(base);
     // The burst is low priority, so high priority can be measured while it drains.
     const single = JSON.stringify({
@@ -298,7 +284,7 @@ async function main() {
     const expected = singles + bulks * sizes.bulkRecipients + sizes.urgent;
     // Every send finished, by Herald's counters, then every workflow closed, by Temporal's count.
     const drained =
-      (await until(async () => (await sendsFinished()) - finishedBefore >= expected, 900_000)) &&
+      (await until(async () => (await sendsFinished(base)) - finishedBefore >= expected, 900_000)) &&
       (await settled(60_000));
     const drainSeconds = (performance.now() - ingestStart) / 1000;
     const totals = await metrics();
@@ -664,14 +650,34 @@ async function emails(
 
 const latencies = (probes: Probe[]) => latencySummary(probes.map((p) => p.receivedAt - p.sentAt));
 
-/** Notifications accepted so far by priority, from Herald's own operational metrics. */
-async function acceptedByPriority(base: string): Promise<Record<'high' | 'normal' | 'low', number>> {
+/**
+ * Herald's own operational metrics (Prometheus text), read once: cheap to read while a drain runs, unlike a
+ * count of Temporal's workflows. Returns the sum of a counter over the samples whose labels match.
+ */
+async function heraldCounters(base: string): Promise<(name: string, labels: RegExp) => number> {
   const text = await fetch(`${base}/metrics`).then((r) => r.text());
+  return (name, labels) => {
+    let total = 0;
+    for (const [, sampleLabels, value] of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm')))
+      if (labels.test(sampleLabels!)) total += Number(value);
+    return total;
+  };
+}
+
+/** Notifications accepted so far by priority. */
+async function acceptedByPriority(base: string): Promise<Record<'high' | 'normal' | 'low', number>> {
+  const sum = await heraldCounters(base);
   const count = (priority: string) =>
-    Number(
-      new RegExp(`^herald_notifications_accepted_total\\{priority="${priority}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0,
-    );
+    sum('herald_notifications_accepted_total', new RegExp(`(^|,)priority="${priority}"(,|$)`));
   return { high: count('high'), normal: count('normal'), low: count('low') };
+}
+
+/**
+ * Sends finished for good (sent, delivered or failed), where counting Temporal's open workflows would be a
+ * visibility query on the server under test (≈26 ms each on the dev server, four a second, during the drain).
+ */
+async function sendsFinished(base: string): Promise<number> {
+  return (await heraldCounters(base))('herald_delivery_attempts_total', /(^|,)outcome="(sent|delivered|failed)"(,|$)/);
 }
 
 async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
