@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -12,7 +12,10 @@ describe('the workflow sandbox deadlock bound', () => {
   let native: NativeConnection;
   let connection: Connection;
   let client: Client;
+  let workflowBundle: WorkflowBundle;
   beforeAll(async () => {
+    // Bundled once for both workers.
+    workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../support/spinning-workflow') });
     native = await NativeConnection.connect({ address });
     connection = await Connection.connect({ address });
     client = new Client({ connection });
@@ -27,7 +30,7 @@ describe('the workflow sandbox deadlock bound', () => {
     const worker = await Worker.create({
       connection: native,
       taskQueue,
-      workflowsPath: require.resolve('../support/spinning-workflow'),
+      workflowBundle,
       isolateExecutionTimeout,
     });
     return worker.runUntil(run(taskQueue));
