@@ -172,7 +172,15 @@ async function main() {
 
     // The server's own CPU (Temporal and, on a cluster, its PostgreSQL) per trivial workflow, against which
     // its CPU per send drained below says how much more work a notification is for it.
-    const serverPids = () => [...(temporalPid ? [temporalPid] : []), ...postgresPids()];
+    const pidsOf = () => ({
+      herald: [heraldPid],
+      temporal: temporalPid ? [temporalPid] : [],
+      postgres: postgresPids(),
+    });
+    const serverPids = () => {
+      const { temporal, postgres } = pidsOf();
+      return [...temporal, ...postgres];
+    };
     const serverCpuBeforeTrivial = cpuTimes(serverPids());
     const trivial = await trivialWorkflows(temporalAddress, client, sizes.trivial);
     const serverMsPerTrivial = (1000 * cpuSecondsSince(serverCpuBeforeTrivial, serverPids())) / sizes.trivial;
@@ -230,11 +238,6 @@ async function main() {
       priority: 'low',
     });
     const ingestStart = performance.now();
-    const pidsOf = () => ({
-      herald: [heraldPid],
-      temporal: temporalPid ? [temporalPid] : [],
-      postgres: postgresPids(),
-    });
     const cpuBefore = Object.fromEntries(Object.entries(pidsOf()).map(([k, pids]) => [k, cpuTimes(pids)]));
     const singleRun = await load({ url: `${base}/notify`, body: single, headers: auth, amount: sizes.single });
     check(singleRun['2xx'] === sizes.single, `single ingest: ${singleRun['2xx']}/${sizes.single} accepted`);
