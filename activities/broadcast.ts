@@ -1,28 +1,25 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/connect';
+import { recordedDeliveries } from '../db/deliveries';
 import { readManyPreferences } from '../db/preferences';
-import { broadcastChunks, broadcasts, deliveries } from '../db/schema';
+import { broadcastChunks, broadcasts } from '../db/schema';
 import type { BroadcastStatus, ChunkOutcome, ChunkSend } from '../domain/broadcast';
-import { DELIVERY_RETRY, FAILOVER, PERMANENT_FAILURE } from '../domain/delivery-policy';
+import { SENDS_IN_FLIGHT } from '../domain/delivery-policy';
 import { hasSucceeded, type Contact, type Delivery, type DeliveryStatus } from '../domain/notification';
 import { pool } from '../domain/pool';
 import { recipientPlan } from '../domain/recipient-plan';
-import type { DeliverInput, DeliverResult, DeliveryFailureDetails } from './deliver';
+import type { DeliverAttempt, DeliverInput } from './deliver';
+import { sendWithFailover } from './deliver-batch';
 import { upsertDeliveries } from './record';
-
-/** Sends of one chunk's channel in flight at once. */
-const SENDS_IN_FLIGHT = 16;
-
-type Deliver = (input: DeliverInput) => Promise<DeliverResult>;
 
 /**
  * One channel of one broadcast chunk. A pass skips recipients the record shows settled, so a retried
  * or resumed chunk sends to each recipient once; failures a later try may heal fail the activity,
  * whose retries (the same schedule as a single send's) take only those again.
  */
-export function createBroadcastActivities(db: Database, deliver: Deliver) {
+export function createBroadcastActivities(db: Database, deliverAttempt: DeliverAttempt) {
   async function sendBroadcastChunk(send: ChunkSend): Promise<ChunkOutcome> {
     const context = Context.current();
     // Every send in flight listens for the activity's cancellation, a few times (its wait, its provider's session).
@@ -71,7 +68,13 @@ export function createBroadcastActivities(db: Database, deliver: Deliver) {
     let retrying = 0;
     try {
       await pool(ready.length, SENDS_IN_FLIGHT, async (i) => {
-        const record = await sendToRecipient(deliver, send, ready[i]!, context.info.attempt);
+        const record = await sendToRecipient(
+          deliverAttempt,
+          send,
+          ready[i]!,
+          context.info.attempt,
+          context.cancellationSignal,
+        );
         if (record) records.push(record);
         else retrying++;
         context.heartbeat(records.length);
@@ -116,74 +119,38 @@ export function createBroadcastActivities(db: Database, deliver: Deliver) {
 
 /** The chunk's deliveries on this channel that an earlier pass settled. */
 async function settledStatuses(db: Database, send: ChunkSend, contacts: Contact[]) {
-  const rows = await db
-    .select({ recipientId: deliveries.recipientId, status: deliveries.status })
-    .from(deliveries)
-    .where(
-      and(
-        eq(deliveries.tenantId, send.tenantId),
-        eq(deliveries.notificationId, send.broadcastId),
-        eq(deliveries.channel, send.channel),
-        eq(deliveries.step, 0),
-        inArray(
-          deliveries.recipientId,
-          contacts.map((c) => c.id),
-        ),
-      ),
-    );
-  return new Map(rows.map((r) => [r.recipientId, r.status as DeliveryStatus]));
+  const key = { tenantId: send.tenantId, notificationId: send.broadcastId, channel: send.channel };
+  const rows = await recordedDeliveries(
+    db,
+    key,
+    contacts.map((c) => c.id),
+  );
+  return new Map(rows.filter((r) => r.step === 0).map((r) => [r.recipientId, r.status as DeliveryStatus]));
 }
 
-/**
- * One recipient through the channel's providers, failing over in place. Undefined when the failure
- * may heal: the chunk's next try sends it again.
- */
+/** One recipient through the channel's providers. Undefined when the failure may heal: the chunk's next try sends it again. */
 async function sendToRecipient(
-  deliver: Deliver,
+  deliverAttempt: DeliverAttempt,
   send: ChunkSend,
   recipient: Contact,
   attempt: number,
+  signal: AbortSignal,
 ): Promise<Delivery | undefined> {
-  const providersTried: string[] = [];
-  for (let providerIndex = 0; ;) {
-    try {
-      const result = await deliver({
-        tenantId: send.tenantId,
-        notificationId: send.broadcastId,
-        channel: send.channel,
-        recipient,
-        message: send.message,
-        category: send.category,
-        priority: send.priority,
-        acceptedAt: send.createdAt,
-        providerIndex,
-        providersTried,
-        unsubscribable: !send.critical,
-      });
-      return {
-        recipientId: recipient.id,
-        channel: send.channel,
-        ...result,
-        providersTried: [...providersTried, result.provider],
-      };
-    } catch (error) {
-      if (!(error instanceof ApplicationFailure)) return undefined;
-      const details = error.details?.[0] as DeliveryFailureDetails | undefined;
-      if (details?.provider) providersTried.push(details.provider);
-      if (error.type === FAILOVER) {
-        providerIndex = (details?.providerIndex ?? providerIndex) + 1;
-        continue;
-      }
-      if (error.type !== PERMANENT_FAILURE && attempt < DELIVERY_RETRY.maximumAttempts!) return undefined;
-      return {
-        recipientId: recipient.id,
-        channel: send.channel,
-        status: 'failed',
-        attempts: attempt,
-        provider: details?.provider,
-        error: error.message,
-        providersTried,
-      };
-    }
-  }
+  const input: DeliverInput = {
+    tenantId: send.tenantId,
+    notificationId: send.broadcastId,
+    channel: send.channel,
+    recipient,
+    message: send.message,
+    category: send.category,
+    priority: send.priority,
+    acceptedAt: send.createdAt,
+    providerIndex: 0,
+    unsubscribable: !send.critical,
+  };
+  const outcome = await sendWithFailover(deliverAttempt, input, { attempt, freshAfterFailover: false, signal });
+  if (outcome.retry) return undefined;
+  const delivery = { recipientId: recipient.id, channel: send.channel, providersTried: outcome.providersDone };
+  if (outcome.sent) return { ...delivery, ...outcome.sent };
+  return { ...delivery, status: 'failed', attempts: attempt, ...outcome.failed! };
 }

@@ -25,7 +25,7 @@ import {
   type Provider,
   type SendResult,
 } from './providers/provider';
-import type { Pacers } from './pacing';
+import { gated, type Pacers, type SendGates } from './pacing';
 import { createRecords, type Records } from './record';
 import { acknowledgeUrl, unsubscribeUrl, type LinkSettings } from './links';
 import {
@@ -82,16 +82,25 @@ export interface DeliveryFailureDetails {
   failover?: boolean;
 }
 
+/** One try of one send; `attempts` is the try's number with this provider, which decides retry and failover. */
+export type DeliverAttempt = (input: DeliverInput, attempts: number) => Promise<DeliverResult>;
+
+/** The deliver activity, and the one try it makes (taken by the activities that send many at once). */
+export interface DeliverOptions {
+  pacers?: Pacers;
+  gates?: SendGates;
+  /** Signs the acknowledge and unsubscribe links messages carry; without it they carry none. */
+  links?: LinkSettings;
+  records?: Records;
+}
+
 export function createDeliver(
   providers: ProvidersByChannel,
   db: Database,
-  pacers: Pacers = {},
-  links?: LinkSettings,
-  records: Records = createRecords(db),
+  { pacers = {}, gates = {}, links, records = createRecords(db) }: DeliverOptions = {},
 ) {
-  return async function deliver(input: DeliverInput): Promise<DeliverResult> {
+  const attempt: DeliverAttempt = async (input, attempts) => {
     const context = Context.current();
-    const attempts = context.info.attempt;
     const { channel } = input;
     const priority = input.priority ?? 'normal';
     const plugin = channelPlugins[channel];
@@ -116,7 +125,10 @@ export function createDeliver(
       const sent = await inProviderSpan(
         `${provider.name} send`,
         { 'herald.channel': channel, 'herald.provider': provider.name },
-        () => sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal, links),
+        () =>
+          gated(gates[channel], () =>
+            sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal, links),
+          ),
       );
       const result: DeliverResult = {
         ...sent,
@@ -143,6 +155,8 @@ export function createDeliver(
       throw failure(message, verdict, details, (error as TransientProviderError).retryAfterMs);
     }
   };
+  const deliver = (input: DeliverInput): Promise<DeliverResult> => attempt(input, Context.current().info.attempt);
+  return { deliver, attempt };
 }
 
 type Verdict = 'permanent' | 'failover' | 'retry' | 'exhausted';

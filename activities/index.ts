@@ -2,7 +2,8 @@ import type { Database } from '../db/connect';
 import type { Channel } from '../domain/channels';
 import { createBroadcastActivities } from './broadcast';
 import { createDeliver } from './deliver';
-import { channelPacers } from './pacing';
+import { createDeliverBatch } from './deliver-batch';
+import { channelPacers, channelSendGates } from './pacing';
 import type { ProvidersByChannel } from './providers';
 import { createRecords } from './record';
 import { createPlanRecipient } from './plan-recipient';
@@ -13,22 +14,31 @@ export interface ActivityDependencies {
   providers: ProvidersByChannel;
   /** Sends per second per channel; the same limits the worker applies to the channel's queue. */
   rateLimits?: Partial<Record<Channel, number>>;
+  /** Sends in flight per channel, whichever activity makes them; the same the worker gives the channel's queue as slots. */
+  channelConcurrency?: Partial<Record<Channel, number>>;
   /** Signs the acknowledge and unsubscribe links messages carry; without it they carry none. */
   links?: LinkSettings;
 }
 
 /** Activities get their dependencies from here, so tests hand in real ones of their choosing. */
-export function createActivities({ db, providers, rateLimits, links }: ActivityDependencies) {
+export function createActivities({ db, providers, rateLimits, channelConcurrency, links }: ActivityDependencies) {
   const records = createRecords(db);
-  const deliver = createDeliver(providers, db, channelPacers(rateLimits), links, records);
+  const { deliver, attempt } = createDeliver(providers, db, {
+    pacers: channelPacers(rateLimits),
+    gates: channelSendGates(channelConcurrency),
+    links,
+    records,
+  });
   return {
     deliver,
+    deliverBatch: createDeliverBatch(db, attempt),
     planRecipient: createPlanRecipient(db),
     recordNotification: records.recordNotification,
-    ...createBroadcastActivities(db, deliver),
+    ...createBroadcastActivities(db, attempt),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { LinkSettings } from './links';
 export type { DeliverInput, DeliverResult, DeliveryFailureDetails } from './deliver';
+export type { BatchItem, DeliverBatchInput, SendOutcome } from './deliver-batch';

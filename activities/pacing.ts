@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { RateLimiter } from 'limiter';
 import type { Channel } from '../domain/channels';
 
@@ -15,4 +16,18 @@ export function channelPacers(limits: Partial<Record<Channel, number>> = {}): Pa
       new RateLimiter({ tokensPerInterval: 1, interval: 1000 / perSecond }),
     ]),
   );
+}
+
+/**
+ * One gate per channel with a limit on sends in flight, shared by every activity of this worker that
+ * sends on it: a batch or a broadcast chunk holds one activity slot but makes many sends.
+ */
+export type SendGates = Partial<Record<Channel, pLimit.Limit>>;
+
+export function channelSendGates(limits: Partial<Record<Channel, number>> = {}): SendGates {
+  return Object.fromEntries(Object.entries(limits).map(([channel, inFlight]) => [channel, pLimit(inFlight)]));
+}
+
+export function gated<T>(gate: pLimit.Limit | undefined, send: () => Promise<T>): Promise<T> {
+  return gate ? gate(send) : send();
 }

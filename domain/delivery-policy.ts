@@ -1,12 +1,16 @@
-import type { RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { Channel } from './channels';
 import type { Priority } from './notification';
 
+const FIRST_RETRY_MS = 1000;
+const BACKOFF = 2;
+const LONGEST_RETRY_MS = 16_000;
+
 /** Retry a failed send after 1 s, 2 s, 4 s, 8 s and 16 s, then give up: six tries in all. */
 export const DELIVERY_RETRY: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '16s',
+  initialInterval: FIRST_RETRY_MS,
+  backoffCoefficient: BACKOFF,
+  maximumInterval: LONGEST_RETRY_MS,
   maximumAttempts: 6,
 };
 
@@ -45,3 +49,26 @@ export function laneTaskQueue(baseQueue: string, priority: Priority): string {
 export function laneTaskQueues(baseQueue: string): string[] {
   return [baseQueue, laneTaskQueue(baseQueue, 'high')];
 }
+
+/** The wait before try `attempt + 1` of a send, on DELIVERY_RETRY's schedule, for sends retried by a workflow. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(FIRST_RETRY_MS * BACKOFF ** (attempt - 1), LONGEST_RETRY_MS);
+}
+
+/**
+ * Options of an activity that makes many sends (a batch, a broadcast chunk). Each send has its own
+ * timeout, so many slow ones may take long; a dead worker is found by heartbeat. Each send gives up on
+ * its own after DELIVERY_RETRY's tries; the activity itself retries on that schedule without end,
+ * skipping what its record shows sent, so nothing accepted is dropped while the database is away.
+ */
+export const MANY_SENDS: Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout' | 'retry'> = {
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '1m',
+  retry: { ...DELIVERY_RETRY, maximumAttempts: Number.POSITIVE_INFINITY },
+};
+
+/** Sends of one channel a workflow hands to one activity at most; more go to several. */
+export const SEND_BATCH_MAX = 100;
+
+/** Sends one activity has in flight at once when it sends many. */
+export const SENDS_IN_FLIGHT = 16;

@@ -56,7 +56,13 @@ export async function startHerald(options: HeraldOptions) {
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueue,
-        activities: createActivities({ db, providers, rateLimits: config.rateLimits, links }),
+        activities: createActivities({
+          db,
+          providers,
+          rateLimits: config.rateLimits,
+          channelConcurrency: config.channelConcurrency,
+          links,
+        }),
         workflowBundle:
           options.workflowBundle ?? (await bundleWorkflowsInChildProcess({ workflowSpans: options.tracing.exported })),
         shutdownGraceMs: config.shutdownGraceMs,

@@ -70,7 +70,11 @@ export class HeraldWorker {
             connection,
             namespace,
             taskQueue: channelTaskQueue(queue, channel),
-            activities: { deliver: activities.deliver, sendBroadcastChunk: activities.sendBroadcastChunk },
+            activities: {
+              deliver: activities.deliver,
+              deliverBatch: activities.deliverBatch,
+              sendBroadcastChunk: activities.sendBroadcastChunk,
+            },
             interceptors: activityInterceptors,
             // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
             // the burst it lets through after idling (shared by both lanes, so together they keep the

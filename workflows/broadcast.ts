@@ -9,7 +9,7 @@ import {
   type BroadcastRequest,
   type ChunkOutcome,
 } from '../domain/broadcast';
-import { channelTaskQueue, DELIVERY_RETRY, PRIORITY_KEYS } from '../domain/delivery-policy';
+import { channelTaskQueue, MANY_SENDS, PRIORITY_KEYS } from '../domain/delivery-policy';
 import { broadcastProgressQuery, cancelSignal } from './definitions';
 
 const { finishBroadcast } = proxyActivities<Activities>({
@@ -20,12 +20,7 @@ const { finishBroadcast } = proxyActivities<Activities>({
 function sendOn(channel: Channel) {
   return proxyActivities<Activities>({
     taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
-    // Each send has its own timeout; a chunk of slow ones may take long, a dead worker is found by heartbeat.
-    startToCloseTimeout: '1h',
-    heartbeatTimeout: '1m',
-    // A send gives up after DELIVERY_RETRY's tries and is recorded failed; the chunk itself (its database
-    // reads and writes) keeps trying, so nothing accepted is dropped while the database is away.
-    retry: { ...DELIVERY_RETRY, maximumAttempts: Number.POSITIVE_INFINITY },
+    ...MANY_SENDS,
   }).sendBroadcastChunk;
 }
 

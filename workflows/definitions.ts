@@ -59,7 +59,12 @@ export const PATCHES = {
   recordedAtAccept: 'recorded-at-accept',
   /** The notification's record is a local activity (a regular one after a few failed tries): no task round trip. */
   localRecord: 'local-record',
+  /** Sends of one channel that a notification of several recipients starts together go in one activity. */
+  batchedSends: 'batched-sends',
 } as const;
+
+/** Changes made since the current notification type shipped: it checks these with `patched()` too. */
+export const PATCHES_SINCE_CURRENT_TYPE: ReadonlySet<string> = new Set([PATCHES.batchedSends]);
 
 /** Workflow ids carry the tenant, so one tenant can never address another's notification. */
 export function notificationWorkflowId(tenantId: string, notificationId: string): string {

@@ -2,12 +2,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   proxyActivities,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, DeliverInput, DeliveryFailureDetails } from '../activities';
+import type { Activities, DeliverInput, DeliveryFailureDetails, SendOutcome } from '../activities';
 import type { Channel } from '../domain/channels';
-import { channelTaskQueue, DELIVERY_RETRY } from '../domain/delivery-policy';
+import { channelTaskQueue, DELIVERY_RETRY, MANY_SENDS, SEND_BATCH_MAX } from '../domain/delivery-policy';
 import {
   advanceByReceipt,
   receiptOutcome,
@@ -28,14 +29,30 @@ function deliverOn(channel: Channel) {
   }).deliver;
 }
 
+function deliverBatchOn(channel: Channel) {
+  return proxyActivities<Activities>({
+    taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
+    ...MANY_SENDS,
+  }).deliverBatch;
+}
+
+/** Microtask turns a send waits for others of the same activation to join its batch. */
+const BATCH_GATHER_TURNS = 8;
+
 /** What a send carries beyond the request: which step it belongs to and which links it offers. */
 export type SendExtras = Pick<DeliverInput, 'step' | 'acknowledgeable' | 'unsubscribable'>;
 
 /**
  * Sends deliveries and folds receipts into them: the part every version of the notification workflow
  * shares. `failover` is the provider-failover patch: each provider of a channel its own activity.
+ * `batches` is the batched-sends patch: sends of one channel started together go in one activity.
  */
-export function deliveryRunner(request: NotificationRequest, state: NotificationSnapshot, failover: boolean) {
+export function deliveryRunner(
+  request: NotificationRequest,
+  state: NotificationSnapshot,
+  failover: boolean,
+  batches = false,
+) {
   // Receipts may overtake the send's own reply; they wait here until their delivery knows its id.
   const unmatchedReceipts = new Map<string, Receipt[]>();
   let receiptsApplied = 0;
@@ -72,6 +89,13 @@ export function deliveryRunner(request: NotificationRequest, state: Notification
     if (failedChannels.has(channel)) return;
     failedChannels.add(channel);
     upsertSearchAttributes([{ key: searchAttributes.failedChannels, value: [...failedChannels] }]);
+  };
+
+  const failDelivery = (delivery: Delivery, error: string, provider?: string) => {
+    delivery.status = 'failed';
+    delivery.error = error;
+    if (provider) delivery.provider = provider;
+    markDeadLetter(delivery.channel);
   };
 
   const deliverInput = (delivery: Delivery, recipient: Contact, extras?: SendExtras): DeliverInput => ({
@@ -130,18 +154,113 @@ export function deliveryRunner(request: NotificationRequest, state: Notification
           providerIndex = (details.providerIndex ?? providerIndex) + 1;
           continue;
         }
-        delivery.status = 'failed';
-        delivery.error = failureReason(error);
-        markDeadLetter(delivery.channel);
+        failDelivery(delivery, failureReason(error));
         return;
       }
     }
   };
 
+  interface Send {
+    delivery: Delivery;
+    recipient: Contact;
+    extras?: SendExtras;
+    done: () => void;
+    fail: (error: unknown) => void;
+  }
+  interface Try {
+    send: Send;
+    providerIndex: number;
+    attempt: number;
+  }
+
+  /** Sends of one channel in one activity, again for those a later try may heal; each is done when it settles. */
+  const deliverBatch = async (channel: Channel, sends: Send[]) => {
+    const { recipient: _first, ...shared } = deliverInput(sends[0]!.delivery, sends[0]!.recipient);
+    let tries: Try[] = sends.map((send) => ({ send, providerIndex: 0, attempt: 1 }));
+    while (tries.length > 0) {
+      let outcomes: SendOutcome[];
+      try {
+        outcomes = await deliverBatchOn(channel)({
+          send: shared,
+          items: tries.map(({ send, providerIndex, attempt }) => ({
+            recipient: send.recipient,
+            ...send.extras,
+            providersTried: [...send.delivery.providersTried!],
+            providerIndex,
+            attempt,
+          })),
+        });
+      } catch (error) {
+        for (const { send } of tries) {
+          failDelivery(send.delivery, failureReason(error));
+          send.done();
+        }
+        return;
+      }
+      const again: Try[] = [];
+      let waitMs = 0;
+      outcomes.forEach((outcome, i) => {
+        const { send } = tries[i]!;
+        const delivery = send.delivery;
+        delivery.attempts += outcome.tries;
+        delivery.providersTried!.push(...outcome.providersDone);
+        if (outcome.retry) {
+          again.push({ send, providerIndex: outcome.retry.providerIndex, attempt: outcome.retry.attempt });
+          waitMs = Math.max(waitMs, outcome.retry.afterMs);
+          return;
+        }
+        if (outcome.sent) {
+          const { providerIndex: _used, attempts: _tries, ...sent } = outcome.sent;
+          Object.assign(delivery, sent);
+          applyEarlyReceipts(sent.providerMessageId);
+        } else failDelivery(delivery, outcome.failed!.error, outcome.failed!.provider);
+        send.done();
+      });
+      if (again.length > 0) await sleep(waitMs);
+      tries = again;
+    }
+  };
+
+  // Sends started in one activation gather here by channel, then go as one batch when there are several.
+  const gathering = new Map<Channel, Send[]>();
+  const sendGathered = async (channel: Channel) => {
+    for (let turn = 0; turn < BATCH_GATHER_TURNS; turn++) await Promise.resolve();
+    const sends = gathering.get(channel)!;
+    gathering.delete(channel);
+    const batches = [];
+    for (let i = 0; i < sends.length; i += SEND_BATCH_MAX) batches.push(sends.slice(i, i + SEND_BATCH_MAX));
+    await Promise.all(
+      batches.map(async (batch) => {
+        try {
+          if (batch.length > 1) await deliverBatch(channel, batch);
+          else {
+            await deliverWithFailover(batch[0]!.delivery, batch[0]!.recipient, batch[0]!.extras);
+            batch[0]!.done();
+          }
+        } catch (error) {
+          // A cancelled wait: whatever has not settled fails as a lone send's would.
+          batch.forEach((send) => send.fail(error));
+        }
+      }),
+    );
+  };
+  const deliverGathered = (delivery: Delivery, recipient: Contact, extras?: SendExtras) =>
+    new Promise<void>((done, fail) => {
+      delivery.status = 'sending';
+      delivery.providersTried = [];
+      const send = { delivery, recipient, extras, done, fail };
+      const gathered = gathering.get(delivery.channel);
+      if (gathered) gathered.push(send);
+      else {
+        gathering.set(delivery.channel, [send]);
+        void sendGathered(delivery.channel);
+      }
+    });
+
   return {
     applyReceipt,
     setStatus,
-    deliver: failover ? deliverWithFailover : deliverOnce,
+    deliver: batches ? deliverGathered : failover ? deliverWithFailover : deliverOnce,
     receiptsApplied: () => receiptsApplied,
   };
 }

@@ -7,7 +7,7 @@ import {
   type NotificationSnapshot,
 } from '../domain/notification';
 import { deliveryRunner } from './deliveries';
-import { PATCHES, receiptSignal, statusQuery } from './definitions';
+import { PATCHES, PATCHES_SINCE_CURRENT_TYPE, receiptSignal, statusQuery } from './definitions';
 import { plannedNotification } from './planned-notification';
 
 const { recordNotification } = proxyActivities<Activities>({
@@ -15,8 +15,8 @@ const { recordNotification } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
-/** Every change since the first notification workflow: the current type has them all and no markers. */
-const everyChange = () => true;
+/** Every change since the first notification workflow: the current type has those before it without markers. */
+const everyChange = (patchId: string) => !PATCHES_SINCE_CURRENT_TYPE.has(patchId) || patched(patchId);
 
 /**
  * One notification, as started today: its plan (steps, send times, quiet hours, preferences, cancel,

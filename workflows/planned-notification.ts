@@ -80,7 +80,9 @@ export async function plannedNotification(
     cancellable: true,
     retryable: false,
   };
-  const runner = deliveryRunner(request, state, true);
+  // One recipient's sends go to different channels and never share a batch: only several recipients ask for the patch.
+  const batches = request.recipients.length > 1 && takes(PATCHES.batchedSends);
+  const runner = deliveryRunner(request, state, true, batches);
   const note = (event: Omit<TimelineEvent, 'at'>) => state.timeline!.push({ at: new Date().toISOString(), ...event });
   let cancelled = false;
   // Deleted recipients: nothing more goes to them. With none, `gone` is `cancelled`: the same commands.

@@ -98,6 +98,21 @@ describe('POST /notify to delivery', () => {
     await herald.api.inject({ method: 'POST', url: `/notifications/${laterId}/cancel`, headers: tenant.auth });
   });
 
+  it('sends a notification of many recipients in one activity per channel and hundred recipients', async () => {
+    const recipients = Array.from({ length: 120 }, (_, i) => ({ id: `many-${i}`, email: `many-${i}@example.com` }));
+    const res = await notify({ channels: ['email'], recipients, message: { subject: 'To many', text: 'Hello all' } });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().notification_id;
+    const s = await settled(id);
+    expect(s.status).toBe('delivered');
+    expect(s.deliveries).toHaveLength(120);
+    const mails = smtp.received.filter((m) => m.subject === 'To many');
+    expect(mails.map((m) => m.to[0]).sort()).toEqual(recipients.map((r) => r.email).sort());
+    const { events } = await herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id)).fetchHistory();
+    const activities = events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities).toEqual(['deliverBatch', 'deliverBatch']);
+  });
+
   it('resolves recipient_ids from stored profiles and delivers SMS and push to the dev outbox', async () => {
     const put = await herald.api.inject({
       method: 'PUT',

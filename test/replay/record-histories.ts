@@ -194,6 +194,17 @@ const scenarios: Record<string, Scenario> = {
     input: { ...sms, recordedByApi: true },
     during: (handle) => receipts(handle, ['delivered', 'delivered', 'sent']),
   },
+  // As the API starts it, several recipients' sends of one channel in one activity: one fails for now and
+  // goes again, one has no phone.
+  'several-recipients-batched-sends': {
+    input: {
+      channels: ['sms'],
+      recipients: [{ id: 'a', phone: '+14155550100' }, { id: 'b', phone: '+14155550101' }, { id: 'no-phone' }],
+      recordedByApi: true,
+      recipientPlans: {},
+    },
+    before: (fakes) => fakes.twilio.faults.push({ status: 503, body: { code: 20500 } }),
+  },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
     before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),

@@ -21,6 +21,17 @@ function patchesIn(file: string): string[] {
   );
 }
 
+const versionOf = (file: string) => Number(/^v(\d+)-/.exec(file)![1]);
+
+/** Histories of versions before `first` never took the patch; every one of `first` did, and there are at least `min`. */
+function expectPatchFrom(patchId: string, first: number, min = 1) {
+  const took = (file: string) => patchesIn(file).includes(patchId);
+  expect(files.filter((f) => versionOf(f) < first).some(took)).toBe(false);
+  const from = files.filter((f) => versionOf(f) === first);
+  expect(from.length).toBeGreaterThanOrEqual(min);
+  expect(from.every(took)).toBe(true);
+}
+
 describe("replaying committed workflow histories against today's workflow code", () => {
   it('has histories to replay', () => {
     expect(files.length).toBeGreaterThanOrEqual(24);
@@ -33,11 +44,7 @@ describe("replaying committed workflow histories against today's workflow code",
   });
 
   it('holds histories from before and after preferences read at accept', () => {
-    const atAccept = (file: string) => patchesIn(file).includes(PATCHES.plansAtAccept);
-    expect(files.filter((f) => /^v[123]-/.test(f)).some(atAccept)).toBe(false);
-    const v4 = files.filter((f) => f.startsWith('v4-'));
-    expect(v4.length).toBeGreaterThanOrEqual(3);
-    expect(v4.every(atAccept)).toBe(true);
+    expectPatchFrom(PATCHES.plansAtAccept, 4, 3);
   });
 
   it('holds histories from before and after orchestration, with a recorded scenario for each step kind', () => {
@@ -50,19 +57,11 @@ describe("replaying committed workflow histories against today's workflow code",
   });
 
   it('holds histories from before and after the API recorded notifications at accept', () => {
-    const recordedAtAccept = (file: string) => patchesIn(file).includes(PATCHES.recordedAtAccept);
-    expect(files.filter((f) => /^v[1-5]-/.test(f)).some(recordedAtAccept)).toBe(false);
-    const v6 = files.filter((f) => f.startsWith('v6-'));
-    expect(v6.length).toBeGreaterThanOrEqual(1);
-    expect(v6.every(recordedAtAccept)).toBe(true);
+    expectPatchFrom(PATCHES.recordedAtAccept, 6);
   });
 
   it('holds histories from before and after the record became a local activity', () => {
-    const local = (file: string) => patchesIn(file).includes(PATCHES.localRecord);
-    expect(files.filter((f) => /^v[1-7]-/.test(f)).some(local)).toBe(false);
-    const v8 = files.filter((f) => f.startsWith('v8-'));
-    expect(v8.length).toBeGreaterThanOrEqual(3);
-    expect(v8.every(local)).toBe(true);
+    expectPatchFrom(PATCHES.localRecord, 8, 3);
   });
 
   it('holds histories of the current notification type, which has no patch markers', () => {
@@ -78,6 +77,19 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(files.filter((f) => /^v[1-8]-/.test(f) && !f.includes('broadcast')).map(typeOf)).not.toContain(
       'notification',
     );
+  });
+
+  it('holds histories from before and after several recipients shared a batch, the later with a marker of its own', () => {
+    expectPatchFrom(PATCHES.batchedSends, 10);
+    const v10 = files.filter((f) => versionOf(f) === 10);
+    const history = JSON.parse(readFileSync(path.join(dir, v10[0]!), 'utf8'));
+    const activities = history.events
+      .map(
+        (e: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }) =>
+          e.activityTaskScheduledEventAttributes?.activityType.name,
+      )
+      .filter(Boolean);
+    expect(activities).toEqual(['deliverBatch', 'deliverBatch']);
   });
 
   it('holds a history of a recipient forgotten in the middle of an escalation', () => {

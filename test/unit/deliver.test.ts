@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -8,6 +9,8 @@ import {
   type DeliverResult,
   type DeliveryFailureDetails,
 } from '../../activities/deliver';
+import { createDeliverBatch, type DeliverBatchInput, type SendOutcome } from '../../activities/deliver-batch';
+import { channelSendGates } from '../../activities/pacing';
 import { CircuitBreakingProvider } from '../../activities/providers/circuit-breaker';
 import type { ProvidersByChannel } from '../../activities/providers';
 import {
@@ -25,6 +28,10 @@ import { recipients } from '../../db/schema';
 import { FAILOVER, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../domain/delivery-policy';
 import { testDatabase } from '../support/herald';
 
+/** Provider message ids are unique across the database the test runs share. */
+const RUN = randomUUID().slice(0, 8);
+let sends = 0;
+
 /** A provider whose next answers the test sets: an error to throw, or success. */
 class ScriptedProvider implements Provider {
   readonly sent: OutboundMessage[] = [];
@@ -34,7 +41,7 @@ class ScriptedProvider implements Provider {
     this.sent.push(message);
     const next = this.script.shift() ?? 'ok';
     if (next !== 'ok') throw next;
-    return { providerMessageId: `${this.name}-${this.sent.length}`, status: 'sent' };
+    return { providerMessageId: `${this.name}-${RUN}-${++sends}`, status: 'sent' };
   }
 }
 
@@ -64,7 +71,7 @@ describe('the deliver activity: which provider, and what a failure means', () =>
   });
   const deliverWith = (chain: Provider[], attempt = 1, overrides: Partial<DeliverInput> = {}) =>
     new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(
-      createDeliver({ sms: chain, push: chain } as unknown as ProvidersByChannel, database.db),
+      createDeliver({ sms: chain, push: chain } as unknown as ProvidersByChannel, database.db).deliver,
       input(overrides),
     ) as Promise<DeliverResult>;
   const failureOf = async (run: Promise<unknown>) => {
@@ -165,5 +172,78 @@ describe('the deliver activity: which provider, and what a failure means', () =>
       .from(recipients)
       .where(and(eq(recipients.tenantId, 'tenant-deliver'), eq(recipients.id, 'phone-owner')));
     expect(row!.tokens).toEqual(['old']);
+  });
+
+  describe('deliverBatch: many sends of one channel, each with its own outcome', () => {
+    const batch = (ids: string[], notificationId = `n-${Math.random().toString(16).slice(2)}`): DeliverBatchInput => ({
+      send: { tenantId: 'tenant-deliver', notificationId, channel: 'sms', message: { text: 'hi' } },
+      items: ids.map((id) => ({
+        recipient: { id, ...(id === 'no-phone' ? {} : { phone: '+14155550100' }) },
+        providerIndex: 0,
+        providersTried: [],
+        attempt: 1,
+      })),
+    });
+    const run = (input: DeliverBatchInput, attempt = 1) => {
+      const { attempt: deliverAttempt } = createDeliver(
+        { sms: [first, second] } as unknown as ProvidersByChannel,
+        database.db,
+      );
+      return new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(
+        createDeliverBatch(database.db, deliverAttempt),
+        input,
+      ) as Promise<SendOutcome[]>;
+    };
+
+    it('sends each, fails over one in place, hands back one to retry and fails one for good', async () => {
+      // Sends go in order of the batch, one provider call each, until a failure moves one on.
+      first.script.push('ok', new TransientProviderError('busy'), new ProviderRefusedError('suspended'));
+      const [sent, retry, failedOver, missing] = await run(batch(['sent', 'retry', 'failover', 'no-phone']));
+      expect(sent).toMatchObject({ tries: 1, providersDone: ['first'], sent: { provider: 'first' } });
+      expect(retry).toEqual({ tries: 1, providersDone: [], retry: { afterMs: 1000, providerIndex: 0, attempt: 2 } });
+      expect(failedOver).toMatchObject({ tries: 2, providersDone: ['first', 'second'], sent: { provider: 'second' } });
+      expect(missing).toMatchObject({ tries: 1, failed: { error: expect.stringMatching(/phone/) } });
+    });
+
+    it("keeps to the channel's sends in flight, however many the batch holds", async () => {
+      let inFlight = 0;
+      let most = 0;
+      const slow: Provider = {
+        name: 'slow',
+        async send() {
+          most = Math.max(most, ++inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inFlight--;
+          return { providerMessageId: `slow-${RUN}-${++sends}`, status: 'sent' };
+        },
+      };
+      const { attempt } = createDeliver({ sms: [slow] } as unknown as ProvidersByChannel, database.db, {
+        gates: channelSendGates({ sms: 3 }),
+      });
+      const outcomes = (await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+        createDeliverBatch(database.db, attempt),
+        batch(Array.from({ length: 12 }, (_, i) => `r${i}`)),
+      )) as SendOutcome[];
+      expect(outcomes.every((o) => o.sent)).toBe(true);
+      expect(most).toBe(3);
+    });
+
+    it('gives up on a send at its sixth try of the last provider', async () => {
+      second.script.push(new TransientProviderError('still busy'));
+      const input = batch(['late']);
+      input.items[0] = { ...input.items[0]!, providerIndex: 1, attempt: 6 };
+      const [outcome] = await run(input);
+      expect(outcome).toMatchObject({ tries: 1, providersDone: ['second'], failed: { error: 'still busy' } });
+    });
+
+    it('skips, when retried after its worker died, the sends its record shows sent', async () => {
+      const input = batch(['a', 'b']);
+      const firstRun = await run(input);
+      expect(first.sent).toHaveLength(2);
+      const again = await run(input, 2);
+      expect(first.sent).toHaveLength(2);
+      expect(again.map((o) => o.sent!.providerMessageId)).toEqual(firstRun.map((o) => o.sent!.providerMessageId));
+      expect(again.every((o) => o.tries === 0)).toBe(true);
+    });
   });
 });

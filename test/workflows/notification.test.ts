@@ -147,6 +147,66 @@ describe('notification workflow (time-skipping test server, real activities)', (
     expect(upserts(legacyEvents).length - upserts(currentEvents).length).toBe(patchMarkers(legacyEvents).length);
   });
 
+  describe('sends of several recipients', () => {
+    const scheduled = (events: temporal.api.history.v1.IHistoryEvent[], name: string) =>
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+
+    it('go to the provider in one activity per channel and hundred recipients, each with its own outcome', async () => {
+      const recipients = Array.from({ length: 150 }, (_, i) => ({ id: `r${i}`, phone: '+14155550100' }));
+      // As the API starts it: every recipient's preferences read at accept.
+      const handle = await start(request({ channels: ['sms'], recipients, recordedByApi: true, recipientPlans: {} }));
+      const result = await handle.result();
+      expect(result.status).toBe('delivered');
+      expect(new Set(result.deliveries.map((d) => d.providerMessageId)).size).toBe(150);
+      expect(result.deliveries.every((d) => d.status === 'delivered' && d.attempts === 1)).toBe(true);
+      const { events } = await handle.fetchHistory();
+      expect(scheduled(events!, 'deliverBatch')).toHaveLength(2);
+      expect(scheduled(events!, 'deliver')).toHaveLength(0);
+    });
+
+    it('try again together after the backoff those a later try may heal, and fail at once those none can', async () => {
+      // A provider of its own: the failures of the tests before leave the shared one's circuit open.
+      const ownProviders = buildProviders(database.db, { smtpUrl: smtp.url, emailFrom: 'herald@test' });
+      const queue = `wf-batch-${randomUUID()}`;
+      const own = await startWorkerOn(env, queue, createActivities({ db: database.db, providers: ownProviders }));
+      smtp.script.push({ code: 421, message: 'Service not available' });
+      const before = smtp.mailFromCount;
+      const input = request({
+        recipients: [{ id: 'a', email: 'a@example.com' }, { id: 'b', email: 'b@example.com' }, { id: 'nobody' }],
+        recipientPlans: {},
+      });
+      const handle = await env.client.workflow.start(notification, {
+        taskQueue: queue,
+        workflowId: `wf-${input.notificationId}`,
+        args: [input],
+      });
+      const result = await handle.result().finally(async () => {
+        await own.shutdown();
+        await closeProviders(ownProviders);
+      });
+      expect(result.status).toBe('partially_delivered');
+      const byRecipient = Object.fromEntries(result.deliveries.map((d) => [d.recipientId, d]));
+      expect(byRecipient.nobody).toMatchObject({ status: 'failed', attempts: 1 });
+      expect([byRecipient.a!.attempts, byRecipient.b!.attempts].sort()).toEqual([1, 2]);
+      for (const id of ['a', 'b']) expect(byRecipient[id]).toMatchObject({ status: 'sent', providersTried: ['smtp'] });
+      expect(smtp.mailFromCount - before).toBe(3);
+
+      const { events } = await handle.fetchHistory();
+      expect(scheduled(events!, 'deliverBatch')).toHaveLength(2);
+      const timer = events!.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)!;
+      expect(Number(timer.timerStartedEventAttributes!.startToFireTimeout!.seconds)).toBe(1);
+    });
+
+    it('leave a lone recipient on the activity per send, with no patch marker', async () => {
+      const handle = await start(request({ channels: ['sms'], recipients: [{ id: 'p', phone: '+14155550100' }] }));
+      await handle.result();
+      const { events } = await handle.fetchHistory();
+      expect(scheduled(events!, 'deliver')).toHaveLength(1);
+      expect(scheduled(events!, 'deliverBatch')).toHaveLength(0);
+      expect(events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toHaveLength(0);
+    });
+  });
+
   describe("the notification's record", () => {
     const recordActivities = (events: temporal.api.history.v1.IHistoryEvent[]) =>
       events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordNotification');
