@@ -97,7 +97,7 @@ export interface DeliverOptions {
 export function createDeliver(
   providers: ProvidersByChannel,
   db: Database,
-  { pacers = {}, gates = {}, links, records = createRecords(db) }: DeliverOptions = {},
+  { pacers = {}, gates = () => undefined, links, records = createRecords(db) }: DeliverOptions = {},
 ) {
   const attempt: DeliverAttempt = async (input, attempts) => {
     const context = Context.current();
@@ -126,7 +126,7 @@ export function createDeliver(
         `${provider.name} send`,
         { 'herald.channel': channel, 'herald.provider': provider.name },
         () =>
-          gated(gates[channel], () =>
+          gated(gates(channel, priority), () =>
             sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal, links),
           ),
       );

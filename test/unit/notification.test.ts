@@ -1,5 +1,5 @@
 import { overallStatus, receiptOutcome, type Delivery } from '../../domain/notification';
-import { channelTaskQueue, DELIVERY_RETRY } from '../../domain/delivery-policy';
+import { channelTaskQueue, DELIVERY_RETRY, retryDelayMs } from '../../domain/delivery-policy';
 
 const d = (status: Delivery['status']) => ({ status });
 
@@ -37,13 +37,13 @@ describe('receiptOutcome', () => {
 });
 
 describe('delivery policy', () => {
-  it('backs off 1, 2, 4, 8 and 16 s across six tries', () => {
-    const { initialInterval, backoffCoefficient, maximumAttempts } = DELIVERY_RETRY;
-    const delays = Array.from(
-      { length: maximumAttempts! - 1 },
-      (_, i) => parseInt(String(initialInterval)) * backoffCoefficient! ** i,
+  it('backs off 1, 2, 4, 8 and 16 s across six tries, in the workflow as in the retry policy', () => {
+    const { initialInterval, backoffCoefficient, maximumInterval, maximumAttempts } = DELIVERY_RETRY;
+    const policy = Array.from({ length: maximumAttempts! - 1 }, (_, i) =>
+      Math.min(Number(initialInterval) * backoffCoefficient! ** i, Number(maximumInterval)),
     );
-    expect(delays).toEqual([1, 2, 4, 8, 16]);
+    expect(policy).toEqual([1000, 2000, 4000, 8000, 16000]);
+    expect([1, 2, 3, 4, 5, 6].map(retryDelayMs)).toEqual([...policy, 16000]);
   });
   it('names a task queue per channel', () => {
     expect(channelTaskQueue('herald', 'sms')).toBe('herald.sms');
