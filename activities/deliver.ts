@@ -85,7 +85,6 @@ export interface DeliveryFailureDetails {
 /** One try of one send; `attempts` is the try's number with this provider, which decides retry and failover. */
 export type DeliverAttempt = (input: DeliverInput, attempts: number) => Promise<DeliverResult>;
 
-/** The deliver activity, and the one try it makes (taken by the activities that send many at once). */
 export interface DeliverOptions {
   pacers?: Pacers;
   gates?: SendGates;
@@ -94,6 +93,7 @@ export interface DeliverOptions {
   records?: Records;
 }
 
+/** The deliver activity, and the one try it makes (taken by the activities that send many at once). */
 export function createDeliver(
   providers: ProvidersByChannel,
   db: Database,

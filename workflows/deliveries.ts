@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, DeliverInput, DeliveryFailureDetails, SendOutcome } from '../activities';
+import { chunksOf } from '../domain/broadcast';
 import type { Channel } from '../domain/channels';
 import { channelTaskQueue, DELIVERY_RETRY, MANY_SENDS, SEND_BATCH_MAX } from '../domain/delivery-policy';
 import {
@@ -227,10 +228,8 @@ export function deliveryRunner(
     for (let turn = 0; turn < BATCH_GATHER_TURNS; turn++) await Promise.resolve();
     const sends = gathering.get(channel)!;
     gathering.delete(channel);
-    const batches = [];
-    for (let i = 0; i < sends.length; i += SEND_BATCH_MAX) batches.push(sends.slice(i, i + SEND_BATCH_MAX));
     await Promise.all(
-      batches.map(async (batch) => {
+      chunksOf(sends, SEND_BATCH_MAX).map(async (batch) => {
         try {
           if (batch.length > 1) await deliverBatch(channel, batch);
           else {
