@@ -6,7 +6,7 @@ import { createDeliverBatch } from './deliver-batch';
 import { channelPacers, channelSendGates } from './pacing';
 import type { ProvidersByChannel } from './providers';
 import { createRecords } from './record';
-import { createPlanRecipient } from './plan-recipient';
+import { createPlanRecipient, createPlanRecipients } from './plan-recipient';
 import type { LinkSettings } from './links';
 
 export interface ActivityDependencies {
@@ -33,6 +33,7 @@ export function createActivities({ db, providers, rateLimits, channelConcurrency
     deliver,
     deliverBatch: createDeliverBatch(db, attempt),
     planRecipient: createPlanRecipient(db),
+    planRecipients: createPlanRecipients(db),
     recordNotification: records.recordNotification,
     ...createBroadcastActivities(db, attempt),
   };

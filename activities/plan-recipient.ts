@@ -1,5 +1,5 @@
 import type { Database } from '../db/connect';
-import { readPreferences } from '../db/preferences';
+import { readManyPreferences, readPreferences } from '../db/preferences';
 import { recipientPlan, type RecipientPlan } from '../domain/recipient-plan';
 
 export interface PlanRecipientInput {
@@ -12,10 +12,24 @@ export interface PlanRecipientInput {
   at: string;
 }
 
+export interface PlanRecipientsInput extends Omit<PlanRecipientInput, 'recipientId' | 'timezone'> {
+  recipients: Pick<PlanRecipientInput, 'recipientId' | 'timezone'>[];
+}
+
 /** Reads a recipient's preferences as they stand now: what they take, and whether to hold until morning. */
 export function createPlanRecipient(db: Database) {
   return async function planRecipient(input: PlanRecipientInput): Promise<RecipientPlan> {
     const { preferences } = await readPreferences(db, input.tenantId, input.recipientId);
     return recipientPlan(preferences, input.category, input.timezone, new Date(input.at));
+  };
+}
+
+/** Several recipients' plans of one notification from one read of the tenant's preferences, in order. */
+export function createPlanRecipients(db: Database) {
+  return async function planRecipients(input: PlanRecipientsInput): Promise<RecipientPlan[]> {
+    const ids = [...new Set(input.recipients.map((r) => r.recipientId))];
+    const stored = await readManyPreferences(db, input.tenantId, ids);
+    const at = new Date(input.at);
+    return input.recipients.map((r) => recipientPlan(stored.get(r.recipientId) ?? {}, input.category, r.timezone, at));
   };
 }

@@ -56,6 +56,7 @@ export class HeraldWorker {
           activities: {
             recordNotification: activities.recordNotification,
             planRecipient: activities.planRecipient,
+            planRecipients: activities.planRecipients,
             finishBroadcast: activities.finishBroadcast,
           },
           interceptors: activityInterceptors,

@@ -45,8 +45,8 @@ export function recipientsAttribute(ids: string[]): string[] {
 }
 
 /**
- * Patch ids: workflows started before a change replay its old commands. Each is checked once, at the
- * start of the workflow.
+ * Patch ids: workflows started before a change replay its old commands. Each is checked once per run,
+ * at the start of the workflow or where its change first applies.
  */
 export const PATCHES = {
   /** Each provider of a channel is its own activity; failover moves on; receipts only move forward. */
@@ -61,10 +61,19 @@ export const PATCHES = {
   localRecord: 'local-record',
   /** Sends of one channel that a notification of several recipients starts together go in one activity. */
   batchedSends: 'batched-sends',
+  /** Recipients waiting for one instant share its timer, and read their preferences again in one activity. */
+  sharedWaits: 'shared-waits',
 } as const;
 
+/**
+ * Whether this run takes a change made since the notification workflow first shipped: `patched` in the first
+ * workflow type, whose histories hold a marker per change; in the current one, `patched` only for changes
+ * made since it shipped.
+ */
+export type ChangeGate = (patchId: string) => boolean;
+
 /** Changes made since the current notification type shipped: it checks these with `patched()` too. */
-export const PATCHES_SINCE_CURRENT_TYPE: ReadonlySet<string> = new Set([PATCHES.batchedSends]);
+export const PATCHES_SINCE_CURRENT_TYPE: ReadonlySet<string> = new Set([PATCHES.batchedSends, PATCHES.sharedWaits]);
 
 /** Workflow ids carry the tenant, so one tenant can never address another's notification. */
 export function notificationWorkflowId(tenantId: string, notificationId: string): string {

@@ -21,6 +21,7 @@ import {
   type Receipt,
 } from '../domain/notification';
 import { searchAttributes } from './definitions';
+import { gatherer } from './gather';
 
 function deliverOn(channel: Channel) {
   return proxyActivities<Activities>({
@@ -36,9 +37,6 @@ function deliverBatchOn(channel: Channel) {
     ...MANY_SENDS,
   }).deliverBatch;
 }
-
-/** Microtask turns a send waits for others of the same activation to join its batch. */
-const BATCH_GATHER_TURNS = 8;
 
 /** What a send carries beyond the request: which step it belongs to and which links it offers. */
 export type SendExtras = Pick<DeliverInput, 'step' | 'acknowledgeable' | 'unsubscribable'>;
@@ -223,11 +221,7 @@ export function deliveryRunner(
   };
 
   // Sends started in one activation gather here by channel, then go as one batch when there are several.
-  const gathering = new Map<Channel, Send[]>();
-  const sendGathered = async (channel: Channel) => {
-    for (let turn = 0; turn < BATCH_GATHER_TURNS; turn++) await Promise.resolve();
-    const sends = gathering.get(channel)!;
-    gathering.delete(channel);
+  const gatherSend = gatherer<Channel, Send>(async (channel, sends) => {
     await Promise.all(
       chunksOf(sends, SEND_BATCH_MAX).map(async (batch) => {
         try {
@@ -242,18 +236,12 @@ export function deliveryRunner(
         }
       }),
     );
-  };
+  });
   const deliverGathered = (delivery: Delivery, recipient: Contact, extras?: SendExtras) =>
     new Promise<void>((done, fail) => {
       delivery.status = 'sending';
       delivery.providersTried = [];
-      const send = { delivery, recipient, extras, done, fail };
-      const gathered = gathering.get(delivery.channel);
-      if (gathered) gathered.push(send);
-      else {
-        gathering.set(delivery.channel, [send]);
-        void sendGathered(delivery.channel);
-      }
+      gatherSend(delivery.channel, { delivery, recipient, extras, done, fail });
     });
 
   return {

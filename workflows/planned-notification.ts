@@ -20,9 +20,11 @@ import {
   resolveSignal,
   retrySignal,
   statusQuery,
+  type ChangeGate,
 } from './definitions';
+import { recipientWaits } from './recipient-waits';
 
-const { recordNotification, planRecipient } = proxyActivities<Activities>({
+const { recordNotification } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -33,12 +35,6 @@ const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '2s', maximumAttempts: 3 },
 });
-
-/**
- * Whether this run takes a change made since the notification workflow first shipped: `patched` in the first
- * workflow type, whose histories hold a marker per change; always in the current one, which has none.
- */
-export type ChangeGate = (patchId: string) => boolean;
 
 /**
  * A notification with a plan: it waits for its send time, holds through each recipient's quiet hours,
@@ -83,6 +79,7 @@ export async function plannedNotification(
   // One recipient's sends go to different channels and never share a batch: only several recipients ask for the patch.
   const batches = request.recipients.length > 1 && takes(PATCHES.batchedSends);
   const runner = deliveryRunner(request, state, true, batches);
+  const waits = recipientWaits(request, takes);
   const note = (event: Omit<TimelineEvent, 'at'>) => state.timeline!.push({ at: new Date().toISOString(), ...event });
   let cancelled = false;
   // Deleted recipients: nothing more goes to them. With none, `gone` is `cancelled`: the same commands.
@@ -126,7 +123,7 @@ export async function plannedNotification(
     waiting.set(recipientId, reason);
     refreshStatus();
     const ms = Date.parse(instant) - Date.now();
-    if (ms > 0) await condition(() => gone(recipientId), ms);
+    if (ms > 0) await waits.until(instant, ms, () => gone(recipientId));
     waiting.delete(recipientId);
     if (gone(recipientId)) return false;
     refreshStatus();
@@ -230,15 +227,7 @@ export async function plannedNotification(
     }
     if (!request.critical) {
       for (;;) {
-        const plan =
-          known ??
-          (await planRecipient({
-            tenantId: request.tenantId,
-            recipientId: contact.id,
-            category: request.category,
-            timezone: contact.timezone,
-            at: new Date().toISOString(),
-          }));
+        const plan = known ?? (await waits.planOf(contact));
         known = undefined;
         if (!plan.quietUntil) {
           blockedFor.set(contact.id, new Set(plan.blockedChannels));

@@ -205,6 +205,23 @@ const scenarios: Record<string, Scenario> = {
     },
     before: (fakes) => fakes.twilio.faults.push({ status: 503, body: { code: 20500 } }),
   },
+  // Three recipients wake at send_at on one timer and read their preferences in one activity: one switched
+  // SMS off for the category, one is in quiet hours and is held, then read again alone when they end.
+  'several-recipients-shared-waits': {
+    input: async (env) => ({
+      channels: ['sms'],
+      category: 'marketing',
+      recipients: ['picky', 'plain', 'sleeper'].map((id) => ({ id, phone: '+14155550100' })),
+      sendAt: new Date((await env.currentTimeMs()) + 3_600_000).toISOString(),
+    }),
+    before: async (_fakes, db, env) => {
+      await changePreferences(db, 'replay', 'picky', () => ({
+        categories: { marketing: { channels: { sms: false } } },
+      }));
+      const quietHours = await quietNow(env);
+      await changePreferences(db, 'replay', 'sleeper', () => ({ quietHours }));
+    },
+  },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
     before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),

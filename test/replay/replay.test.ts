@@ -92,6 +92,22 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(activities).toEqual(['deliverBatch', 'deliverBatch']);
   });
 
+  it('holds histories from before and after recipients shared their waits, the later with a marker of its own', () => {
+    expectPatchFrom(PATCHES.sharedWaits, 11);
+    const v11 = files.filter((f) => versionOf(f) === 11);
+    const history = JSON.parse(readFileSync(path.join(dir, v11[0]!), 'utf8'));
+    const kinds = history.events.flatMap(
+      (e: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }) =>
+        e.eventType === 'EVENT_TYPE_TIMER_STARTED'
+          ? ['timer']
+          : e.activityTaskScheduledEventAttributes?.activityType.name === 'planRecipients'
+            ? ['planRecipients']
+            : [],
+    );
+    // One timer for three recipients' send time, one read for the three, then the quiet hours of one.
+    expect(kinds.slice(0, 4)).toEqual(['timer', 'planRecipients', 'timer', 'planRecipients']);
+  });
+
   it('holds a history of a recipient forgotten in the middle of an escalation', () => {
     const forgotten = files.find((f) => f.startsWith('v5-') && f.includes('recipient-forgotten'));
     expect(forgotten).toBeDefined();

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
+import type { PlanRecipientsInput } from '../../activities/plan-recipient';
 import { buildProviders, closeProviders, type ProvidersByChannel } from '../../activities/providers';
 import { upsertTenant } from '../../api/tenants';
 import type { DatabaseHandle } from '../../db/connect';
@@ -11,7 +12,7 @@ import { devOutbox } from '../../db/schema';
 import type { NotificationRequest } from '../../domain/notification';
 import type { Preferences } from '../../domain/preferences';
 import { notification } from '../../workflows';
-import { acknowledgeSignal, cancelSignal, receiptSignal, retrySignal } from '../../workflows/definitions';
+import { acknowledgeSignal, cancelSignal, PATCHES, receiptSignal, retrySignal } from '../../workflows/definitions';
 import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { testDatabase } from '../support/herald';
@@ -270,12 +271,65 @@ describe('notification workflow with a plan (time-skipping test server, real act
       ).toBe(false);
     });
 
+    it("wakes several recipients at send_at with one timer and reads their preferences in one activity, each its own tenant's", async () => {
+      await setPreferences('plan-a', { categories: { marketing: { channels: { sms: false } } } });
+      await setPreferences('plan-c', { quietHours: await quietNow() });
+      // The same recipient id in another tenant switched SMS off: it must not reach this tenant's plan.
+      const otherTenant = `tenant-other-${randomUUID()}`;
+      await upsertTenant(database.db, otherTenant, 'Another tenant', `hk_${randomUUID()}`);
+      await changePreferences(database.db, otherTenant, 'plan-b', () => ({ channels: { sms: false } }));
+      const now = await env.currentTimeMs();
+      const recipients = ['plan-a', 'plan-b', 'plan-c'].map((id) => ({ id, phone: '+14155550105' }));
+      const handle = await start(
+        request({ channels: ['sms'], category: 'marketing', recipients, sendAt: new Date(now + HOUR).toISOString() }),
+      );
+      const result = await handle.result();
+      const byRecipient = Object.fromEntries(result.deliveries.map((d) => [d.recipientId, d.status]));
+      expect(byRecipient).toEqual({ 'plan-a': 'suppressed', 'plan-b': 'delivered', 'plan-c': 'delivered' });
+      expect(result.timeline).toContainEqual(expect.objectContaining({ event: 'held', recipientId: 'plan-c' }));
+
+      // One timer for the three recipients' send time, one for the quiet hours of the one held.
+      expect(await timersStarted(handle)).toHaveLength(2);
+      const events = await history(handle);
+      const planReads = events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name?.startsWith('plan'))
+        .map((e) => e.activityTaskScheduledEventAttributes!);
+      // All three at send_at, then the one held through quiet hours again when they end.
+      expect(planReads.map((a) => a.activityType!.name)).toEqual(['planRecipients', 'planRecipients']);
+      const asked = planReads.map(
+        (a) => (JSON.parse(Buffer.from(a.input!.payloads![0]!.data!).toString()) as PlanRecipientsInput).recipients,
+      );
+      expect(asked.map((r) => r.map((x) => x.recipientId).sort())).toEqual([
+        ['plan-a', 'plan-b', 'plan-c'],
+        ['plan-c'],
+      ]);
+      const markers = events.flatMap(
+        (e) =>
+          e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.map((p) =>
+            Buffer.from(p.data!).toString(),
+          ) ?? [],
+      );
+      expect(markers.some((m) => m.includes(PATCHES.sharedWaits))).toBe(true);
+    });
+
     it('waits for send_at, and a cancel before it sends nothing', async () => {
       const now = await env.currentTimeMs();
       const later = await start(request({ sendAt: new Date(now + 2 * 86_400_000).toISOString() }));
       await waitForQuery(later, (s) => s.status === 'scheduled');
       await later.signal(cancelSignal, {});
       expect((await later.result()).status).toBe('cancelled');
+      // Several recipients share the send time's timer; the cancel still ends each one's wait.
+      const several = await start(
+        request({
+          sendAt: new Date(now + 2 * 86_400_000).toISOString(),
+          recipients: [oncall, { id: 'grace', pushTokens: ['device-grace'] }],
+        }),
+      );
+      await waitForQuery(several, (s) => s.status === 'scheduled');
+      await several.signal(cancelSignal, {});
+      const cancelled = await several.result();
+      expect(channelsOf(cancelled)).toEqual(['push:cancelled', 'push:cancelled']);
+      expect(await outbox(cancelled.notificationId)).toHaveLength(0);
 
       const sendAt = new Date(now + HOUR).toISOString();
       const soon = await (await start(request({ sendAt }))).result();
