@@ -20,6 +20,7 @@ import { freePort } from '../test/support/temporal';
 import { listeningPid, NodeProcess } from '../test/support/processes';
 import { postgresPids } from './processes';
 import { laneTaskQueues } from '../domain/delivery-policy';
+import { notificationWorkflowId } from '../workflows/definitions';
 import { pool } from '../domain/pool';
 import { phasesOf, type Probe } from './phases';
 import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, steadyRssMb } from './stats';
@@ -41,6 +42,7 @@ const sizes = withBurst(
         urgent: 10,
         sleeping: 50,
         stalled: 20,
+        scheduled: 100,
         broadcast: 2_000,
       }
     : {
@@ -55,6 +57,7 @@ const sizes = withBurst(
         urgent: 30,
         sleeping: 500,
         stalled: 100,
+        scheduled: 1_000,
         broadcast: 100_000,
       },
 );
@@ -494,7 +497,51 @@ async function main() {
     const duplicates = smtp.received.length - new Set(smtp.received.map((m) => m.subject)).size;
     check(duplicates === 0, `${duplicates} emails arrived more than once`);
 
-    // 9. A broadcast: one request to many recipients, accepted, sent in chunks, each recipient once.
+    // 9. A scheduled notification: its recipients wake at send_at on one timer and have their preferences read once.
+    const scheduledBefore = await metrics();
+    const sendAt = Date.now() + 3_000;
+    const scheduledRes = await fetch(`${base}/notify`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        channels: ['sms'],
+        recipients: Array.from({ length: sizes.scheduled }, (_, i) => ({ id: `s${i}`, phone: '+14155550100' })),
+        message: 'scheduled',
+        send_at: new Date(sendAt).toISOString(),
+      }),
+    });
+    check(scheduledRes.status === 202, `scheduled: answered ${scheduledRes.status}`);
+    const { notification_id: scheduledId } = (await scheduledRes.json()) as { notification_id: string };
+    const scheduledDone = await until(
+      async () => (await metrics()).succeeded - scheduledBefore.succeeded >= sizes.scheduled,
+      600_000,
+    );
+    const scheduledSeconds = (Date.now() - sendAt) / 1000;
+    const scheduledAfter = await metrics();
+    check(
+      scheduledDone &&
+        scheduledAfter.succeeded - scheduledBefore.succeeded === sizes.scheduled &&
+        scheduledAfter.failed === scheduledBefore.failed,
+      `scheduled: ${scheduledAfter.succeeded - scheduledBefore.succeeded}/${sizes.scheduled} delivered`,
+    );
+    const scheduledPerMinute = (sizes.scheduled / scheduledSeconds) * 60;
+    record({
+      stage: 'scheduled',
+      figure: `${sizes.scheduled} recipients at send_at: deliveries, send_at to last send`,
+      value: scheduledPerMinute,
+      unit: '/min',
+      baseline: "single notifications' deliveries/min",
+      ratio: scheduledPerMinute / deliveriesPerMinute,
+    });
+    const scheduledHistory = await client.workflow.getHandle(notificationWorkflowId('dev', scheduledId)).fetchHistory();
+    record({
+      stage: 'scheduled',
+      figure: 'events in its workflow history',
+      value: scheduledHistory.events!.length,
+      unit: 'events',
+    });
+
+    // 10. A broadcast: one request to many recipients, accepted, sent in chunks, each recipient once.
     const audience = Array.from({ length: sizes.broadcast }, (_, i) => ({ id: `b${i}`, email: `b${i}@example.com` }));
     const broadcastBody = JSON.stringify({
       channels: ['email'],
