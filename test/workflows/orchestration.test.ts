@@ -318,10 +318,11 @@ describe('notification workflow with a plan (time-skipping test server, real act
       await waitForQuery(later, (s) => s.status === 'scheduled');
       await later.signal(cancelSignal, {});
       expect((await later.result()).status).toBe('cancelled');
-      // Several recipients share the send time's timer; the cancel still ends each one's wait.
+      // Several recipients share the send time's timer; the cancel still ends each one's wait. The clock is
+      // read again: waiting for a result lets the test server skip time.
       const several = await start(
         request({
-          sendAt: new Date(now + 2 * 86_400_000).toISOString(),
+          sendAt: new Date((await env.currentTimeMs()) + 2 * 86_400_000).toISOString(),
           recipients: [oncall, { id: 'grace', pushTokens: ['device-grace'] }],
         }),
       );
