@@ -67,6 +67,12 @@ export const MANY_SENDS: Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbea
   retry: { ...DELIVERY_RETRY, maximumAttempts: Number.POSITIVE_INFINITY },
 };
 
+/** Bookkeeping activities (records, preference reads): quick, and tried again until the database answers. */
+export const BOOKKEEPING: Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'> = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+};
+
 /** Sends of one channel a workflow hands to one activity at most; more go to several. */
 export const SEND_BATCH_MAX = 100;
 

@@ -1,5 +1,6 @@
 import { condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { BOOKKEEPING } from '../domain/delivery-policy';
 import {
   initialSnapshot,
   overallStatus,
@@ -10,10 +11,7 @@ import { deliveryRunner } from './deliveries';
 import { PATCHES, PATCHES_SINCE_CURRENT_TYPE, receiptSignal, statusQuery } from './definitions';
 import { plannedNotification } from './planned-notification';
 
-const { recordNotification } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+const { recordNotification } = proxyActivities<Activities>(BOOKKEEPING);
 
 /** Every change since the first notification workflow: the current type has those before it without markers. */
 const everyChange = (patchId: string) => !PATCHES_SINCE_CURRENT_TYPE.has(patchId) || patched(patchId);

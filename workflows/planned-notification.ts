@@ -1,5 +1,6 @@
 import { condition, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { BOOKKEEPING } from '../domain/delivery-policy';
 import type { Channel } from '../domain/channels';
 import {
   hasSucceeded,
@@ -24,10 +25,7 @@ import {
 } from './definitions';
 import { recipientWaits } from './recipient-waits';
 
-const { recordNotification } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+const { recordNotification } = proxyActivities<Activities>(BOOKKEEPING);
 
 // A few tries in the worker, then the regular activity above: a local activity retried without end
 // would hold its workflow task, and a stopping worker, for as long as the database is away.

@@ -1,14 +1,12 @@
 import { condition, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { BOOKKEEPING } from '../domain/delivery-policy';
 import type { Contact, NotificationRequest } from '../domain/notification';
 import type { RecipientPlan } from '../domain/recipient-plan';
 import { PATCHES, type ChangeGate } from './definitions';
 import { gatherer } from './gather';
 
-const { planRecipient, planRecipients } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+const { planRecipient, planRecipients } = proxyActivities<Activities>(BOOKKEEPING);
 
 interface PlanRead {
   contact: Contact;
