@@ -69,6 +69,7 @@ export async function startHerald(options: HeraldOptions) {
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,
         workflowDeadlockMs: config.workflowDeadlockMs,
+        workflowStackTraces: config.workflowStackTraces,
         rateLimits: config.rateLimits,
         channelConcurrency: config.channelConcurrency,
       });

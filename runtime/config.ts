@@ -38,6 +38,7 @@ const schema = z.object({
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   HERALD_WORKFLOW_DEADLOCK_MS: z.coerce.number().int().min(0).default(0),
+  HERALD_WORKFLOW_STACK_TRACES: z.enum(['true', 'false']).default('false'),
   HERALD_PUBLIC_URL: optional.pipe(z.string().url().optional()),
   SMTP_URL: optional.pipe(z.string().url().optional()),
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
@@ -111,6 +112,8 @@ export interface Config {
   maxCachedWorkflows?: number;
   /** How long one call into a workflow's code may run before its task fails as a deadlock; 0: unbounded. */
   workflowDeadlockMs: number;
+  /** Collect the stack traces the Temporal UI's stack trace query shows, at a promise hook's cost. */
+  workflowStackTraces: boolean;
   /** Where providers reach Herald's webhooks (status callbacks). */
   publicUrl: string;
   providers: ProviderSettings;
@@ -178,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
     workflowDeadlockMs: e.HERALD_WORKFLOW_DEADLOCK_MS,
+    workflowStackTraces: e.HERALD_WORKFLOW_STACK_TRACES === 'true',
     publicUrl,
     providers,
     sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,

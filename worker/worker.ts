@@ -1,3 +1,4 @@
+import { setEnvironmentData } from 'node:worker_threads';
 import type { Context } from '@temporalio/activity';
 import {
   makeWorkflowExporter,
@@ -25,6 +26,12 @@ export interface HeraldWorkerOptions {
    * task, which cost a fifth of Herald's CPU under load; Herald's workflows are its own, replay-tested code.
    */
   workflowDeadlockMs?: number;
+  /**
+   * Collect stack traces for the stack trace query (the Temporal UI's "Stack Trace" tab); off by default. The
+   * SDK collects them with a promise hook that captures a stack for every promise workflow code creates:
+   * under load, switching it off halved the workflow thread's busy time.
+   */
+  workflowStackTraces?: boolean;
   /** Sends per second per channel in this worker: with several worker processes, each takes its share. */
   rateLimits?: Partial<Record<Channel, number>>;
   /** Sends in flight per channel in this worker. */
@@ -46,6 +53,8 @@ export class HeraldWorker {
     const activityInterceptors = {
       activity: [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
     };
+    // Read by the SDK's workflow threads as they start (patches/@temporalio+worker): Node copies it into each.
+    setEnvironmentData('temporal.workflowStackTraces', options.workflowStackTraces ?? false);
     const workers = await Promise.all(
       laneTaskQueues(taskQueue).flatMap((queue) => [
         Worker.create({

@@ -11,9 +11,11 @@ describe('loadConfig', () => {
     });
     expect(config.temporal).toMatchObject({ address: undefined, namespace: 'default', uiPort: 8233 });
   });
-  it('runs workflow code without a deadlock bound unless one is set, and refuses a negative one', () => {
+  it('runs workflow code without a deadlock bound or stack traces unless set, and refuses a negative bound', () => {
     expect(loadConfig({}).workflowDeadlockMs).toBe(0);
     expect(loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '5000' }).workflowDeadlockMs).toBe(5000);
+    expect(loadConfig({}).workflowStackTraces).toBe(false);
+    expect(loadConfig({ HERALD_WORKFLOW_STACK_TRACES: 'true' }).workflowStackTraces).toBe(true);
     expect(() => loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '-1' })).toThrow(/HERALD_WORKFLOW_DEADLOCK_MS/);
   });
   it('names every bad variable', () => {
