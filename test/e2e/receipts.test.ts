@@ -1,4 +1,5 @@
 import { signReceipt } from '../../domain/webhook-signature';
+import { notificationWorkflowId } from '../../workflows/definitions';
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { eventually, startTestHerald, WEBHOOK_SECRET, type TestHerald, type TestTenant } from '../support/herald';
 
@@ -118,6 +119,8 @@ describe('delivery receipts on POST /webhook/callback', () => {
 
     it('still records a late bounce in the projection', async () => {
       const { id, providerMessageId } = await sentEmail(herald, tenant);
+      // The projection says `sent` a moment before the workflow records its outcome and closes.
+      await herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id)).result();
       const res = await signedReceipt(herald, { provider_message_id: providerMessageId, status: 'bounced' });
       expect(res.statusCode).toBe(202);
       const s = await herald.api
