@@ -86,7 +86,10 @@ export async function plannedNotification(
   let resolved = false;
   let retryRequested = false;
 
-  setHandler(statusQuery, () => state);
+  // Once the plan has run, the status is what the deliveries imply: a receipt that lands while the
+  // outcome is being recorded shows in it at once, not after the record.
+  let planRun = false;
+  setHandler(statusQuery, () => (planRun ? { ...state, status: plannedStatus(state.deliveries) } : state));
   setHandler(receiptSignal, runner.applyReceipt);
   setHandler(cancelSignal, (action) => {
     if (!state.cancellable) return;
@@ -271,6 +274,7 @@ export async function plannedNotification(
     state.retryable = !!request.retryWindowMs && (state.status === 'failed' || state.status === 'partially_delivered');
     await record(state);
   };
+  planRun = true;
   await recordOutcome();
 
   // Open to receipts for messages a provider only accepted, and to an operator's retry when it failed.

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
 import { buildProviders, closeProviders } from '../../activities/providers';
 import { upsertTenant } from '../../api/tenants';
 import { openDatabase } from '../../db/connect';
@@ -33,6 +33,7 @@ import {
 import { loadConfig } from '../../runtime/config';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
+import { heldOutcomeRecord } from '../support/held-outcome-record';
 import { notificationRequest } from '../support/requests';
 import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
 
@@ -58,6 +59,8 @@ interface Scenario {
   before?: (fakes: FakeProviders, db: Database, env: TestWorkflowEnvironment) => unknown;
   /** While it runs; `env` skips time. */
   during?: (handle: WorkflowHandle, env: TestWorkflowEnvironment) => Promise<void>;
+  /** The worker's activities, when not Herald's own. */
+  activities?: (real: Activities) => Activities;
 }
 
 const sms = { channels: ['sms' as const], recipients: [{ id: 'p', phone: '+14155550100' }] };
@@ -81,6 +84,9 @@ async function quietNow(env: TestWorkflowEnvironment) {
   const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
   return { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' };
 }
+
+/** The outcome's record the scenario below holds, made with its worker. */
+let heldRecord: ReturnType<typeof heldOutcomeRecord> | undefined;
 
 const scenarios: Record<string, Scenario> = {
   'outbox-delivered': {
@@ -222,6 +228,21 @@ const scenarios: Record<string, Scenario> = {
       await changePreferences(db, 'replay', 'sleeper', () => ({ quietHours }));
     },
   },
+  // A bounce lands while the outcome's record runs (the local record fails, the regular one is held).
+  'receipt-while-outcome-recorded': {
+    input: {},
+    activities: (real) => {
+      heldRecord = heldOutcomeRecord(real);
+      return heldRecord.activities;
+    },
+    during: async (handle) => {
+      await heldRecord!.running;
+      const { deliveries } = await handle.query(statusQuery);
+      await handle.signal(receiptSignal, { providerMessageId: deliveries[0]!.providerMessageId!, status: 'bounced' });
+      await until(handle, (s) => s.status === 'failed');
+      heldRecord!.release();
+    },
+  },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
     before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),
@@ -252,9 +273,13 @@ async function main() {
   const wanted = (name: string) => only.length === 0 || only.includes(name);
 
   /** A test server and worker of their own: skipped time in one scenario cannot leak into the next. */
-  const withServer = async (run: (env: TestWorkflowEnvironment) => Promise<void>) => {
+  const withServer = async (
+    run: (env: TestWorkflowEnvironment) => Promise<void>,
+    activities = (real: Activities) => real,
+  ) => {
     const env = await startTimeSkippingServer();
-    const worker = await startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers, links }));
+    const real = createActivities({ db: database.db, providers, links });
+    const worker = await startWorkerOn(env, taskQueue, activities(real));
     await run(env);
     await worker.shutdown();
     await env.teardown();
@@ -289,7 +314,7 @@ async function main() {
       await scenario.during?.(handle, env);
       await handle.result();
       writeHistory(env, handle.workflowId, name);
-    });
+    }, scenario.activities);
   }
 
   // A broadcast of two chunks, one recipient in quiet hours: the parent's history and the held chunk's.

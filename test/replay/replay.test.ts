@@ -121,6 +121,19 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(signals).toEqual(['forget-recipient']);
   });
 
+  it("holds a history of a receipt that landed while the outcome's record ran", () => {
+    const history = JSON.parse(readFileSync(path.join(dir, 'v12-receipt-while-outcome-recorded.json'), 'utf8'));
+    const events = history.events.map(
+      (e: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }) =>
+        e.activityTaskScheduledEventAttributes?.activityType.name ?? e.eventType,
+    ) as string[];
+    const recording = events.indexOf('recordNotification');
+    expect(recording).toBeGreaterThan(0);
+    const signalled = events.indexOf('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', recording);
+    expect(signalled).toBeGreaterThan(recording);
+    expect(events.indexOf('EVENT_TYPE_ACTIVITY_TASK_COMPLETED', recording)).toBeGreaterThan(signalled);
+  });
+
   it('holds histories of a broadcast and of a chunk that held recipients through quiet hours', () => {
     const events = (file: string) =>
       (JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events as { eventType: string }[]).map(

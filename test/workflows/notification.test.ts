@@ -12,6 +12,7 @@ import { notification, notificationWorkflow } from '../../workflows';
 import { receiptSignal, statusQuery } from '../../workflows/definitions';
 import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { heldOutcomeRecord } from '../support/held-outcome-record';
 import { testDatabase, workflowBundle } from '../support/herald';
 import { waitForQuery } from '../support/temporal';
 import { notificationRequest } from '../support/requests';
@@ -232,6 +233,40 @@ describe('notification workflow (time-skipping test server, real activities)', (
       expect(await recordedSnapshot(database.db, input.tenantId, input.notificationId)).toMatchObject({
         status: 'delivered',
       });
+    });
+
+    it('is not waited for by the status query: a receipt that lands meanwhile shows in the status at once', async () => {
+      const held = heldOutcomeRecord(createActivities({ db: database.db, providers }));
+      const queue = `wf-record-${randomUUID()}`;
+      const slow = await startWorkerOn(env, queue, held.activities);
+      try {
+        const input = request();
+        const handle = await env.client.workflow.start(notification, {
+          taskQueue: queue,
+          workflowId: `wf-${input.notificationId}`,
+          args: [input],
+        });
+        await held.running;
+        const sent = await handle.query(statusQuery);
+        expect(sent).toMatchObject({ status: 'delivered', deliveries: [{ status: 'sent' }] });
+        await handle.signal(receiptSignal, {
+          providerMessageId: sent.deliveries[0]!.providerMessageId!,
+          status: 'bounced',
+        });
+        const bounced = await waitForQuery(handle, (s) => s.deliveries[0]!.status === 'failed');
+        expect(bounced.status).toBe('failed');
+
+        held.release();
+        expect(await handle.result()).toMatchObject({ status: 'failed', deliveries: [{ status: 'failed' }] });
+        const { recordedSnapshot } = await import('../../api/routes/status');
+        expect(await recordedSnapshot(database.db, input.tenantId, input.notificationId)).toMatchObject({
+          status: 'failed',
+          deliveries: [{ status: 'failed', error: 'bounced' }],
+        });
+      } finally {
+        held.release();
+        await slow.shutdown();
+      }
     });
 
     it('falls back to the regular activity when the local one fails three times, and is written once it can be', async () => {
