@@ -59,6 +59,8 @@ export interface ApiOptions {
   receiptWindowMs: number;
   /** How long a failed notification waits for an operator's retry; none when absent. */
   retryWindowMs?: number;
+  /** How long low-priority starts give way to a burst of accepts at most; never when absent. */
+  burstHoldMs?: number;
   /** Signs links in messages; made once and kept in the database when absent. */
   linkSecret?: string;
   bodyLimit: number;
@@ -184,6 +186,7 @@ export async function buildApi(options: ApiOptions) {
     temporal: options.temporal,
     taskQueue: options.taskQueue,
     eagerStart: options.eagerStart ?? false,
+    burstHoldMs: options.burstHoldMs,
     log: app.log,
   });
   // Fastify closes after the requests in flight are answered: their starts are then pending too.

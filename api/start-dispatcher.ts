@@ -12,6 +12,7 @@ import {
   type Acceptance,
   type PendingStart,
 } from '../db/pending-starts';
+import { BurstHold } from '../domain/burst';
 import { GroupCommit } from '../domain/group-commit';
 import type { NotificationRequest } from '../domain/notification';
 import { pool } from '../domain/pool';
@@ -41,6 +42,13 @@ export interface DispatcherOptions {
    * in retries by a provider's outage slow the window down to `window` starts per this time, never to zero.
    */
   inFlightMs?: number;
+  /**
+   * How long low-priority starts give way to a burst of accepts at most, so the API has the machine while
+   * one arrives and answers in milliseconds; 0: they never do. Accepts are durable before they are started.
+   */
+  burstHoldMs?: number;
+  /** Accepts within BURST_SPAN_MS that make a burst; BURST_THRESHOLD by default. */
+  burstThreshold?: number;
 }
 
 /** A notification's workflow id: the key of its pending start and of the window. */
@@ -51,6 +59,9 @@ const workflowIdOf = (n: { tenantId: string; notificationId: string }) =>
 const START_DEADLINE_MS = 10_000;
 /** How often a full window looks again for notifications under way. */
 const WINDOW_POLL_MS = 50;
+/** A burst: this many accepts within BURST_SPAN_MS (over 100 a second). Held starts are looked at as often. */
+const BURST_THRESHOLD = 32;
+const BURST_SPAN_MS = 250;
 
 /**
  * Accepts notifications and turns them into workflows. The API answers 202 once a notification and its
@@ -72,6 +83,7 @@ export class StartDispatcher {
   private readonly inFlight = new Map<string, { tenantId: string; notificationId: string; since: number }>();
   private readonly window: number;
   private readonly inFlightMs: number;
+  private readonly burst: BurstHold;
 
   constructor(private readonly options: DispatcherOptions) {
     this.accepts = new GroupCommit((acceptances) => acceptNotifications(options.db, acceptances));
@@ -80,6 +92,11 @@ export class StartDispatcher {
     this.claimMs = options.claimMs ?? 10_000;
     this.window = options.window ?? 128;
     this.inFlightMs = options.inFlightMs ?? 10_000;
+    this.burst = new BurstHold({
+      threshold: options.burstThreshold ?? BURST_THRESHOLD,
+      spanMs: BURST_SPAN_MS,
+      maxHoldMs: options.burstHoldMs ?? 0,
+    });
     this.running = this.loop();
   }
 
@@ -88,6 +105,7 @@ export class StartDispatcher {
    * accepted first. Durable once this returns: the start follows, here or, after a crash, in any dispatcher.
    */
   async accept(request: NotificationRequest, actor: string): Promise<boolean> {
+    this.burst.arrived();
     const trace = traceCarrier();
     const stored = await this.accepts.add({ request, taskQueue: this.options.taskQueue, actor, trace });
     if (!stored) return false;
@@ -172,11 +190,14 @@ export class StartDispatcher {
         await new Promise((resolve) => setTimeout(resolve, WINDOW_POLL_MS));
         continue;
       }
+      // While a burst of accepts arrives, low priority waits in the database and the rest go ahead.
+      const holdingLow = this.burst.holding();
       const claimed = await claimPendingStarts(
         this.options.db,
         this.options.taskQueue,
         Math.min(this.concurrency, room),
         this.claimMs,
+        holdingLow ? 'low' : undefined,
       ).catch((error: unknown) => {
         this.options.log.warn({ err: error }, 'could not read pending workflow starts');
         return [];
@@ -195,7 +216,9 @@ export class StartDispatcher {
         // Left behind, they are started again later: the start is refused as a duplicate and the row goes.
         this.options.log.warn({ err: error }, 'could not delete started workflow starts'),
       );
-      if (claimed.length === 0 || started.length < claimed.length) await this.idle();
+      // Held, it looks again at the pace of the burst's span, not at every accept's wake-up.
+      if (holdingLow && claimed.length === 0) await new Promise((resolve) => setTimeout(resolve, BURST_SPAN_MS));
+      else if (claimed.length === 0 || started.length < claimed.length) await this.idle();
     }
   }
 

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { PRIORITY_KEYS } from '../domain/delivery-policy';
-import type { NotificationRequest } from '../domain/notification';
+import type { NotificationRequest, Priority } from '../domain/notification';
 import { notificationWorkflowId } from '../workflows/definitions';
 import type { Database } from './connect';
 import { notificationRow } from './notifications';
@@ -66,13 +66,15 @@ export async function acceptNotifications(db: Database, acceptances: Acceptance[
 
 /**
  * Up to `limit` of the task queue's pending starts, highest priority and oldest first, claimed for `claimMs` so other
- * dispatchers pass them by; a claim that runs out (its dispatcher stopped) frees them again.
+ * dispatchers pass them by; a claim that runs out (its dispatcher stopped) frees them again. With `above`, only
+ * those of a higher priority than it.
  */
 export async function claimPendingStarts(
   db: Database,
   taskQueue: string,
   limit: number,
   claimMs: number,
+  above?: Priority,
 ): Promise<PendingStart[]> {
   const claimable = db
     .select({ workflowId: pendingStarts.workflowId })
@@ -81,6 +83,7 @@ export async function claimPendingStarts(
       and(
         eq(pendingStarts.taskQueue, taskQueue),
         or(isNull(pendingStarts.claimedUntil), lt(pendingStarts.claimedUntil, sql`now()`)),
+        above ? lt(pendingStarts.priority, PRIORITY_KEYS[above]) : undefined,
       ),
     )
     .orderBy(pendingStarts.priority, pendingStarts.acceptedAt)

@@ -97,6 +97,7 @@ export async function startHerald(options: HeraldOptions) {
         taskQueue: config.taskQueue,
         receiptWindowMs: config.receiptWindowMs,
         retryWindowMs: config.retryWindowMs,
+        burstHoldMs: config.burstHoldMs,
         linkSecret: links.secret,
         bodyLimit: config.bodyLimit,
         webhookSecret: options.webhookSecret ?? config.webhookSecret,

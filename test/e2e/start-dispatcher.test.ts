@@ -44,6 +44,11 @@ function dispatcherUnderTest(queuePrefix: string, options: Partial<DispatcherOpt
             throw error;
           },
         ),
+    /** Those of the requests whose workflows exist, in order. */
+    startedOf: async (rs: NotificationRequest[]) => {
+      const found = await Promise.all(rs.map(t.exists));
+      return rs.filter((_, i) => found[i]);
+    },
   };
   beforeAll(async () => {
     t.handle = await isolatedDatabase();
@@ -145,11 +150,7 @@ describe('StartDispatcher', () => {
 /** The window: Temporal holds no more started notifications than are under way; the rest wait in the database. */
 describe('StartDispatcher window', () => {
   const t = dispatcherUnderTest('window', { window: 3, inFlightMs: 6_000 });
-  const { exists } = t;
-  const startedOf = async (rs: NotificationRequest[]) => {
-    const found = await Promise.all(rs.map(exists));
-    return rs.filter((_, i) => found[i]);
-  };
+  const { exists, startedOf } = t;
   /** What the workflow's record does once the notification is under way. */
   const underWay = (rs: NotificationRequest[]) =>
     t.handle.db
@@ -209,6 +210,67 @@ describe('StartDispatcher window', () => {
     await eventually(
       () => startedOf(held),
       (s) => s.length === 4,
+      10_000,
+    );
+  });
+});
+
+/** A burst of accepts: low priority waits in the database for a bounded time while the API answers it. */
+describe('StartDispatcher under a burst', () => {
+  // A burst here: 4 accepts within 250 ms. The drip below makes 40 a second.
+  const t = dispatcherUnderTest('burst', { burstHoldMs: 3000, burstThreshold: 4, window: 1000, pollMs: 600_000 });
+  const { exists, startedOf } = t;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('holds low-priority starts while accepts arrive, not normal ones, and for the longest hold at most', async () => {
+    const began = Date.now();
+    const lows: { at: number; request: NotificationRequest }[] = [];
+    const accepted: Promise<boolean>[] = [];
+    let dripping = true;
+    const drip = (async () => {
+      while (dripping) {
+        for (let i = 0; i < 2; i++) {
+          const request = notificationRequest({ tenantId: t.tenant.id, priority: 'low' });
+          lows.push({ at: Date.now() - began, request });
+          accepted.push(t.dispatcher.accept(request, 'test'));
+        }
+        await sleep(50);
+      }
+    })();
+    const acceptedBetween = (from: number, to: number) =>
+      lows.filter((l) => l.at >= from && l.at < to).map((l) => l.request);
+
+    try {
+      await sleep(300);
+      const normal = notificationRequest({ tenantId: t.tenant.id, priority: 'normal' });
+      expect(await t.dispatcher.accept(normal, 'test')).toBe(true);
+      await eventually(
+        () => exists(normal),
+        (yes) => yes,
+        1000,
+      );
+      await sleep(1200 - (Date.now() - began));
+      // Accepted well inside the burst: waiting, though the window has room.
+      const held = acceptedBetween(300, 1100);
+      expect(held.length).toBeGreaterThan(20);
+      expect(await startedOf(held)).toEqual([]);
+
+      // The hold ends 3 s after the burst began, though the burst goes on.
+      await eventually(
+        () => startedOf(held),
+        (s) => s.length === held.length,
+        8000,
+      );
+      // Far short of a hold that would last as long as the drip; slack for a loaded machine.
+      expect(Date.now() - began).toBeLessThan(10_000);
+    } finally {
+      dripping = false;
+      await drip;
+    }
+    expect(await Promise.all(accepted)).not.toContain(false);
+    await eventually(
+      () => startedOf(lows.map((l) => l.request)),
+      (s) => s.length === lows.length,
       10_000,
     );
   });

@@ -18,6 +18,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ HERALD_WORKFLOW_STACK_TRACES: 'true' }).workflowStackTraces).toBe(true);
     expect(() => loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '-1' })).toThrow(/HERALD_WORKFLOW_DEADLOCK_MS/);
   });
+  it('holds low-priority starts through a burst for 20 s at most unless told otherwise', () => {
+    expect(loadConfig({}).burstHoldMs).toBe(20_000);
+    expect(loadConfig({ HERALD_BURST_HOLD_SECONDS: '0' }).burstHoldMs).toBe(0);
+    expect(() => loadConfig({ HERALD_BURST_HOLD_SECONDS: '-1' })).toThrow(/HERALD_BURST_HOLD_SECONDS/);
+  });
   it('names every bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(
       /PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/,
