@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SignalDefinition } from '@temporalio/common';
@@ -187,7 +188,7 @@ export class StartDispatcher {
       this.woken = false;
       const room = await this.roomInWindow();
       if (room <= 0) {
-        await new Promise((resolve) => setTimeout(resolve, WINDOW_POLL_MS));
+        await sleep(WINDOW_POLL_MS);
         continue;
       }
       // While a burst of accepts arrives, low priority waits in the database and the rest go ahead.
@@ -217,7 +218,7 @@ export class StartDispatcher {
         this.options.log.warn({ err: error }, 'could not delete started workflow starts'),
       );
       // Held, it looks again at the pace of the burst's span, not at every accept's wake-up.
-      if (holdingLow && claimed.length === 0) await new Promise((resolve) => setTimeout(resolve, BURST_SPAN_MS));
+      if (holdingLow && claimed.length === 0) await sleep(BURST_SPAN_MS);
       else if (claimed.length === 0 || started.length < claimed.length) await this.idle();
     }
   }
