@@ -72,6 +72,7 @@ export async function startHerald(options: HeraldOptions) {
         workflowStackTraces: config.workflowStackTraces,
         rateLimits: config.rateLimits,
         channelConcurrency: config.channelConcurrency,
+        highPriorityYieldMs: config.highPriorityYieldMs,
       });
       const started = worker;
       shutdown.add('in-flight activities and workflow tasks', () => started.shutdown());

@@ -28,6 +28,7 @@ const schema = z.object({
   HERALD_RECEIPT_WINDOW_SECONDS: z.coerce.number().min(0).default(3600),
   HERALD_RETRY_WINDOW_SECONDS: z.coerce.number().min(0).default(86_400),
   HERALD_BURST_HOLD_SECONDS: z.coerce.number().min(0).default(20),
+  HERALD_HIGH_PRIORITY_YIELD_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_LINK_SECRET: optional.pipe(z.string().min(32).optional()),
   HERALD_ADMIN_TOKEN: optional.pipe(z.string().min(16).optional()),
   HERALD_TENANT_RATE_PER_SECOND: z.coerce.number().int().positive().default(100),
@@ -101,6 +102,8 @@ export interface Config {
   retryWindowMs: number;
   /** How long low-priority starts give way to a burst of accepts at most; 0: never. */
   burstHoldMs: number;
+  /** How long normal and low priority give way to high-priority work in a worker at most; 0: never. */
+  highPriorityYieldMs: number;
   /** Signs acknowledge and unsubscribe links; made once and kept in the database when not set. */
   linkSecret?: string;
   /** Guards the admin API; without it the admin API answers 401 to everyone. */
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptWindowMs: e.HERALD_RECEIPT_WINDOW_SECONDS * 1000,
     retryWindowMs: e.HERALD_RETRY_WINDOW_SECONDS * 1000,
     burstHoldMs: e.HERALD_BURST_HOLD_SECONDS * 1000,
+    highPriorityYieldMs: e.HERALD_HIGH_PRIORITY_YIELD_SECONDS * 1000,
     linkSecret: e.HERALD_LINK_SECRET,
     adminToken: e.HERALD_ADMIN_TOKEN,
     tenantLimits: {

@@ -8,7 +8,8 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS, type Channel } from '../domain/channels';
-import { channelTaskQueue, laneTaskQueues } from '../domain/delivery-policy';
+import { channelTaskQueue, laneTaskQueue, laneTaskQueues } from '../domain/delivery-policy';
+import { DEFAULT_SLOTS, LaneSlots } from './lane-slots';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -36,7 +37,15 @@ export interface HeraldWorkerOptions {
   rateLimits?: Partial<Record<Channel, number>>;
   /** Sends in flight per channel in this worker. */
   channelConcurrency?: Partial<Record<Channel, number>>;
+  /**
+   * How long normal and low priority give way to high-priority work under way in this worker at most per
+   * stretch of it; 0 (the default): never.
+   */
+  highPriorityYieldMs?: number;
 }
+
+/** The gap between one task of a high-priority notification and its next that still counts as under way. */
+const HIGH_PRIORITY_GRACE_MS = 250;
 
 /**
  * Runs workflows and bookkeeping on each priority lane's queue, and each channel's sends on a queue of
@@ -50,52 +59,61 @@ export class HeraldWorker {
 
   static async start(options: HeraldWorkerOptions): Promise<HeraldWorker> {
     const { connection, namespace, taskQueue, activities, shutdownGraceMs, tracing } = options;
-    const activityInterceptors = {
-      activity: [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
-    };
+    const slots = new LaneSlots({ graceMs: HIGH_PRIORITY_GRACE_MS, maxHoldMs: options.highPriorityYieldMs ?? 0 });
+    const traced = (ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) });
+    const yielding = () => ({ inbound: slots.mainLaneActivities });
     // Read by the SDK's workflow threads as they start (patches/@temporalio+worker): Node copies it into each.
     setEnvironmentData('temporal.workflowStackTraces', options.workflowStackTraces ?? false);
     const workers = await Promise.all(
-      laneTaskQueues(taskQueue).flatMap((queue) => [
-        Worker.create({
-          connection,
-          namespace,
-          taskQueue: queue,
-          workflowBundle: options.workflowBundle,
-          activities: {
-            recordNotification: activities.recordNotification,
-            planRecipient: activities.planRecipient,
-            planRecipients: activities.planRecipients,
-            finishBroadcast: activities.finishBroadcast,
-          },
-          interceptors: activityInterceptors,
-          sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
-          maxCachedWorkflows: options.maxCachedWorkflows,
-          // 0 needs patches/@temporalio+worker: the SDK passes its bound to Node as is.
-          isolateExecutionTimeout: options.workflowDeadlockMs ?? 0,
-          shutdownGraceTime: shutdownGraceMs,
-        }),
-        ...CHANNELS.map((channel) =>
+      laneTaskQueues(taskQueue).flatMap((queue) => {
+        const lane = queue === laneTaskQueue(taskQueue, 'high') ? 'high' : 'main';
+        const activityInterceptors = { activity: lane === 'high' ? [traced] : [yielding, traced] };
+        return [
           Worker.create({
             connection,
             namespace,
-            taskQueue: channelTaskQueue(queue, channel),
+            taskQueue: queue,
+            workflowBundle: options.workflowBundle,
             activities: {
-              deliver: activities.deliver,
-              deliverBatch: activities.deliverBatch,
-              sendBroadcastChunk: activities.sendBroadcastChunk,
+              recordNotification: activities.recordNotification,
+              planRecipient: activities.planRecipient,
+              planRecipients: activities.planRecipients,
+              finishBroadcast: activities.finishBroadcast,
             },
             interceptors: activityInterceptors,
-            // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
-            // the burst it lets through after idling (shared by both lanes, so together they keep the
-            // limit); the dev server's task-queue limit dispatched in 0.8 s batches that fell 25% short,
-            // and both limiters together undershot by 30%.
-            maxActivitiesPerSecond: options.rateLimits?.[channel],
-            maxConcurrentActivityTaskExecutions: options.channelConcurrency?.[channel],
+            sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+            maxCachedWorkflows: options.maxCachedWorkflows,
+            tuner: slots.tuner(lane, DEFAULT_SLOTS.workflowTasks, DEFAULT_SLOTS.activities),
+            // 0 needs patches/@temporalio+worker: the SDK passes its bound to Node as is.
+            isolateExecutionTimeout: options.workflowDeadlockMs ?? 0,
             shutdownGraceTime: shutdownGraceMs,
           }),
-        ),
-      ]),
+          ...CHANNELS.map((channel) =>
+            Worker.create({
+              connection,
+              namespace,
+              taskQueue: channelTaskQueue(queue, channel),
+              activities: {
+                deliver: activities.deliver,
+                deliverBatch: activities.deliverBatch,
+                sendBroadcastChunk: activities.sendBroadcastChunk,
+              },
+              interceptors: activityInterceptors,
+              // This worker's own limiter keeps the backlog in Temporal, and the deliver activity's pacer spaces
+              // the burst it lets through after idling (shared by both lanes, so together they keep the
+              // limit); the dev server's task-queue limit dispatched in 0.8 s batches that fell 25% short,
+              // and both limiters together undershot by 30%.
+              maxActivitiesPerSecond: options.rateLimits?.[channel],
+              tuner: slots.tuner(
+                lane,
+                DEFAULT_SLOTS.workflowTasks,
+                options.channelConcurrency?.[channel] ?? DEFAULT_SLOTS.activities,
+              ),
+              shutdownGraceTime: shutdownGraceMs,
+            }),
+          ),
+        ];
+      }),
     );
     return new HeraldWorker(workers, Promise.all(workers.map((w) => w.run())));
   }

@@ -37,3 +37,43 @@ describe('priority lanes', () => {
     expect((await describe(waiting)).taskQueue).toBe(h.herald.config.taskQueue);
   });
 });
+
+/** Normal and low priority give way in a worker while high-priority work is under way there, for a bounded time. */
+describe('high priority under way', () => {
+  let h: HeraldOnFakes;
+  beforeAll(async () => {
+    h = await startHeraldOnFakes({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: '3' });
+  });
+  afterAll(() => h?.stop());
+
+  const telegram = (chatId: string, priority: string) =>
+    h.notify({ channels: ['telegram'], recipients: [{ telegram_chat_id: chatId }], message: chatId, priority });
+  /** When the fake Telegram API first heard of the chat. */
+  const heardAt = async (chatId: string) => {
+    const sent = () =>
+      h.fakes.telegram.requests.find((r) => String((r.json as { chat_id?: unknown })?.chat_id) === chatId);
+    await h.fakes.telegram.waitFor(() => sent() !== undefined);
+    return sent()!.at;
+  };
+
+  it('starts no normal-priority work until the high-priority send under way is done', async () => {
+    h.fakes.telegram.faults.push({ delayMs: 1500 });
+    const urgent = await telegram('2001', 'high');
+    const urgentAt = await heardAt('2001');
+    const normal = await telegram('2002', 'normal');
+    // It waits for the urgent send's 1.5 s, then goes ahead well before the 3 s a hold may last.
+    const waited = (await heardAt('2002')) - urgentAt;
+    expect(waited).toBeGreaterThanOrEqual(1500);
+    expect(waited).toBeLessThan(2900);
+    for (const id of [urgent, normal]) expect((await h.settled(id)).status).toBe('delivered');
+  });
+
+  it('holds normal priority back for the longest hold at most, though the high-priority send hangs', async () => {
+    h.fakes.telegram.faults.push({ hang: true });
+    await telegram('2003', 'high');
+    const urgentAt = await heardAt('2003');
+    const normal = await telegram('2004', 'normal');
+    expect((await heardAt('2004')) - urgentAt).toBeGreaterThanOrEqual(2900);
+    expect((await h.settled(normal)).status).toBe('delivered');
+  });
+});

@@ -23,6 +23,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ HERALD_BURST_HOLD_SECONDS: '0' }).burstHoldMs).toBe(0);
     expect(() => loadConfig({ HERALD_BURST_HOLD_SECONDS: '-1' })).toThrow(/HERALD_BURST_HOLD_SECONDS/);
   });
+  it('lets normal and low priority give way to high-priority work for 10 s at most unless told otherwise', () => {
+    expect(loadConfig({}).highPriorityYieldMs).toBe(10_000);
+    expect(loadConfig({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: '0' }).highPriorityYieldMs).toBe(0);
+    expect(() => loadConfig({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: 'x' })).toThrow(/HERALD_HIGH_PRIORITY_YIELD_SECONDS/);
+  });
   it('names every bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(
       /PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/,

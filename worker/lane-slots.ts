@@ -1,0 +1,140 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  ActivityInboundCallsInterceptor,
+  CustomSlotSupplier,
+  SlotInfo,
+  SlotPermit,
+  SlotReleaseContext,
+  SlotReserveContext,
+  TunerHolder,
+} from '@temporalio/worker';
+import { HighPriorityYield, type YieldOptions } from '../domain/high-priority-yield';
+
+/** How often slots held back for high priority look again whether it is done. */
+const RECHECK_MS = 20;
+
+/**
+ * The worker's slots on both priority lanes. The high lane's tasks tell when high-priority work is under
+ * way; while it is, the main lane takes no new tasks and starts no activity it has taken (those running
+ * finish), so a high-priority notification's few tasks have the process and the Temporal server to
+ * themselves.
+ */
+export class LaneSlots {
+  private readonly yielding: HighPriorityYield;
+  private clearing?: Promise<void>;
+
+  constructor(options: YieldOptions) {
+    this.yielding = new HighPriorityYield(options);
+  }
+
+  /** A worker's tuner: `workflowSlots` workflow tasks and `activitySlots` activities at once on `lane`. */
+  tuner(lane: 'high' | 'main', workflowSlots: number, activitySlots: number): TunerHolder {
+    return {
+      workflowTaskSlotSupplier: this.supplier(lane, workflowSlots),
+      activityTaskSlotSupplier: this.supplier(lane, activitySlots),
+      // A local activity's slot is taken inside a workflow task already under way: never held back.
+      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: DEFAULT_SLOTS.localActivities },
+      nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: DEFAULT_SLOTS.nexusTasks },
+    };
+  }
+
+  /**
+   * Holds a main-lane activity back while high priority holds the lane: the SDK reserves slots before it
+   * polls, so a worker's idle pollers may still take a task or two after the hold begins.
+   */
+  readonly mainLaneActivities: ActivityInboundCallsInterceptor = {
+    execute: async (input, next) => {
+      if (this.yielding.holding()) await this.cleared();
+      return next(input);
+    },
+  };
+
+  private supplier<SI extends SlotInfo>(lane: 'high' | 'main', size: number): CustomSlotSupplier<SI> {
+    return lane === 'high'
+      ? new Slots<SI>(size, () => false, {
+          used: () => this.yielding.began(),
+          done: () => this.yielding.ended(),
+        })
+      : new Slots<SI>(
+          size,
+          () => this.yielding.holding(),
+          undefined,
+          () => this.cleared(),
+        );
+  }
+
+  /** Resolves once high priority no longer holds the main lane back; one timer for every waiting slot. */
+  private cleared(): Promise<void> {
+    this.clearing ??= (async () => {
+      while (this.yielding.holding()) await sleep(RECHECK_MS);
+      this.clearing = undefined;
+    })();
+    return this.clearing;
+  }
+}
+
+/** The SDK's own defaults, kept for the slots Herald supplies itself. */
+export const DEFAULT_SLOTS = { workflowTasks: 40, activities: 100, localActivities: 100, nexusTasks: 100 } as const;
+
+/** At most `size` slots at once, none while `held()`; `report` hears when a slot's task begins and ends. */
+class Slots<SI extends SlotInfo> implements CustomSlotSupplier<SI> {
+  readonly type = 'custom';
+  private taken = 0;
+  private freed?: { promise: Promise<void>; resolve: () => void };
+
+  constructor(
+    private readonly size: number,
+    private readonly held: () => boolean,
+    private readonly report?: { used: () => void; done: () => void },
+    private readonly cleared?: () => Promise<void>,
+  ) {}
+
+  async reserveSlot(_ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
+    for (;;) {
+      if (this.held()) await abortable(this.cleared!(), abortSignal);
+      else if (this.taken >= this.size) await abortable(this.slotFreed(), abortSignal);
+      else break;
+    }
+    this.taken++;
+    return {};
+  }
+
+  /** Eager tasks (a workflow task handed back with its start) take a slot only if one is free now. */
+  tryReserveSlot(): SlotPermit | null {
+    if (this.held() || this.taken >= this.size) return null;
+    this.taken++;
+    return {};
+  }
+
+  markSlotUsed(): void {
+    this.report?.used();
+  }
+
+  releaseSlot(ctx: SlotReleaseContext<SI>): void {
+    this.taken--;
+    // Only a slot that carried a task was reported used; an unused one is released when a poll times out.
+    if (ctx.slotInfo) this.report?.done();
+    const freed = this.freed;
+    this.freed = undefined;
+    freed?.resolve();
+  }
+
+  private slotFreed(): Promise<void> {
+    if (!this.freed) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.freed = { promise, resolve };
+    }
+    return this.freed.promise;
+  }
+}
+
+/** `promise`, or the abort's reason as soon as the SDK gives up on the slot. */
+function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
