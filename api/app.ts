@@ -1,3 +1,4 @@
+import type { HighPriorityYield } from '../domain/high-priority-yield';
 import type Ajv from 'ajv';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -61,6 +62,8 @@ export interface ApiOptions {
   retryWindowMs?: number;
   /** How long low-priority starts give way to a burst of accepts at most; never when absent. */
   burstHoldMs?: number;
+  /** A worker in this process, told of high-priority accepts so it gives way to them from the accept on. */
+  highPriority?: HighPriorityYield;
   /** Signs links in messages; made once and kept in the database when absent. */
   linkSecret?: string;
   bodyLimit: number;
@@ -187,6 +190,7 @@ export async function buildApi(options: ApiOptions) {
     taskQueue: options.taskQueue,
     eagerStart: options.eagerStart ?? false,
     burstHoldMs: options.burstHoldMs,
+    highPriority: options.highPriority,
     log: app.log,
   });
   // Fastify closes after the requests in flight are answered: their starts are then pending too.

@@ -14,6 +14,7 @@ import {
   type PendingStart,
 } from '../db/pending-starts';
 import { BurstHold } from '../domain/burst';
+import type { HighPriorityYield } from '../domain/high-priority-yield';
 import { GroupCommit } from '../domain/group-commit';
 import type { NotificationRequest } from '../domain/notification';
 import { pool } from '../domain/pool';
@@ -50,6 +51,11 @@ export interface DispatcherOptions {
   burstHoldMs?: number;
   /** Accepts within BURST_SPAN_MS that make a burst; BURST_THRESHOLD by default. */
   burstThreshold?: number;
+  /**
+   * A worker's yield in this process: a high-priority notification counts as under way from its accept
+   * until its workflow has started, so the worker's main lane gives way before its first task arrives.
+   */
+  highPriority?: HighPriorityYield;
 }
 
 /** A notification's workflow id: the key of its pending start and of the window. */
@@ -107,18 +113,28 @@ export class StartDispatcher {
    */
   async accept(request: NotificationRequest, actor: string): Promise<boolean> {
     this.burst.arrived();
-    const trace = traceCarrier();
-    const stored = await this.accepts.add({ request, taskQueue: this.options.taskQueue, actor, trace });
-    if (!stored) return false;
-    // High priority does not wait for the batch of starts in flight: it starts now, beside it.
-    if (request.priority === 'high') this.startAside({ request, trace });
-    else this.wake();
-    return true;
+    if (request.priority === 'high') return this.acceptHigh(request, actor);
+    const stored = await this.accepts.add({ request, taskQueue: this.options.taskQueue, actor, trace: traceCarrier() });
+    if (stored) this.wake();
+    return stored;
   }
 
-  private startAside(pending: PendingStart): void {
-    const started = this.startAndDelete(pending).finally(() => this.aside.delete(started));
+  /** High priority does not wait for the batch of starts in flight: it starts now, beside it. */
+  private acceptHigh(request: NotificationRequest, actor: string): Promise<boolean> {
+    const { highPriority, taskQueue } = this.options;
+    highPriority?.began();
+    const trace = traceCarrier();
+    const stored = this.accepts.add({ request, taskQueue, actor, trace });
+    const started: Promise<unknown> = stored
+      .then((yes) => (yes ? this.startAndDelete({ request, trace }) : undefined))
+      // A failed accept reaches the caller through `stored`.
+      .catch(() => undefined)
+      .finally(() => {
+        highPriority?.ended();
+        this.aside.delete(started);
+      });
     this.aside.add(started);
+    return stored;
   }
 
   /** Starts one pending notification; left pending if Temporal refuses, for the loop to try again. */

@@ -99,6 +99,7 @@ export async function startHerald(options: HeraldOptions) {
         receiptWindowMs: config.receiptWindowMs,
         retryWindowMs: config.retryWindowMs,
         burstHoldMs: config.burstHoldMs,
+        highPriority: worker?.highPriority,
         linkSecret: links.secret,
         bodyLimit: config.bodyLimit,
         webhookSecret: options.webhookSecret ?? config.webhookSecret,

@@ -102,7 +102,7 @@ export interface Config {
   retryWindowMs: number;
   /** How long low-priority starts give way to a burst of accepts at most; 0: never. */
   burstHoldMs: number;
-  /** How long normal and low priority give way to high-priority work in a worker at most; 0: never. */
+  /** The budget for normal and low priority giving way to high-priority work in a worker; 0: they never do. */
   highPriorityYieldMs: number;
   /** Signs acknowledge and unsubscribe links; made once and kept in the database when not set. */
   linkSecret?: string;

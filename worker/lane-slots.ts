@@ -20,11 +20,12 @@ const RECHECK_MS = 20;
  * themselves.
  */
 export class LaneSlots {
-  private readonly yielding: HighPriorityYield;
+  /** When high-priority work is under way; an API in this process tells it of accepts too. */
+  readonly highPriority: HighPriorityYield;
   private clearing?: Promise<void>;
 
   constructor(options: YieldOptions) {
-    this.yielding = new HighPriorityYield(options);
+    this.highPriority = new HighPriorityYield(options);
   }
 
   /** A worker's tuner: `workflowSlots` workflow tasks and `activitySlots` activities at once on `lane`. */
@@ -44,7 +45,7 @@ export class LaneSlots {
    */
   readonly mainLaneActivities: ActivityInboundCallsInterceptor = {
     execute: async (input, next) => {
-      if (this.yielding.holding()) await this.cleared();
+      if (this.highPriority.holding()) await this.cleared();
       return next(input);
     },
   };
@@ -52,12 +53,12 @@ export class LaneSlots {
   private supplier<SI extends SlotInfo>(lane: 'high' | 'main', size: number): CustomSlotSupplier<SI> {
     return lane === 'high'
       ? new Slots<SI>(size, () => false, {
-          used: () => this.yielding.began(),
-          done: () => this.yielding.ended(),
+          used: () => this.highPriority.began(),
+          done: () => this.highPriority.ended(),
         })
       : new Slots<SI>(
           size,
-          () => this.yielding.holding(),
+          () => this.highPriority.holding(),
           undefined,
           () => this.cleared(),
         );
@@ -66,7 +67,7 @@ export class LaneSlots {
   /** Resolves once high priority no longer holds the main lane back; one timer for every waiting slot. */
   private cleared(): Promise<void> {
     this.clearing ??= (async () => {
-      while (this.yielding.holding()) await sleep(RECHECK_MS);
+      while (this.highPriority.holding()) await sleep(RECHECK_MS);
       this.clearing = undefined;
     })();
     return this.clearing;

@@ -9,6 +9,7 @@ import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS, type Channel } from '../domain/channels';
 import { channelTaskQueue, laneTaskQueue, laneTaskQueues } from '../domain/delivery-policy';
+import type { HighPriorityYield } from '../domain/high-priority-yield';
 import { DEFAULT_SLOTS, LaneSlots } from './lane-slots';
 
 export interface HeraldWorkerOptions {
@@ -38,8 +39,8 @@ export interface HeraldWorkerOptions {
   /** Sends in flight per channel in this worker. */
   channelConcurrency?: Partial<Record<Channel, number>>;
   /**
-   * How long normal and low priority give way to high-priority work under way in this worker at most per
-   * stretch of it; 0 (the default): never.
+   * The budget for normal and low priority giving way to high-priority work under way in this worker,
+   * refilled at half a second per second (`HighPriorityYield`); 0 (the default): they never do.
    */
   highPriorityYieldMs?: number;
 }
@@ -55,6 +56,8 @@ export class HeraldWorker {
   private constructor(
     private readonly workers: Worker[],
     private readonly running: Promise<void[]>,
+    /** When high-priority work is under way here: the main lane gives way to it. */
+    readonly highPriority: HighPriorityYield,
   ) {}
 
   static async start(options: HeraldWorkerOptions): Promise<HeraldWorker> {
@@ -115,7 +118,7 @@ export class HeraldWorker {
         ];
       }),
     );
-    return new HeraldWorker(workers, Promise.all(workers.map((w) => w.run())));
+    return new HeraldWorker(workers, Promise.all(workers.map((w) => w.run())), slots.highPriority);
   }
 
   /** Resolves when every worker has stopped; rejects if one fails. */

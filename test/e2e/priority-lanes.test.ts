@@ -61,14 +61,14 @@ describe('high priority under way', () => {
     const urgent = await telegram('2001', 'high');
     const urgentAt = await heardAt('2001');
     const normal = await telegram('2002', 'normal');
-    // It waits for the urgent send's 1.5 s, then goes ahead well before the 3 s a hold may last.
+    // It waits for the urgent send's 1.5 s, then goes ahead well before the budget of 3 s runs out.
     const waited = (await heardAt('2002')) - urgentAt;
     expect(waited).toBeGreaterThanOrEqual(1500);
     expect(waited).toBeLessThan(2900);
     for (const id of [urgent, normal]) expect((await h.settled(id)).status).toBe('delivered');
   });
 
-  it('holds normal priority back for the longest hold at most, though the high-priority send hangs', async () => {
+  it('holds normal priority back only until the budget runs out, though the high-priority send hangs', async () => {
     h.fakes.telegram.faults.push({ hang: true });
     await telegram('2003', 'high');
     const urgentAt = await heardAt('2003');

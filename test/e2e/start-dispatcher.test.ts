@@ -1,3 +1,4 @@
+import { HighPriorityYield } from '../../domain/high-priority-yield';
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -79,7 +80,8 @@ function dispatcherUnderTest(queuePrefix: string, options: Partial<DispatcherOpt
 
 describe('StartDispatcher', () => {
   // Polls once, at start, then only when woken: what it starts is what it was woken for, or started aside.
-  const t = dispatcherUnderTest('dispatch', { pollMs: 600_000 });
+  const highPriority = new HighPriorityYield({ graceMs: 0, maxHoldMs: 600_000 });
+  const t = dispatcherUnderTest('dispatch', { pollMs: 600_000, highPriority });
   const { taskQueue, workflowOf, exists } = t;
   const request = (priority: Priority) => notificationRequest({ tenantId: t.tenant.id, priority });
 
@@ -109,6 +111,21 @@ describe('StartDispatcher', () => {
         (yes) => yes,
         10_000,
       );
+  });
+
+  it('counts a high-priority notification as under way from its accept until its workflow has started', async () => {
+    const normal = t.dispatcher.accept(request('normal'), 'test');
+    expect(highPriority.holding()).toBe(false);
+    await normal;
+    const urgent = request('high');
+    const accepting = t.dispatcher.accept(urgent, 'test');
+    expect(highPriority.holding()).toBe(true);
+    expect(await accepting).toBe(true);
+    await eventually(
+      async () => (await exists(urgent)) && !highPriority.holding(),
+      (done) => done,
+      10_000,
+    );
   });
 
   it('accepts an id once, and starts a pending notification with a signal already in its history', async () => {

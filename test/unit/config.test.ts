@@ -23,7 +23,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ HERALD_BURST_HOLD_SECONDS: '0' }).burstHoldMs).toBe(0);
     expect(() => loadConfig({ HERALD_BURST_HOLD_SECONDS: '-1' })).toThrow(/HERALD_BURST_HOLD_SECONDS/);
   });
-  it('lets normal and low priority give way to high-priority work for 10 s at most unless told otherwise', () => {
+  it('lets normal and low priority give way to high-priority work on a budget of 10 s unless told otherwise', () => {
     expect(loadConfig({}).highPriorityYieldMs).toBe(10_000);
     expect(loadConfig({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: '0' }).highPriorityYieldMs).toBe(0);
     expect(() => loadConfig({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: 'x' })).toThrow(/HERALD_HIGH_PRIORITY_YIELD_SECONDS/);
