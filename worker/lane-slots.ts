@@ -51,17 +51,16 @@ export class LaneSlots {
   };
 
   private supplier<SI extends SlotInfo>(lane: 'high' | 'main', size: number): CustomSlotSupplier<SI> {
-    return lane === 'high'
-      ? new Slots<SI>(size, () => false, {
-          used: () => this.highPriority.began(),
-          done: () => this.highPriority.ended(),
-        })
-      : new Slots<SI>(
-          size,
-          () => this.highPriority.holding(),
-          undefined,
-          () => this.cleared(),
-        );
+    const role: LaneRole =
+      lane === 'high'
+        ? {
+            held: () => false,
+            cleared: () => Promise.resolve(),
+            used: () => this.highPriority.began(),
+            done: () => this.highPriority.ended(),
+          }
+        : { held: () => this.highPriority.holding(), cleared: () => this.cleared(), used: () => {}, done: () => {} };
+    return new Slots<SI>(size, role);
   }
 
   /** Resolves once high priority no longer holds the main lane back; one timer for every waiting slot. */
@@ -77,7 +76,15 @@ export class LaneSlots {
 /** The SDK's own defaults, kept for the slots Herald supplies itself. */
 export const DEFAULT_SLOTS = { workflowTasks: 40, activities: 100, localActivities: 100, nexusTasks: 100 } as const;
 
-/** At most `size` slots at once, none while `held()`; `report` hears when a slot's task begins and ends. */
+/** What a lane's slots do: the high lane's report its tasks, the main lane's wait while they run. */
+interface LaneRole {
+  held(): boolean;
+  cleared(): Promise<void>;
+  used(): void;
+  done(): void;
+}
+
+/** At most `size` slots at once, none while the lane is held. */
 class Slots<SI extends SlotInfo> implements CustomSlotSupplier<SI> {
   readonly type = 'custom';
   private taken = 0;
@@ -85,14 +92,12 @@ class Slots<SI extends SlotInfo> implements CustomSlotSupplier<SI> {
 
   constructor(
     private readonly size: number,
-    private readonly held: () => boolean,
-    private readonly report?: { used: () => void; done: () => void },
-    private readonly cleared?: () => Promise<void>,
+    private readonly lane: LaneRole,
   ) {}
 
   async reserveSlot(_ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
     for (;;) {
-      if (this.held()) await abortable(this.cleared!(), abortSignal);
+      if (this.lane.held()) await abortable(this.lane.cleared(), abortSignal);
       else if (this.taken >= this.size) await abortable(this.slotFreed(), abortSignal);
       else break;
     }
@@ -102,19 +107,19 @@ class Slots<SI extends SlotInfo> implements CustomSlotSupplier<SI> {
 
   /** Eager tasks (a workflow task handed back with its start) take a slot only if one is free now. */
   tryReserveSlot(): SlotPermit | null {
-    if (this.held() || this.taken >= this.size) return null;
+    if (this.lane.held() || this.taken >= this.size) return null;
     this.taken++;
     return {};
   }
 
   markSlotUsed(): void {
-    this.report?.used();
+    this.lane.used();
   }
 
   releaseSlot(ctx: SlotReleaseContext<SI>): void {
     this.taken--;
     // Only a slot that carried a task was reported used; an unused one is released when a poll times out.
-    if (ctx.slotInfo) this.report?.done();
+    if (ctx.slotInfo) this.lane.done();
     const freed = this.freed;
     this.freed = undefined;
     freed?.resolve();
