@@ -66,7 +66,8 @@ export class LaneSlots {
   /** Resolves once high priority no longer holds the main lane back; one timer for every waiting slot. */
   private cleared(): Promise<void> {
     this.clearing ??= (async () => {
-      while (this.highPriority.holding()) await sleep(RECHECK_MS);
+      // Unreferenced: a worker that stops while held must not keep the process alive.
+      while (this.highPriority.holding()) await sleep(RECHECK_MS, undefined, { ref: false });
       this.clearing = undefined;
     })();
     return this.clearing;
