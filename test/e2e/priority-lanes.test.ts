@@ -2,6 +2,10 @@ import { startHeraldOnFakes, type HeraldOnFakes } from '../support/fake-provider
 import { eventually } from '../support/herald';
 import { notificationWorkflowId } from '../../workflows/definitions';
 
+/** A Telegram notification to the chat, its id the message. */
+const telegram = (h: HeraldOnFakes, chatId: string, priority: string) =>
+  h.notify({ channels: ['telegram'], recipients: [{ telegram_chat_id: chatId }], message: chatId, priority });
+
 /** High priority has queues and workers of its own: a stuck backlog on the main lane cannot hold it. */
 describe('priority lanes', () => {
   let h: HeraldOnFakes;
@@ -11,15 +15,12 @@ describe('priority lanes', () => {
   });
   afterAll(() => h?.stop());
 
-  const telegram = (chatId: string, priority: string) =>
-    h.notify({ channels: ['telegram'], recipients: [{ telegram_chat_id: chatId }], message: chatId, priority });
-
   it('delivers a high-priority send while the main lane is stuck behind hung sends', async () => {
     h.fakes.telegram.faults.push({ hang: true }, { hang: true });
-    const stuck = [await telegram('1001', 'low'), await telegram('1002', 'low')];
+    const stuck = [await telegram(h, '1001', 'low'), await telegram(h, '1002', 'low')];
     await h.fakes.telegram.waitFor(() => h.fakes.telegram.requests.length >= 2);
-    const waiting = await telegram('1003', 'normal');
-    const urgent = await telegram('1004', 'high');
+    const waiting = await telegram(h, '1003', 'normal');
+    const urgent = await telegram(h, '1004', 'high');
 
     // Well inside the 30 s the hung sends take to time out and free the main lane.
     const s = await eventually(
@@ -46,8 +47,6 @@ describe('high priority under way', () => {
   });
   afterAll(() => h?.stop());
 
-  const telegram = (chatId: string, priority: string) =>
-    h.notify({ channels: ['telegram'], recipients: [{ telegram_chat_id: chatId }], message: chatId, priority });
   /** When the fake Telegram API first heard of the chat. */
   const heardAt = async (chatId: string) => {
     const sent = () =>
@@ -58,9 +57,9 @@ describe('high priority under way', () => {
 
   it('starts no normal-priority work until the high-priority send under way is done', async () => {
     h.fakes.telegram.faults.push({ delayMs: 1500 });
-    const urgent = await telegram('2001', 'high');
+    const urgent = await telegram(h, '2001', 'high');
     const urgentAt = await heardAt('2001');
-    const normal = await telegram('2002', 'normal');
+    const normal = await telegram(h, '2002', 'normal');
     // It waits for the urgent send's 1.5 s, then goes ahead well before the budget of 4 s would let it
     // (after 8 s of holding, since it refills at half the rate it is spent).
     const waited = (await heardAt('2002')) - urgentAt;
@@ -71,9 +70,9 @@ describe('high priority under way', () => {
 
   it('holds normal priority back only until the budget runs out, though the high-priority send hangs', async () => {
     h.fakes.telegram.faults.push({ hang: true });
-    await telegram('2003', 'high');
+    await telegram(h, '2003', 'high');
     const urgentAt = await heardAt('2003');
-    const normal = await telegram('2004', 'normal');
+    const normal = await telegram(h, '2004', 'normal');
     // Held (what is left of the budget after the test above lasts over 2 s), then let go long before the
     // hung send's 30 s timeout ends it.
     const waited = (await heardAt('2004')) - urgentAt;
