@@ -1,4 +1,3 @@
-import type { HighPriorityYield } from '../domain/high-priority-yield';
 import type Ajv from 'ajv';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -6,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import type { Database } from '../db/connect';
+import type { HighPriorityYield } from '../domain/high-priority-yield';
 import { loggerOptions } from '../observability/logger';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { httpRequestDuration, httpRequests } from '../observability/metrics';
