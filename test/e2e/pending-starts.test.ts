@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { inArray } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../db/connect';
 import { acceptNotifications, claimPendingStarts, deletePendingStarts } from '../../db/pending-starts';
+import { auditEvents, notifications } from '../../db/schema';
 import type { NotificationRequest, Priority } from '../../domain/notification';
 import { notificationRequest } from '../support/requests';
 import { notificationWorkflowId } from '../../workflows/definitions';
@@ -61,6 +63,23 @@ describe('pending starts (the accepted notifications the dispatcher has yet to s
     const claimed = await claim(queue, 10, 60_000);
     expect(claimed).toHaveLength(2);
     expect(claimed.find((r) => r.notificationId === a.notificationId)).toEqual(a);
+    const rows = await handle.db
+      .select({ id: notifications.id, status: notifications.status, requestHash: notifications.requestHash })
+      .from(notifications)
+      .where(inArray(notifications.id, [a.notificationId, b.notificationId]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { id: a.notificationId, status: 'accepted', requestHash: a.requestHash },
+        { id: b.notificationId, status: 'accepted', requestHash: b.requestHash },
+      ]),
+    );
+    expect(rows).toHaveLength(2);
+    const audited = await handle.db
+      .select({ notificationId: auditEvents.notificationId, action: auditEvents.action, actor: auditEvents.actor })
+      .from(auditEvents)
+      .where(inArray(auditEvents.notificationId, [a.notificationId, b.notificationId]));
+    expect(audited.map((e) => e.notificationId).sort()).toEqual([a.notificationId, b.notificationId].sort());
+    expect(audited.every((e) => e.action === 'notification.created' && e.actor === 'test')).toBe(true);
   });
 
   it("leaves another deployment's task queue alone, and accepts one id once", async () => {
