@@ -52,12 +52,13 @@ export async function sendWithFailover(
   for (let tries = 1; ; tries++) {
     const providersTried = [...(input.providersTried ?? []), ...providersDone];
     try {
-      const sent = await deliverAttempt({ ...input, providerIndex, providersTried }, attempt);
-      return { tries, providersDone: [...providersDone, sent.provider], sent };
+      const { passedOver = [], ...sent } = await deliverAttempt({ ...input, providerIndex, providersTried }, attempt);
+      return { tries, providersDone: [...providersDone, ...passedOver, sent.provider], sent };
     } catch (error) {
       if (signal.aborted) throw error;
       const failure = error instanceof ApplicationFailure ? error : undefined;
       const details = failure?.details?.[0] as DeliveryFailureDetails | undefined;
+      providersDone.push(...(details?.passedOver ?? []));
       if (failure?.type === FAILOVER) {
         providersDone.push(details!.provider!);
         providerIndex = (details?.providerIndex ?? providerIndex) + 1;

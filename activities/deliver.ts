@@ -70,6 +70,8 @@ export interface DeliverResult {
   attempts: number;
   /** The provider used, as an index into the channel's list (a provider with an open circuit is skipped). */
   providerIndex?: number;
+  /** Providers skipped for an open circuit that an earlier try of this send had used: tried all the same. */
+  passedOver?: string[];
   details?: DeliveryDetails;
 }
 
@@ -80,10 +82,16 @@ export interface DeliveryFailureDetails {
   providerIndex?: number;
   /** This provider gave up and another follows: the workflow moves on to `providerIndex + 1`. */
   failover?: boolean;
+  /** As in `DeliverResult`: tried before `provider`, skipped by this try. */
+  passedOver?: string[];
 }
 
-/** One try of one send; `attempts` is the try's number with this provider, which decides retry and failover. */
-export type DeliverAttempt = (input: DeliverInput, attempts: number) => Promise<DeliverResult>;
+/**
+ * One try of one send; `attempts` is the try's number with this provider, which decides retry and failover.
+ * `usedBefore` names the providers earlier tries of this send used; without it, a retry (`attempts` > 1)
+ * is taken to follow a try of the provider it starts from.
+ */
+export type DeliverAttempt = (input: DeliverInput, attempts: number, usedBefore?: string[]) => Promise<DeliverResult>;
 
 export interface DeliverOptions {
   pacers?: Pacers;
@@ -99,17 +107,26 @@ export function createDeliver(
   db: Database,
   { pacers = {}, gates = () => undefined, links, records = createRecords(db) }: DeliverOptions = {},
 ) {
-  const attempt: DeliverAttempt = async (input, attempts) => {
+  const attempt: DeliverAttempt = async (input, attempts, usedBefore) => {
     const context = Context.current();
     const { channel } = input;
     const priority = input.priority ?? 'normal';
     const plugin = channelPlugins[channel];
     const chain = providers[channel];
     const canFailOver = input.providerIndex !== undefined;
-    let providerIndex = Math.min(input.providerIndex ?? 0, chain.length - 1);
+    const startIndex = Math.min(input.providerIndex ?? 0, chain.length - 1);
+    let providerIndex = startIndex;
     // A provider whose circuit is open is skipped while another follows it.
     while (canFailOver && providerIndex < chain.length - 1 && isOpen(chain[providerIndex]!)) providerIndex++;
     const provider = chain[providerIndex]!;
+    // A provider an earlier try used whose circuit has opened since: this send fails over from it.
+    const used = usedBefore ?? (attempts > 1 ? [chain[startIndex]!.name] : []);
+    const passedOver = chain
+      .slice(startIndex, providerIndex)
+      .map((skipped) => skipped.name)
+      .filter((name) => used.includes(name));
+    for (const name of passedOver) providerFailovers.inc({ channel, provider: name });
+    const skips = passedOver.length > 0 ? { passedOver } : {};
     const hasNext = canFailOver && providerIndex < chain.length - 1;
     const count = (outcome: string) => deliveryAttempts.inc({ channel, provider: provider.name, priority, outcome });
     if (attempts > 1) deliveryRetries.inc({ channel, provider: provider.name });
@@ -135,6 +152,7 @@ export function createDeliver(
         provider: provider.name,
         attempts,
         ...(canFailOver ? { providerIndex } : {}),
+        ...skips,
         ...(rendered.details ? { details: rendered.details } : {}),
       };
       count(sent.status);
@@ -147,7 +165,7 @@ export function createDeliver(
       return result;
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
-      const details = { attempts, provider: provider.name, ...(canFailOver ? { providerIndex } : {}) };
+      const details = { attempts, provider: provider.name, ...(canFailOver ? { providerIndex } : {}), ...skips };
       const message = (error as Error).message;
       const verdict = classify(error, { attempts, hasNext });
       if (verdict === 'failover') providerFailovers.inc({ channel, provider: provider.name });
@@ -155,7 +173,18 @@ export function createDeliver(
       throw failure(message, verdict, details, (error as TransientProviderError).retryAfterMs);
     }
   };
-  const deliver = (input: DeliverInput): Promise<DeliverResult> => attempt(input, Context.current().info.attempt);
+  /** One send, retried by Temporal: each failed try leaves the providers used so far for the next to read. */
+  const deliver = async (input: DeliverInput): Promise<DeliverResult> => {
+    const context = Context.current();
+    const usedBefore = (context.info.heartbeatDetails as string[] | undefined) ?? [];
+    try {
+      return await attempt(input, context.info.attempt, usedBefore);
+    } catch (error) {
+      const { provider } = ((error as ApplicationFailure).details?.[0] ?? {}) as DeliveryFailureDetails;
+      if (provider && !usedBefore.includes(provider)) context.heartbeat([...usedBefore, provider]);
+      throw error;
+    }
+  };
   return { deliver, attempt };
 }
 
@@ -253,7 +282,7 @@ async function recordSent(records: Records, input: DeliverInput, result: Deliver
         channel: input.channel,
         step: input.step,
         ...result,
-        providersTried: [...(input.providersTried ?? []), result.provider],
+        providersTried: [...(input.providersTried ?? []), ...(result.passedOver ?? []), result.provider],
       },
     ]);
   } catch (error) {

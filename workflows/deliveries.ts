@@ -137,8 +137,8 @@ export function deliveryRunner(
           providerIndex,
           providersTried: [...delivery.providersTried],
         });
-        const { providerIndex: _used, ...outcome } = result;
-        delivery.providersTried.push(result.provider);
+        const { providerIndex: _used, passedOver = [], ...outcome } = result;
+        delivery.providersTried.push(...passedOver, result.provider);
         Object.assign(delivery, outcome, { attempts: delivery.attempts + result.attempts });
         applyEarlyReceipts(result.providerMessageId);
         return;
@@ -147,7 +147,7 @@ export function deliveryRunner(
         delivery.attempts += details?.attempts ?? 1;
         if (details?.provider) {
           delivery.provider = details.provider;
-          delivery.providersTried.push(details.provider);
+          delivery.providersTried.push(...(details.passedOver ?? []), details.provider);
         }
         if (details?.failover) {
           providerIndex = (details.providerIndex ?? providerIndex) + 1;

@@ -95,3 +95,29 @@ describe('provider health: circuit breaking, channel isolation, rate limits', ()
     expect(busiest).toBeLessThanOrEqual(5 + 1);
   });
 });
+
+describe("a provider's circuit that opens between two tries of one send", () => {
+  let h: HeraldOnFakes;
+  beforeAll(async () => {
+    // One failed send opens the circuit: the first try's own failure.
+    h = await startHeraldOnFakes({ HERALD_CIRCUIT_MIN_REQUESTS: '1', HERALD_CIRCUIT_RESET_SECONDS: '60' });
+  });
+  afterAll(() => h?.stop());
+
+  it('counts the provider the retry passes over among those the delivery tried', async () => {
+    h.fakes.twilio.faults.push({ status: 503, body: { code: 20500, message: 'Service unavailable' } });
+    const id = await h.notify({
+      channels: ['sms'],
+      recipients: [{ id: 'p', phone: '+14155550199' }],
+      message: 'Hi',
+    });
+    const settled = await h.settled(id);
+    expect(settled.deliveries[0]).toMatchObject({
+      status: 'sent',
+      provider: 'vonage',
+      attempts: 2,
+      providers_tried: ['twilio', 'vonage'],
+    });
+    expect(h.fakes.twilio.requests).toHaveLength(1);
+  });
+});

@@ -148,6 +148,32 @@ describe('the deliver activity: which provider, and what a failure means', () =>
     await broken.close();
   });
 
+  it('names a provider it passes over whose circuit opened after an earlier try had used it', async () => {
+    const broken = new CircuitBreakingProvider(first, {
+      errorThresholdPercentage: 50,
+      volumeThreshold: 1,
+      resetTimeoutMs: 60_000,
+    });
+    const deliver = createDeliver({ sms: [broken, second] } as unknown as ProvidersByChannel, database.db).deliver;
+    const tryNumber = (attempt: number, heartbeatDetails?: unknown) => {
+      const env = new MockActivityEnvironment({ attempt, heartbeatDetails }, { logger: new DefaultLogger('ERROR') });
+      const heartbeats: unknown[] = [];
+      env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+      return { heartbeats, run: env.run(deliver, input()) as Promise<DeliverResult> };
+    };
+    // The first try fails on `first`, which opens its circuit, and leaves its name for the next try.
+    first.script.push(new TransientProviderError('503'));
+    const firstTry = tryNumber(1);
+    expect((await failureOf(firstTry.run)).failure.type).toBe(TRANSIENT_FAILURE);
+    expect(firstTry.heartbeats).toEqual([['first']]);
+    // The retry skips it and sends on `second`: `first` was tried all the same.
+    expect(await tryNumber(2, ['first']).run).toMatchObject({ provider: 'second', passedOver: ['first'] });
+    // A retry after a try that had skipped `first` too never tried it.
+    expect((await tryNumber(2, []).run).passedOver).toBeUndefined();
+    expect(first.sent).toHaveLength(1);
+    await broken.close();
+  });
+
   it('never fails over for a workflow from before failover (no provider index)', async () => {
     first.script.push(new TransientProviderError('503'));
     const { failure } = await failureOf(deliverWith([first, second], 3, { providerIndex: undefined }));
@@ -226,6 +252,29 @@ describe('the deliver activity: which provider, and what a failure means', () =>
       )) as SendOutcome[];
       expect(outcomes.every((o) => o.sent)).toBe(true);
       expect(most).toBe(3);
+    });
+
+    it("names the provider a retried send passes over because its circuit opened after the send's last try", async () => {
+      const broken = new CircuitBreakingProvider(first, {
+        errorThresholdPercentage: 50,
+        volumeThreshold: 1,
+        resetTimeoutMs: 60_000,
+      });
+      const { attempt } = createDeliver({ sms: [broken, second] } as unknown as ProvidersByChannel, database.db);
+      const runOn = (input: DeliverBatchInput) =>
+        new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+          createDeliverBatch(database.db, attempt),
+          input,
+        ) as Promise<SendOutcome[]>;
+      first.script.push(new TransientProviderError('503'));
+      const input = batch(['circuit']);
+      const [retry] = await runOn(input);
+      expect(retry).toMatchObject({ providersDone: [], retry: { providerIndex: 0, attempt: 2 } });
+      input.items[0] = { ...input.items[0]!, attempt: 2 };
+      const [sent] = await runOn(input);
+      expect(sent).toMatchObject({ providersDone: ['first', 'second'], sent: { provider: 'second' } });
+      expect(sent!.sent).not.toHaveProperty('passedOver');
+      await broken.close();
     });
 
     it('gives up on a send at its sixth try of the last provider', async () => {
