@@ -45,6 +45,10 @@ class ScriptedProvider implements Provider {
   }
 }
 
+/** The provider behind a circuit that one failed send opens, for a minute. */
+const opensOnFirstFailure = (provider: Provider) =>
+  new CircuitBreakingProvider(provider, { errorThresholdPercentage: 50, volumeThreshold: 1, resetTimeoutMs: 60_000 });
+
 describe('the deliver activity: which provider, and what a failure means', () => {
   let database: DatabaseHandle;
   let first: ScriptedProvider;
@@ -134,11 +138,7 @@ describe('the deliver activity: which provider, and what a failure means', () =>
   });
 
   it('skips a provider whose circuit is open, and says which one it used', async () => {
-    const broken = new CircuitBreakingProvider(first, {
-      errorThresholdPercentage: 50,
-      volumeThreshold: 1,
-      resetTimeoutMs: 60_000,
-    });
+    const broken = opensOnFirstFailure(first);
     first.script.push(new TransientProviderError('503'));
     await failureOf(deliverWith([broken, second]));
     expect(broken.opened).toBe(true);
@@ -149,11 +149,7 @@ describe('the deliver activity: which provider, and what a failure means', () =>
   });
 
   it('names a provider it passes over whose circuit opened after an earlier try had used it', async () => {
-    const broken = new CircuitBreakingProvider(first, {
-      errorThresholdPercentage: 50,
-      volumeThreshold: 1,
-      resetTimeoutMs: 60_000,
-    });
+    const broken = opensOnFirstFailure(first);
     const deliver = createDeliver({ sms: [broken, second] } as unknown as ProvidersByChannel, database.db).deliver;
     const tryNumber = (attempt: number, heartbeatDetails?: unknown) => {
       const env = new MockActivityEnvironment({ attempt, heartbeatDetails }, { logger: new DefaultLogger('ERROR') });
@@ -255,11 +251,7 @@ describe('the deliver activity: which provider, and what a failure means', () =>
     });
 
     it("names the provider a retried send passes over because its circuit opened after the send's last try", async () => {
-      const broken = new CircuitBreakingProvider(first, {
-        errorThresholdPercentage: 50,
-        volumeThreshold: 1,
-        resetTimeoutMs: 60_000,
-      });
+      const broken = opensOnFirstFailure(first);
       const { attempt } = createDeliver({ sms: [broken, second] } as unknown as ProvidersByChannel, database.db);
       const runOn = (input: DeliverBatchInput) =>
         new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
