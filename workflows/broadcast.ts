@@ -60,14 +60,16 @@ export async function broadcastWorkflow(request: BroadcastRequest): Promise<Broa
     }
   };
   await Promise.all(Array.from({ length: Math.min(BROADCAST_CHUNKS_IN_FLIGHT, request.chunkCount) }, lane));
-  progress.status = cancelled ? 'cancelled' : progress.chunksFailed > 0 ? 'failed' : 'completed';
+  const status = cancelled ? 'cancelled' : progress.chunksFailed > 0 ? 'failed' : 'completed';
   await finishBroadcast({
     tenantId: request.tenantId,
     broadcastId: request.broadcastId,
-    status: progress.status,
+    status,
     chunksCompleted: progress.chunksCompleted,
     chunksFailed: progress.chunksFailed,
   });
+  // Only now does the progress query say it ended: its row, and the contacts deleted with it, are written.
+  progress.status = status;
   return progress;
 }
 
