@@ -69,7 +69,6 @@ export async function startHerald(options: HeraldOptions) {
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,
         workflowDeadlockMs: config.workflowDeadlockMs,
-        workflowStackTraces: config.workflowStackTraces,
         rateLimits: config.rateLimits,
         channelConcurrency: config.channelConcurrency,
         highPriorityYieldMs: config.highPriorityYieldMs,

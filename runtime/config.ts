@@ -39,8 +39,16 @@ const schema = z.object({
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
-  HERALD_WORKFLOW_DEADLOCK_MS: z.coerce.number().int().min(0).default(0),
-  HERALD_WORKFLOW_STACK_TRACES: z.enum(['true', 'false']).default('false'),
+  // The Temporal SDK's own default. The bound costs the same whatever its length (Node runs a watchdog thread
+  // for every call into workflow code); its length only trades how soon a stuck workflow task fails against
+  // failing a sound one that a loaded machine or a long pause for garbage collection stretched.
+  HERALD_WORKFLOW_DEADLOCK_MS: z.coerce
+    .number()
+    .int()
+    .positive(
+      'must be a positive number of milliseconds (a workflow task never runs unbounded); unset it for the default, 5000',
+    )
+    .default(5000),
   HERALD_PUBLIC_URL: optional.pipe(z.string().url().optional()),
   SMTP_URL: optional.pipe(z.string().url().optional()),
   EMAIL_FROM: z.string().default('Herald <herald@localhost>'),
@@ -116,10 +124,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
   maxCachedWorkflows?: number;
-  /** How long one call into a workflow's code may run before its task fails as a deadlock; 0: unbounded. */
+  /** How long one call into a workflow's code may run before its task fails as a deadlock (and is retried). */
   workflowDeadlockMs: number;
-  /** Collect the stack traces the Temporal UI's stack trace query shows, at a promise hook's cost. */
-  workflowStackTraces: boolean;
   /** Where providers reach Herald's webhooks (status callbacks). */
   publicUrl: string;
   providers: ProviderSettings;
@@ -189,7 +195,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
     workflowDeadlockMs: e.HERALD_WORKFLOW_DEADLOCK_MS,
-    workflowStackTraces: e.HERALD_WORKFLOW_STACK_TRACES === 'true',
     publicUrl,
     providers,
     sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,

@@ -1,4 +1,3 @@
-import { setEnvironmentData } from 'node:worker_threads';
 import type { Context } from '@temporalio/activity';
 import {
   makeWorkflowExporter,
@@ -23,17 +22,11 @@ export interface HeraldWorkerOptions {
   tracing: Tracing;
   maxCachedWorkflows?: number;
   /**
-   * How long one call into a workflow's code may run before its task fails as a deadlock; 0 (the default):
-   * unbounded. Node enforces a bound with a thread it starts and joins on every call, several per workflow
-   * task, which cost a fifth of Herald's CPU under load; Herald's workflows are its own, replay-tested code.
+   * How long one call into a workflow's code may run before its task fails as a deadlock (and is retried),
+   * so a workflow caught in a loop fails its task instead of holding the workflow thread; the SDK's 5 s
+   * when absent.
    */
   workflowDeadlockMs?: number;
-  /**
-   * Collect stack traces for the stack trace query (the Temporal UI's "Stack Trace" tab); off by default. The
-   * SDK collects them with a promise hook that captures a stack for every promise workflow code creates:
-   * under load, switching it off halved the workflow thread's busy time.
-   */
-  workflowStackTraces?: boolean;
   /** Sends per second per channel in this worker: with several worker processes, each takes its share. */
   rateLimits?: Partial<Record<Channel, number>>;
   /** Sends in flight per channel in this worker. */
@@ -65,8 +58,6 @@ export class HeraldWorker {
     const slots = new LaneSlots({ graceMs: HIGH_PRIORITY_GRACE_MS, maxHoldMs: options.highPriorityYieldMs ?? 0 });
     const traced = (ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) });
     const yielding = () => ({ inbound: slots.mainLaneActivities });
-    // Read by the SDK's workflow threads as they start (patches/@temporalio+worker): Node copies it into each.
-    setEnvironmentData('temporal.workflowStackTraces', options.workflowStackTraces ?? false);
     const workers = await Promise.all(
       laneTaskQueues(taskQueue).flatMap((queue) => {
         const lane = queue === laneTaskQueue(taskQueue, 'high') ? 'high' : 'main';
@@ -87,8 +78,8 @@ export class HeraldWorker {
             sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
             maxCachedWorkflows: options.maxCachedWorkflows,
             tuner: slots.tuner(lane, DEFAULT_SLOTS.workflowTasks, DEFAULT_SLOTS.activities),
-            // 0 needs patches/@temporalio+worker: the SDK passes its bound to Node as is.
-            isolateExecutionTimeout: options.workflowDeadlockMs ?? 0,
+            // Left out when absent: an option given as undefined replaces the SDK's default.
+            ...(options.workflowDeadlockMs ? { isolateExecutionTimeout: options.workflowDeadlockMs } : {}),
             shutdownGraceTime: shutdownGraceMs,
           }),
           ...CHANNELS.map((channel) =>

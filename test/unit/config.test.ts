@@ -11,12 +11,13 @@ describe('loadConfig', () => {
     });
     expect(config.temporal).toMatchObject({ address: undefined, namespace: 'default', uiPort: 8233 });
   });
-  it('runs workflow code without a deadlock bound or stack traces unless set, and refuses a negative bound', () => {
-    expect(loadConfig({}).workflowDeadlockMs).toBe(0);
-    expect(loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '5000' }).workflowDeadlockMs).toBe(5000);
-    expect(loadConfig({}).workflowStackTraces).toBe(false);
-    expect(loadConfig({ HERALD_WORKFLOW_STACK_TRACES: 'true' }).workflowStackTraces).toBe(true);
-    expect(() => loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '-1' })).toThrow(/HERALD_WORKFLOW_DEADLOCK_MS/);
+  it('bounds each call into workflow code by 5 s unless set, and refuses no bound, naming the variable and the fix', () => {
+    expect(loadConfig({}).workflowDeadlockMs).toBe(5000);
+    expect(loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: '2000' }).workflowDeadlockMs).toBe(2000);
+    for (const unbounded of ['0', '-1'])
+      expect(() => loadConfig({ HERALD_WORKFLOW_DEADLOCK_MS: unbounded })).toThrow(
+        /HERALD_WORKFLOW_DEADLOCK_MS: must be a positive number of milliseconds .*unset it for the default, 5000/,
+      );
   });
   it('holds low-priority starts through a burst for 20 s at most unless told otherwise', () => {
     expect(loadConfig({}).burstHoldMs).toBe(20_000);
