@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../db/connect';
 import { acceptNotifications, claimPendingStarts, deletePendingStarts } from '../../db/pending-starts';
-import { auditEvents, notifications } from '../../db/schema';
+import { auditEvents, notifications, pendingStarts } from '../../db/schema';
 import type { NotificationRequest, Priority } from '../../domain/notification';
 import { notificationRequest } from '../support/requests';
 import { notificationWorkflowId } from '../../workflows/definitions';
-import { createTenant, isolatedDatabase, type TestTenant } from '../support/herald';
+import { createTenant, eventually, isolatedDatabase, type TestTenant } from '../support/herald';
 
 describe('pending starts (the accepted notifications the dispatcher has yet to start)', () => {
   let handle: DatabaseHandle;
@@ -22,6 +22,20 @@ describe('pending starts (the accepted notifications the dispatcher has yet to s
     (await claimPendingStarts(handle.db, taskQueue, limit, claimMs)).map((pending) => pending.request);
   const accept = async (r: NotificationRequest, taskQueue: string) =>
     (await acceptNotifications(handle.db, [{ request: r, taskQueue, actor: 'test' }]))[0];
+  const workflowIdOf = (r: NotificationRequest) => notificationWorkflowId(r.tenantId, r.notificationId);
+  /** Waits until the database's clock, which claims are kept by, has passed the request's claim. */
+  const claimRunsOut = (r: NotificationRequest) =>
+    eventually(
+      async () => {
+        const [row] = await handle.db
+          .select({ ranOut: sql<boolean>`${pendingStarts.claimedUntil} < now()` })
+          .from(pendingStarts)
+          .where(eq(pendingStarts.workflowId, workflowIdOf(r)));
+        return row?.ranOut;
+      },
+      (ranOut) => ranOut === true,
+      10_000,
+    );
 
   it('hands out high priority first, then the oldest, each once until its claim runs out', async () => {
     const queue = `q-${randomUUID()}`;
@@ -43,12 +57,13 @@ describe('pending starts (the accepted notifications the dispatcher has yet to s
     const queue = `q-${randomUUID()}`;
     const r = request('normal');
     await accept(r, queue);
-    expect(await claim(queue, 10, 1)).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await claim(queue, 10, 60_000)).toEqual([r]);
-    await deletePendingStarts(handle.db, [notificationWorkflowId(tenant.id, r.notificationId)]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await claim(queue, 10, 1)).toEqual([]);
+    expect(await claim(queue, 10, 1)).toEqual([r]);
+    await claimRunsOut(r);
+    expect(await claim(queue, 10, 1)).toEqual([r]);
+    await claimRunsOut(r);
+    // Its claim ran out, so only the deletion keeps it from being handed out again.
+    await deletePendingStarts(handle.db, [workflowIdOf(r)]);
+    expect(await claim(queue, 10, 60_000)).toEqual([]);
   });
 
   it('accepts many in one transaction, each id once, the first of a repeated id winning', async () => {
