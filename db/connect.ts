@@ -35,6 +35,12 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const pool = new Pool({ connectionString: url, max: poolSize });
+  // A connection the server closes while idle in the pool (a restart, a failover, an operator's
+  // pg_terminate_backend) is an 'error' event: unheard, it would end the process. The pool drops that
+  // connection and opens another when next asked.
+  pool.on('error', (error) => {
+    console.warn(`[herald] PostgreSQL closed an idle connection (${error.message}); the next query opens another`);
+  });
   // API and worker processes may start together: one migrates while the others wait.
   const client = await pool.connect();
   try {
