@@ -1,5 +1,8 @@
 import ipaddr from 'ipaddr.js';
 
+/** IPv6's global unicast space: anything outside it (IPv4-compatible `::a.b.c.d` included) is not the internet. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+
 /**
  * Only globally routable unicast addresses: not private, loopback, link-local (cloud metadata lives
  * there), unique-local, carrier-grade NAT, multicast, reserved, nor IPv6 forms that embed an IPv4 one.
@@ -9,15 +12,19 @@ export function isPublicAddress(address: string): boolean {
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
     parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return false;
   return parsed.range() === 'unicast';
 }
 
-const NOT_PUBLIC = 'which is not a public address';
+const NOT_PUBLIC = 'not a public address';
 
 /** A request to a tenant's URL that would reach a non-public address. */
 export class PrivateAddressError extends Error {
-  constructor(host: string, address: string) {
-    super(`${host} resolves to ${address}, ${NOT_PUBLIC}; tenants' webhooks may not reach it`);
+  /** `address` alone when the URL names the address itself, else the name that resolved to it. */
+  constructor(address: string, host?: string) {
+    super(
+      `${host ? `${host} resolves to ${address}, which is` : `${address} is`} ${NOT_PUBLIC}; tenants' webhooks may not reach it`,
+    );
   }
 }
 
@@ -31,8 +38,18 @@ export function privateAddressRefusal(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Refuses a URL whose host is written as a non-public address (those skip DNS, so the dispatcher never sees them). */
+/**
+ * The refusal of a host that is itself a non-public address (an IPv6 one with or without brackets), or
+ * undefined for a name or a public address. Hosts come from parsed URLs, which write every IPv4 notation
+ * (decimal, hex, octal, short) as four decimal parts: no notation slips past.
+ */
+export function literalAddressRefusal(host: string): PrivateAddressError | undefined {
+  const address = host.replace(/^\[|\]$/g, '');
+  return ipaddr.isValid(address) && !isPublicAddress(address) ? new PrivateAddressError(address) : undefined;
+}
+
+/** Refuses a URL whose host is written as a non-public address (those skip DNS, so a lookup check never sees them). */
 export function assertPublicUrl(url: string): void {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  if (ipaddr.isValid(host) && !isPublicAddress(host)) throw new PrivateAddressError(host, host);
+  const refusal = literalAddressRefusal(new URL(url).hostname);
+  if (refusal) throw refusal;
 }

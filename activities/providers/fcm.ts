@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { cert, initializeApp, deleteApp, applicationDefault, type App, type Credential } from 'firebase-admin/app';
 import { getMessaging, type Message as FcmMessage, type Messaging } from 'firebase-admin/messaging';
+import { oneLine } from './http';
 import {
   InvalidAddressError,
   PermanentProviderError,
@@ -112,7 +113,7 @@ const TRANSIENT = new Set([
 
 function fcmFailure(error: unknown): Error {
   const code = (error as { code?: string }).code ?? '';
-  const message = `fcm ${code || 'error'}: ${(error as Error).message}`;
+  const message = `fcm ${code || 'error'}: ${oneLine((error as Error).message)}`;
   if (DEAD_TOKEN.has(code)) return new InvalidAddressError(message);
   // FCM answers INVALID_ARGUMENT for a malformed token as well as a malformed message; the token is the usual one.
   if (code === 'messaging/invalid-argument' && /token/i.test((error as Error).message))

@@ -13,7 +13,11 @@ export interface HttpReply {
   json: unknown;
 }
 
-/** One HTTP call to a provider, given up after the timeout or when the activity is cancelled. */
+/**
+ * One HTTP call to a provider, given up after the timeout or when the activity is cancelled. Redirects
+ * are not followed: no provider's API answers with one, and a followed redirect would take a request
+ * meant for one server (a tenant's endpoint) to any other, unchecked.
+ */
 export async function request(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string; dispatcher?: Dispatcher },
@@ -27,6 +31,7 @@ export async function request(
       headers: init.headers,
       body: init.body,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      redirect: 'manual',
       // Node's fetch takes an undici dispatcher; its own types do not say so.
       ...(init.dispatcher ? ({ dispatcher: init.dispatcher } as object) : {}),
     });
@@ -35,6 +40,10 @@ export async function request(
     const refusal = privateAddressRefusal(error);
     if (refusal) throw new PermanentProviderError(refusal);
     throw new TransientProviderError(`${new URL(url).host} unreachable: ${(error as Error).message}`);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw redirectRefusal(url, response);
   }
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: parseJson(text) };
@@ -45,6 +54,20 @@ export function postJson(url: string, body: unknown, signal: AbortSignal, header
     url,
     { headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) },
     signal,
+  );
+}
+
+/**
+ * A redirect is named by status and target host only: the rest of its location is the answering
+ * server's business. It fails for good: Herald follows none, so every retry would meet the same answer
+ * until the URL itself is changed to where the redirect leads.
+ */
+function redirectRefusal(url: string, response: Response): PermanentProviderError {
+  const location = response.headers.get('location');
+  const to = location !== null && URL.canParse(location, url) ? new URL(location, url).host : undefined;
+  const redirect = to ? `a redirect to ${oneLine(to, 100)}` : 'a redirect';
+  return new PermanentProviderError(
+    `the endpoint answered ${response.status}, ${redirect}, which Herald does not follow`,
   );
 }
 
@@ -66,15 +89,45 @@ export function retryAfterMs(value: string | null | undefined, now = Date.now())
 }
 
 /**
+ * A failed reply from a provider's own API: its status and the start of its answer on one line, which
+ * says why the provider refused.
+ */
+export function httpFailure(provider: string, reply: HttpReply): Error {
+  const detail = oneLine(reply.text);
+  const retryAfter = retryAfterMs(reply.headers.get('retry-after'));
+  return failure(`${provider} answered ${reply.status}${detail ? `: ${detail}` : ''}`, reply.status, retryAfter);
+}
+
+/**
+ * A failed reply from a URL a tenant or recipient chose: its status (and when to come back) only,
+ * never its answer, which lands in a record the tenant reads and may come from anywhere the URL leads.
+ */
+export function statusFailure(
+  provider: string,
+  reply: HttpReply,
+  retryAfter = retryAfterMs(reply.headers.get('retry-after')),
+): Error {
+  const wait =
+    retryAfter !== undefined && isTransient(reply.status) ? `, retry after ${+(retryAfter / 1000).toFixed(1)} s` : '';
+  return failure(`${provider} answered ${reply.status}${wait}`, reply.status, retryAfter);
+}
+
+const isTransient = (status: number) => status === 429 || status >= 500;
+
+/**
  * The usual meaning of a failed reply: 429 and 5xx may heal (after `Retry-After`), 401/403 mean the
  * provider refuses Herald's credentials, any other 4xx rejects this message for good.
  */
-export function httpFailure(provider: string, reply: HttpReply, detail = reply.text.slice(0, 300)): Error {
-  const message = `${provider} answered ${reply.status}: ${detail}`;
-  if (reply.status === 429 || reply.status >= 500)
-    return new TransientProviderError(message, retryAfterMs(reply.headers.get('retry-after')));
-  if (reply.status === 401 || reply.status === 403) return new ProviderRefusedError(message);
+function failure(message: string, status: number, retryAfter: number | undefined): Error {
+  if (isTransient(status)) return new TransientProviderError(message, retryAfter);
+  if (status === 401 || status === 403) return new ProviderRefusedError(message);
   return new PermanentProviderError(message);
+}
+
+/** Text from elsewhere made fit for an error: control characters and line breaks as spaces, at most `max` characters. */
+export function oneLine(text: string, max = 200): string {
+  const line = text.replace(/[\p{Cc}\s]+/gu, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** The base URL's origin and path prefix put in front of a path, whatever the configured URL ends with. */

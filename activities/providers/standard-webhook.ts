@@ -3,8 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Database } from '../../db/connect';
 import { tenants } from '../../db/schema';
 import type { Agent } from 'undici';
-import { httpFailure, request } from './http';
-import { assertPublicUrl } from '../../domain/public-addresses';
+import { request, statusFailure } from './http';
 import { publicOnlyDispatcher } from './public-addresses';
 import { PermanentProviderError, type OutboundMessage, type Provider, type SendResult } from './provider';
 
@@ -14,7 +13,10 @@ import { PermanentProviderError, type OutboundMessage, type Provider, type SendR
  */
 export class StandardWebhookProvider implements Provider {
   readonly name = 'webhook';
-  /** Tenants choose these URLs: unless allowed, they reach only public addresses (no SSRF into Herald's network). */
+  /**
+   * Tenants choose these URLs: unless allowed, every connection to them reaches only public addresses
+   * (no SSRF into Herald's network), whether the URL names an address or a host.
+   */
   private readonly dispatcher?: Agent;
 
   constructor(
@@ -32,13 +34,6 @@ export class StandardWebhookProvider implements Provider {
     if (!endpoint?.url || !endpoint.secret)
       throw new PermanentProviderError('the tenant has no webhook endpoint: PUT /settings/webhook sets one');
 
-    if (!this.options.allowPrivate) {
-      try {
-        assertPublicUrl(endpoint.url);
-      } catch (error) {
-        throw new PermanentProviderError((error as Error).message);
-      }
-    }
     const now = new Date();
     const body = JSON.stringify({
       type: 'notification.message',
@@ -68,8 +63,9 @@ export class StandardWebhookProvider implements Provider {
       },
       signal,
     );
-    // 410 Gone is the receiver's way to say "stop"; other 4xx are its verdict on this message.
-    if (reply.status < 200 || reply.status >= 300) throw httpFailure(this.name, reply);
+    // 410 Gone is the receiver's way to say "stop"; other 4xx are its verdict on this message. The
+    // answer stays out of the error: the tenant reads it, and the endpoint is theirs, not Herald's.
+    if (reply.status < 200 || reply.status >= 300) throw statusFailure(this.name, reply);
     return { providerMessageId: id, status: 'delivered' };
   }
 }

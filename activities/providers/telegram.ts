@@ -1,4 +1,4 @@
-import { joinUrl, postJson } from './http';
+import { joinUrl, oneLine, postJson } from './http';
 import {
   PermanentProviderError,
   ProviderRefusedError,
@@ -43,7 +43,7 @@ export class TelegramProvider implements Provider {
     if (reply.status === 200 && body.ok && body.result?.message_id !== undefined) {
       return { providerMessageId: `${message.to}:${body.result.message_id}`, status: 'delivered' };
     }
-    const detail = `telegram ${body.error_code ?? reply.status}: ${body.description ?? reply.text.slice(0, 200)}`;
+    const detail = `telegram ${body.error_code ?? reply.status}: ${oneLine(body.description ?? reply.text)}`;
     if (reply.status === 429 || reply.status >= 500) {
       const retryAfter = body.parameters?.retry_after;
       throw new TransientProviderError(detail, retryAfter === undefined ? undefined : retryAfter * 1000);

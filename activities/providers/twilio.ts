@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import RestException from 'twilio/lib/base/RestException';
-import { PROVIDER_TIMEOUT_MS } from './http';
+import { oneLine, PROVIDER_TIMEOUT_MS } from './http';
 import {
   PermanentProviderError,
   ProviderRefusedError,
@@ -58,8 +58,8 @@ const RECIPIENT_ERRORS = new Set([
 /** Sorts a Twilio SDK failure into permanent, provider-refused or transient. */
 export function twilioFailure(error: unknown): Error {
   if (!(error instanceof RestException))
-    return new TransientProviderError(`twilio unreachable: ${(error as Error).message}`);
-  const message = `twilio ${error.status} (${error.code ?? 'no code'}): ${error.message}`;
+    return new TransientProviderError(`twilio unreachable: ${oneLine((error as Error).message)}`);
+  const message = `twilio ${error.status} (${error.code ?? 'no code'}): ${oneLine(error.message)}`;
   if (error.status === 429 || error.status >= 500 || error.code === 20429) return new TransientProviderError(message);
   if (error.code !== undefined && RECIPIENT_ERRORS.has(error.code)) return new PermanentProviderError(message);
   if (error.status === 401 || error.status === 403) return new ProviderRefusedError(message);

@@ -1,4 +1,4 @@
-import { httpFailure, joinUrl, request } from './http';
+import { httpFailure, joinUrl, oneLine, request } from './http';
 import {
   PermanentProviderError,
   ProviderRefusedError,
@@ -49,7 +49,7 @@ export class VonageSmsProvider implements Provider {
     const failed = parts.find((p) => p.status !== '0');
     if (failed || parts.length === 0) {
       const code = failed?.status ?? 'none';
-      const text = `vonage status ${code}: ${failed?.['error-text'] ?? 'no message parts in the reply'}`;
+      const text = `vonage status ${code}: ${oneLine(failed?.['error-text'] ?? 'no message parts in the reply')}`;
       if (TRANSIENT.has(code)) throw new TransientProviderError(text);
       if (REFUSED.has(code)) throw new ProviderRefusedError(text);
       throw new PermanentProviderError(text);
