@@ -1,4 +1,4 @@
-import { httpFailure, postJson, retryAfterMs, type HttpReply } from './http';
+import { joinUrl, postJson, retryAfterMs, statusFailure, type HttpReply } from './http';
 import {
   PermanentProviderError,
   TransientProviderError,
@@ -10,19 +10,29 @@ import {
 /**
  * A chat webhook URL is the recipient's address; the configured base URL (a proxy, a fake) takes the
  * place of its origin. Only the service's own host is accepted, so an address can never aim Herald
- * at another server.
+ * at another server. With a base URL the address's path is appended to the base's, never resolved
+ * against it: resolved, a path such as `//elsewhere/x` names another host.
  */
-function target(address: string, officialOrigin: string, baseUrl?: string): string {
+export function target(address: string, officialOrigin: string, baseUrl?: string): string {
   const url = new URL(address);
   if (url.origin !== officialOrigin) throw new PermanentProviderError(`not a ${officialOrigin} webhook URL`);
-  return baseUrl ? new URL(`${url.pathname}${url.search}`, baseUrl).href : url.href;
+  if (!baseUrl) return url.href;
+  const base = new URL(baseUrl);
+  const joined = new URL(joinUrl(`${base.origin}${base.pathname}`, `${url.pathname}${url.search}`));
+  if (joined.origin !== base.origin) throw new PermanentProviderError(`not a ${officialOrigin} webhook URL`);
+  return joined.href;
 }
 
-/** A chat webhook that is gone or refuses the payload will not heal: only 429 and 5xx are worth retrying. */
-function chatFailure(provider: string, reply: HttpReply, retryAfter?: number): Error {
-  const failure = httpFailure(provider, reply);
-  if (failure instanceof TransientProviderError && retryAfter !== undefined)
-    return new TransientProviderError(failure.message, retryAfter);
+/**
+ * A chat webhook that is gone or refuses the payload will not heal: only 429 and 5xx are worth
+ * retrying. The address is the recipient's, so the error carries the status, not the answer.
+ */
+function chatFailure(
+  provider: string,
+  reply: HttpReply,
+  retryAfter = retryAfterMs(reply.headers.get('retry-after')),
+): Error {
+  const failure = statusFailure(provider, reply, retryAfter);
   return failure instanceof TransientProviderError ? failure : new PermanentProviderError(failure.message);
 }
 
