@@ -1,16 +1,20 @@
 import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
+import { temporal } from '@temporalio/proto';
 import { notificationWorkflowId, searchAttributes } from '../../workflows/definitions';
 import { startHeraldOnFakes, type HeraldOnFakes } from '../support/fake-providers';
 import { eventually } from '../support/herald';
 import { recordsIn } from '../support/history';
 
+const { EventType } = temporal.api.enums.v1;
+
 /** Every channel through its real provider protocol, each provider a loopback fake. */
 describe('channels and providers', () => {
   let h: HeraldOnFakes;
+  // Herald's start takes a minute or more on a loaded machine (the workflows are bundled for its worker).
   beforeAll(async () => {
     h = await startHeraldOnFakes();
-  });
+  }, 180_000);
   afterAll(() => h?.stop());
 
   const notify = (body: object) => h.notify(body);
@@ -18,6 +22,26 @@ describe('channels and providers', () => {
   const settled = (id: string) => h.settled(id);
   const delivery = (s: { deliveries: { channel: string }[] }, channel: string) =>
     s.deliveries.find((d) => d.channel === channel) as Record<string, unknown>;
+  /**
+   * Waits until the notification's workflow has taken `count` signals and has nothing left to do for them:
+   * a workflow task completed after the last, and no task or activity pending. What they change is written by then.
+   */
+  const handledSignals = (id: string, count: number) => {
+    const handle = h.herald.temporal.workflow.getHandle(notificationWorkflowId(h.tenant.id, id));
+    return eventually(
+      async () => {
+        const [{ events }, { raw }] = await Promise.all([handle.fetchHistory(), handle.describe()]);
+        const types = events!.map((e) => e.eventType);
+        const lastSignal = types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+        return {
+          signals: types.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length,
+          handled: types.indexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, lastSignal) > lastSignal,
+          pending: (raw.pendingActivities?.length ?? 0) > 0 || !!raw.pendingWorkflowTask,
+        };
+      },
+      (w) => w.signals === count && w.handled && !w.pending,
+    );
+  };
 
   it('delivers one notification on every channel, each through its provider', async () => {
     const endpoint = await h.herald.api.inject({
@@ -329,7 +353,8 @@ describe('channels and providers', () => {
         () => status(opened.id),
         (s) => delivery(s, 'email').status === 'opened',
       );
-      await new Promise((r) => setTimeout(r, 300));
+      // The three receipts reached the workflow and it has handled them all: the late one changed nothing.
+      await handledSignals(opened.id, 3);
       expect(delivery(await status(opened.id), 'email').status).toBe('opened');
 
       h.fakes.smtp.script.push(
