@@ -2,26 +2,33 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SignalDefinition } from '@temporalio/common';
+import { acceptBroadcast, type BroadcastAcceptance } from '../db/broadcasts';
 import type { Database } from '../db/connect';
 import {
   acceptNotifications,
   claimPendingStarts,
   deletePendingStarts,
+  findPendingBroadcastStart,
   findPendingStart,
   pendingStartsNaming,
   stillAccepted,
   type Acceptance,
+  type PendingBroadcastStart,
   type PendingStart,
 } from '../db/pending-starts';
+import { broadcastWorkflowId, type BroadcastRequest } from '../domain/broadcast';
 import { BurstHold } from '../domain/burst';
+import { laneTaskQueue, PRIORITY_KEYS } from '../domain/delivery-policy';
 import type { HighPriorityYield } from '../domain/high-priority-yield';
 import { GroupCommit } from '../domain/group-commit';
 import type { NotificationRequest } from '../domain/notification';
 import { pool } from '../domain/pool';
 import { eagerWorkflowStarts, workflowStartFailures } from '../observability/metrics';
 import { inCarriedTrace, traceCarrier } from '../observability/tracing';
-import { notificationWorkflowId } from '../workflows/definitions';
+import type { broadcastWorkflow } from '../workflows/broadcast';
+import { notificationWorkflowId, searchAttributes } from '../workflows/definitions';
 import type { notification } from '../workflows';
+import { endAbandonedBroadcasts } from './abandoned-broadcasts';
 import { workflowStartOptions } from './notification-request';
 
 export interface DispatcherOptions {
@@ -56,11 +63,18 @@ export interface DispatcherOptions {
    * until its workflow has started, so the worker's main lane gives way before its first task arrives.
    */
   highPriority?: HighPriorityYield;
+  /** How often to look for broadcasts whose workflow closed without finishing, to delete their contacts. */
+  sweepMs?: number;
 }
 
 /** A notification's workflow id: the key of its pending start and of the window. */
 const workflowIdOf = (n: { tenantId: string; notificationId: string }) =>
   notificationWorkflowId(n.tenantId, n.notificationId);
+/** The workflow id of a pending start's notification or broadcast. */
+const startedIdOf = (pending: PendingStart | PendingBroadcastStart) =>
+  'broadcast' in pending
+    ? broadcastWorkflowId(pending.broadcast.tenantId, pending.broadcast.broadcastId)
+    : workflowIdOf(pending.request);
 
 /** One start's bound: a Temporal server that does not answer must not hold the dispatcher. */
 const START_DEADLINE_MS = 10_000;
@@ -71,10 +85,11 @@ const BURST_THRESHOLD = 32;
 const BURST_SPAN_MS = 250;
 
 /**
- * Accepts notifications and turns them into workflows. The API answers 202 once a notification and its
- * pending start are committed (many requests' in one transaction under load); this then starts the
- * workflow and deletes the pending start. Starts are idempotent (the workflow id is the notification's,
- * and a used id is refused), so a start repeated after a crash or by another dispatcher is harmless.
+ * Accepts notifications and broadcasts and turns them into workflows. The API answers 202 once a
+ * notification and its pending start are committed (many requests' in one transaction under load); this
+ * then starts the workflow and deletes the pending start. Starts are idempotent (the workflow id is the
+ * notification's, and a used id is refused), so a start repeated after a crash or by another dispatcher is
+ * harmless. A broadcast goes the same way: its row, chunks and pending start are one transaction.
  */
 export class StartDispatcher {
   private readonly concurrency: number;
@@ -91,6 +106,10 @@ export class StartDispatcher {
   private readonly window: number;
   private readonly inFlightMs: number;
   private readonly burst: BurstHold;
+  private readonly sweeps: NodeJS.Timeout;
+  /** The sweep under way, if any: one at a time, and a stop ends it between two broadcasts. */
+  private sweeping?: Promise<void>;
+  private readonly stopped = new AbortController();
 
   constructor(private readonly options: DispatcherOptions) {
     this.accepts = new GroupCommit((acceptances) => acceptNotifications(options.db, acceptances));
@@ -105,6 +124,9 @@ export class StartDispatcher {
       maxHoldMs: options.burstHoldMs ?? 0,
     });
     this.running = this.loop();
+    this.sweeps = setInterval(() => {
+      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+    }, options.sweepMs ?? 60_000).unref();
   }
 
   /**
@@ -115,6 +137,20 @@ export class StartDispatcher {
     this.burst.arrived();
     if (request.priority === 'high') return this.acceptHigh(request, actor);
     const stored = await this.accepts.add({ request, taskQueue: this.options.taskQueue, actor, trace: traceCarrier() });
+    if (stored) this.wake();
+    return stored;
+  }
+
+  /**
+   * Stores the broadcast, its chunks, its pending start and its audit event in one transaction; false when
+   * one with its id was accepted first. Durable once this returns, as a notification's accept is.
+   */
+  async acceptBroadcast(acceptance: Omit<BroadcastAcceptance, 'taskQueue' | 'trace'>): Promise<boolean> {
+    const stored = await acceptBroadcast(this.options.db, {
+      ...acceptance,
+      taskQueue: this.options.taskQueue,
+      trace: traceCarrier(),
+    });
     if (stored) this.wake();
     return stored;
   }
@@ -154,8 +190,10 @@ export class StartDispatcher {
   /** Finishes the starts in flight; anything still pending waits in the database for the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.sweeps);
+    this.stopped.abort();
     this.wake();
-    await Promise.all([this.running, ...this.aside]);
+    await Promise.all([this.running, this.sweeping, ...this.aside]);
   }
 
   /** The tenant's notifications naming the recipient whose starts are still pending here. */
@@ -168,26 +206,36 @@ export class StartDispatcher {
     return findPendingStart(this.options.db, this.options.taskQueue, workflowId);
   }
 
+  /** This broadcast's start, if it is still pending here. */
+  findPendingBroadcast(workflowId: string): Promise<PendingBroadcastStart | undefined> {
+    return findPendingBroadcastStart(this.options.db, this.options.taskQueue, workflowId);
+  }
+
   /**
-   * Starts a pending notification with a signal already in its history, so its first task sees it
-   * before sending anything (a cancel, a deleted recipient). Signals it if it started meanwhile; one
-   * that has closed since fails as a signal to a closed workflow does, with WorkflowNotFoundError.
+   * Starts a pending notification or broadcast with a signal already in its history, so its first task
+   * sees it before sending anything (a cancel, a deleted recipient). Signals it if it started meanwhile;
+   * one that has closed since fails as a signal to a closed workflow does, with WorkflowNotFoundError.
    */
   async startWithSignal<Args extends unknown[]>(
-    pending: PendingStart,
+    pending: PendingStart | PendingBroadcastStart,
     signal: SignalDefinition<Args>,
     signalArgs: Args,
   ): Promise<void> {
     const { temporal } = this.options;
-    const done = () => deletePendingStarts(this.options.db, [workflowIdOf(pending.request)]);
+    const done = () => deletePendingStarts(this.options.db, [startedIdOf(pending)]);
+    const withSignal = { signal: signal.name, signalArgs };
     try {
       await inCarriedTrace(pending.trace, () =>
-        temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-          temporal.workflow.signalWithStart<typeof notification, unknown[]>('notification', {
-            ...this.startOptions(pending.request),
-            signal: signal.name,
-            signalArgs,
-          }),
+        temporal.withDeadline<unknown>(Date.now() + START_DEADLINE_MS, () =>
+          'broadcast' in pending
+            ? temporal.workflow.signalWithStart<typeof broadcastWorkflow, unknown[]>('broadcastWorkflow', {
+                ...this.broadcastStartOptions(pending.broadcast),
+                ...withSignal,
+              })
+            : temporal.workflow.signalWithStart<typeof notification, unknown[]>('notification', {
+                ...this.startOptions(pending.request),
+                ...withSignal,
+              }),
         ),
       );
     } catch (error) {
@@ -214,18 +262,20 @@ export class StartDispatcher {
         this.options.taskQueue,
         Math.min(this.concurrency, room),
         this.claimMs,
-        holdingLow ? 'low' : undefined,
+        { above: holdingLow ? 'low' : undefined, broadcasts: true },
       ).catch((error: unknown) => {
         this.options.log.warn({ err: error }, 'could not read pending workflow starts');
         return [];
       });
       const started: string[] = [];
       await pool(claimed.length, this.concurrency, async (i) => {
-        const { request } = claimed[i]!;
-        if (await this.start(claimed[i]!)) {
-          const { tenantId, notificationId } = request;
-          const workflowId = workflowIdOf(request);
-          started.push(workflowId);
+        const pending = claimed[i]!;
+        if (!(await this.start(pending))) return;
+        const workflowId = startedIdOf(pending);
+        started.push(workflowId);
+        // A broadcast's chunks go a few at a time by themselves: the window is for notifications.
+        if (!('broadcast' in pending)) {
+          const { tenantId, notificationId } = pending.request;
           this.inFlight.set(workflowId, { tenantId, notificationId, since: Date.now() });
         }
       });
@@ -258,15 +308,20 @@ export class StartDispatcher {
   }
 
   /** True once the workflow exists: started now, or earlier by anyone. */
-  private async start({ request, trace }: PendingStart): Promise<boolean> {
+  private async start(pending: PendingStart | PendingBroadcastStart): Promise<boolean> {
     const { temporal, eagerStart } = this.options;
     try {
-      const handle = await inCarriedTrace(trace, () =>
-        temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-          temporal.workflow.start<typeof notification>('notification', {
-            ...this.startOptions(request),
-            requestEagerStart: eagerStart,
-          }),
+      const handle = await inCarriedTrace(pending.trace, () =>
+        temporal.withDeadline<{ eagerlyStarted: boolean }>(Date.now() + START_DEADLINE_MS, () =>
+          'broadcast' in pending
+            ? temporal.workflow.start<typeof broadcastWorkflow>(
+                'broadcastWorkflow',
+                this.broadcastStartOptions(pending.broadcast),
+              )
+            : temporal.workflow.start<typeof notification>('notification', {
+                ...this.startOptions(pending.request),
+                requestEagerStart: eagerStart,
+              }),
         ),
       );
       if (handle.eagerlyStarted) eagerWorkflowStarts.inc();
@@ -275,11 +330,35 @@ export class StartDispatcher {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return true;
       workflowStartFailures.inc();
       this.options.log.warn(
-        { err: error, workflow_id: workflowIdOf(request) },
-        'could not start a notification workflow',
+        { err: error, workflow_id: startedIdOf(pending) },
+        `could not start a ${'broadcast' in pending ? 'broadcast' : 'notification'} workflow`,
       );
       return false;
     }
+  }
+
+  private broadcastStartOptions(request: BroadcastRequest) {
+    return {
+      taskQueue: laneTaskQueue(this.options.taskQueue, request.priority),
+      workflowId: broadcastWorkflowId(request.tenantId, request.broadcastId),
+      args: [request] as [BroadcastRequest],
+      // A closed workflow keeps its id: a start repeated after it closed must not send again.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      priority: { priorityKey: PRIORITY_KEYS[request.priority] },
+      typedSearchAttributes: [
+        { key: searchAttributes.tenant, value: request.tenantId },
+        { key: searchAttributes.channels, value: request.channels },
+        { key: searchAttributes.priority, value: request.priority },
+      ],
+    };
+  }
+
+  /** Broadcasts whose workflow closed without finishing: their end on record, their contacts deleted. */
+  private async sweep(): Promise<void> {
+    const { db, temporal, log } = this.options;
+    await endAbandonedBroadcasts(db, temporal, log, this.stopped.signal).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not look for broadcasts that ended without finishing'),
+    );
   }
 
   private startOptions(request: NotificationRequest) {

@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { BroadcastRequest } from '../domain/broadcast';
 import { PRIORITY_KEYS } from '../domain/delivery-policy';
 import type { NotificationRequest, Priority } from '../domain/notification';
 import { notificationWorkflowId } from '../workflows/definitions';
@@ -21,6 +22,30 @@ export interface PendingStart {
   request: NotificationRequest;
   trace: Record<string, string> | null;
 }
+
+/** A broadcast waiting for its workflow to start. */
+export interface PendingBroadcastStart {
+  broadcast: BroadcastRequest;
+  trace: Record<string, string> | null;
+}
+
+/** The workflow types a pending start starts, as its row names them. */
+const NOTIFICATION = 'notification';
+const BROADCAST = 'broadcastWorkflow';
+
+const asNotification = (row: { request: unknown; trace: Record<string, string> | null }): PendingStart => ({
+  request: row.request as NotificationRequest,
+  trace: row.trace,
+});
+
+const asPending = (row: {
+  workflowType: string;
+  request: unknown;
+  trace: Record<string, string> | null;
+}): PendingStart | PendingBroadcastStart =>
+  row.workflowType === BROADCAST
+    ? { broadcast: row.request as BroadcastRequest, trace: row.trace }
+    : asNotification(row);
 
 /**
  * Accepts notifications in one statement: each one's row, pending start and audit event. An entry is false
@@ -81,15 +106,29 @@ export async function acceptNotifications(db: Database, acceptances: Acceptance[
 /**
  * Up to `limit` of the task queue's pending starts, highest priority and oldest first, claimed for `claimMs` so other
  * dispatchers pass them by; a claim that runs out (its dispatcher stopped) frees them again. With `above`, only
- * those of a higher priority than it.
+ * those of a higher priority than it. Notifications only, unless `broadcasts` asks for broadcasts' starts too.
  */
+export function claimPendingStarts(
+  db: Database,
+  taskQueue: string,
+  limit: number,
+  claimMs: number,
+  options?: { above?: Priority; broadcasts?: false },
+): Promise<PendingStart[]>;
+export function claimPendingStarts(
+  db: Database,
+  taskQueue: string,
+  limit: number,
+  claimMs: number,
+  options: { above?: Priority; broadcasts: true },
+): Promise<(PendingStart | PendingBroadcastStart)[]>;
 export async function claimPendingStarts(
   db: Database,
   taskQueue: string,
   limit: number,
   claimMs: number,
-  above?: Priority,
-): Promise<PendingStart[]> {
+  { above, broadcasts = false }: { above?: Priority; broadcasts?: boolean } = {},
+): Promise<(PendingStart | PendingBroadcastStart)[]> {
   const claimable = db
     .select({ workflowId: pendingStarts.workflowId })
     .from(pendingStarts)
@@ -98,16 +137,22 @@ export async function claimPendingStarts(
         eq(pendingStarts.taskQueue, taskQueue),
         or(isNull(pendingStarts.claimedUntil), lt(pendingStarts.claimedUntil, sql`now()`)),
         above ? lt(pendingStarts.priority, PRIORITY_KEYS[above]) : undefined,
+        inArray(pendingStarts.workflowType, broadcasts ? [NOTIFICATION, BROADCAST] : [NOTIFICATION]),
       ),
     )
     .orderBy(pendingStarts.priority, pendingStarts.acceptedAt)
     .limit(limit)
     .for('update', { skipLocked: true });
-  return db
+  const rows = await db
     .update(pendingStarts)
     .set({ claimedUntil: sql`now() + ${`${claimMs} milliseconds`}::interval` })
     .where(inArray(pendingStarts.workflowId, claimable))
-    .returning({ request: pendingStarts.request, trace: pendingStarts.trace });
+    .returning({
+      workflowType: pendingStarts.workflowType,
+      request: pendingStarts.request,
+      trace: pendingStarts.trace,
+    });
+  return rows.map(asPending);
 }
 
 /** The pending start of this notification on the task queue, if its workflow has not started yet. */
@@ -119,8 +164,33 @@ export async function findPendingStart(
   const [row] = await db
     .select({ request: pendingStarts.request, trace: pendingStarts.trace })
     .from(pendingStarts)
-    .where(and(eq(pendingStarts.workflowId, workflowId), eq(pendingStarts.taskQueue, taskQueue)));
-  return row;
+    .where(
+      and(
+        eq(pendingStarts.workflowId, workflowId),
+        eq(pendingStarts.taskQueue, taskQueue),
+        eq(pendingStarts.workflowType, NOTIFICATION),
+      ),
+    );
+  return row && asNotification(row);
+}
+
+/** The pending start of this broadcast on the task queue, if its workflow has not started yet. */
+export async function findPendingBroadcastStart(
+  db: Database,
+  taskQueue: string,
+  workflowId: string,
+): Promise<PendingBroadcastStart | undefined> {
+  const [row] = await db
+    .select({ request: pendingStarts.request, trace: pendingStarts.trace })
+    .from(pendingStarts)
+    .where(
+      and(
+        eq(pendingStarts.workflowId, workflowId),
+        eq(pendingStarts.taskQueue, taskQueue),
+        eq(pendingStarts.workflowType, BROADCAST),
+      ),
+    );
+  return row && { broadcast: row.request as BroadcastRequest, trace: row.trace };
 }
 
 /** The tenant's pending starts on the task queue that name this recipient. */
@@ -130,16 +200,18 @@ export async function pendingStartsNaming(
   tenantId: string,
   recipientId: string,
 ): Promise<PendingStart[]> {
-  return db
+  const rows = await db
     .select({ request: pendingStarts.request, trace: pendingStarts.trace })
     .from(pendingStarts)
     .where(
       and(
         eq(pendingStarts.taskQueue, taskQueue),
         eq(pendingStarts.tenantId, tenantId),
+        eq(pendingStarts.workflowType, NOTIFICATION),
         sql`${pendingStarts.request}->'recipients' @> ${JSON.stringify([{ id: recipientId }])}::jsonb`,
       ),
     );
+  return rows.map(asNotification);
 }
 
 export async function deletePendingStarts(db: Database, workflowIds: string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { BroadcastRequest } from '../domain/broadcast';
 import type { Contact, DeliveryDetails, MessageAction, NotificationRequest } from '../domain/notification';
 import type { Acknowledgement, EscalationPolicy, TimelineEvent } from '../domain/orchestration';
 import type { Preferences } from '../domain/preferences';
@@ -108,8 +109,9 @@ export const notifications = pgTable(
 );
 
 /**
- * Notifications accepted and not yet started: each row is written with the notification's own row and
- * deleted once its workflow has started, so an accepted notification survives a crash in between.
+ * Notifications and broadcasts accepted and not yet started: each row is written with the notification's
+ * or broadcast's own row and deleted once its workflow has started, so what was accepted survives a crash
+ * in between.
  */
 export const pendingStarts = pgTable(
   'pending_starts',
@@ -120,7 +122,10 @@ export const pendingStarts = pgTable(
     taskQueue: text('task_queue').notNull(),
     /** Temporal's priority key: lower starts first. */
     priority: integer('priority').notNull(),
-    request: jsonb('request').$type<NotificationRequest>().notNull(),
+    /** The workflow type to start: `notification`, or `broadcastWorkflow` for a broadcast. */
+    workflowType: text('workflow_type').notNull().default('notification'),
+    /** The workflow's input: a NotificationRequest, or a BroadcastRequest for a broadcast. */
+    request: jsonb('request').$type<NotificationRequest | BroadcastRequest>().notNull(),
     /** The accepting request's trace (W3C headers), which the workflow start joins. */
     trace: jsonb('trace').$type<Record<string, string>>(),
     acceptedAt: timestamp('accepted_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, count, eq } from 'drizzle-orm';
-import { findBroadcast, storeBroadcast } from '../../db/broadcasts';
+import { findBroadcast } from '../../db/broadcasts';
 import { deliveries } from '../../db/schema';
 import {
   BROADCAST_STATUSES,
@@ -15,11 +14,9 @@ import {
   type BroadcastStatus,
 } from '../../domain/broadcast';
 import type { Channel } from '../../domain/channels';
-import { laneTaskQueue, PRIORITY_KEYS } from '../../domain/delivery-policy';
 import { DELIVERY_STATUSES } from '../../domain/notification';
 import { notificationsAccepted } from '../../observability/metrics';
-import type { broadcastWorkflow } from '../../workflows/broadcast';
-import { broadcastProgressQuery, cancelSignal, searchAttributes } from '../../workflows/definitions';
+import { broadcastProgressQuery, cancelSignal } from '../../workflows/definitions';
 import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { idFromKey, sameRequestOr409 } from '../idempotency';
@@ -122,10 +119,12 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       const broadcastId = idempotencyKey ? idFromKey(tenantId, `broadcast\u0000${idempotencyKey}`) : randomUUID();
       const accepted = () =>
         reply.code(202).send({ broadcast_id: broadcastId, status_url: `/broadcasts/${broadcastId}` });
-
       const storedHash = async () => (await findBroadcast(ctx.db, tenantId, broadcastId))?.requestHash;
-      const seen = idempotencyKey ? await storedHash() : undefined;
-      if (seen) sameRequestOr409(seen, requestHash, () => undefined);
+      if (idempotencyKey) {
+        // Accepted before: its start is pending or made, by whichever dispatcher; nothing more to do.
+        const seen = await storedHash();
+        if (seen) return sameRequestOr409(seen, requestHash, accepted);
+      }
 
       const channels = body.channels as Channel[];
       const message = toMessage(body.message);
@@ -144,37 +143,19 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         chunkCount: chunks.length,
       };
 
-      if (!seen) {
-        await takeDailyQuota(ctx.limits, request, reply, contacts.length);
-        const stored = await storeBroadcast(ctx.db, input, chunks, requestHash).catch(async (error: unknown) => {
+      await takeDailyQuota(ctx.limits, request, reply, contacts.length);
+      // Durable once committed: the 202 does not wait for Temporal, the dispatcher starts the workflow.
+      const stored = await ctx.starts
+        .acceptBroadcast({ input, recipients: chunks, requestHash, actor: request.caller.keyId })
+        .catch(async (error: unknown) => {
           await ctx.limits.giveBackNotifications(request.caller, contacts.length);
           throw error;
         });
-        if (!stored) {
-          // The same key, a moment earlier, from another request.
-          await ctx.limits.giveBackNotifications(request.caller, contacts.length);
-          sameRequestOr409((await storedHash())!, requestHash, () => undefined);
-        }
+      if (!stored) {
+        // The same key, a moment earlier, from another request.
+        await ctx.limits.giveBackNotifications(request.caller, contacts.length);
+        return sameRequestOr409((await storedHash()) ?? '', requestHash, accepted);
       }
-      // Started after the recipients are stored; a retry of a request whose start failed starts it then.
-      try {
-        await ctx.temporal.workflow.start<typeof broadcastWorkflow>('broadcastWorkflow', {
-          taskQueue: laneTaskQueue(ctx.taskQueue, input.priority),
-          workflowId: broadcastWorkflowId(tenantId, broadcastId),
-          args: [input],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          priority: { priorityKey: PRIORITY_KEYS[input.priority] },
-          typedSearchAttributes: [
-            { key: searchAttributes.tenant, value: tenantId },
-            { key: searchAttributes.channels, value: channels },
-            { key: searchAttributes.priority, value: input.priority },
-          ],
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        return accepted();
-      }
-      await recordAudit(ctx.db, request, 'broadcast.created', broadcastId);
       notificationsAccepted.inc({ priority: input.priority }, contacts.length);
       request.log.info(
         { broadcast_id: broadcastId, recipients: contacts.length, chunks: chunks.length },
@@ -243,10 +224,13 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       const { tenantId } = request;
       const id = request.params.broadcast_id;
       if (!(await findBroadcast(ctx.db, tenantId, id))) throw notFound(`No broadcast ${id}`);
+      const workflowId = broadcastWorkflowId(tenantId, id);
+      const cancel = { by: request.caller.keyId };
       try {
-        await ctx.temporal.workflow
-          .getHandle(broadcastWorkflowId(tenantId, id))
-          .signal(cancelSignal, { by: request.caller.keyId });
+        // Not started yet: it starts with the cancel in its history, so it sends nothing and ends at once.
+        const pending = await ctx.starts.findPendingBroadcast(workflowId);
+        if (pending) await ctx.starts.startWithSignal(pending, cancelSignal, [cancel]);
+        else await ctx.temporal.workflow.getHandle(workflowId).signal(cancelSignal, cancel);
       } catch (error) {
         // A broadcast that has finished has nothing left to stop.
         if (!(error instanceof WorkflowNotFoundError)) throw error;

@@ -1,0 +1,1 @@
+ALTER TABLE "pending_starts" ADD COLUMN "workflow_type" text DEFAULT 'notification' NOT NULL;
