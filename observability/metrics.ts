@@ -6,6 +6,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+// Gauges whose names end in `_total`, which only counters may (promtool check metrics): each is the sum of its
+// twin by type (herald_nodejs_active_handles, _requests, _resources), which stays.
+for (const kind of ['handles', 'requests', 'resources'])
+  registry.removeSingleMetric(`herald_nodejs_active_${kind}_total`);
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
