@@ -1,6 +1,7 @@
 import { installTemporalRuntime } from '../runtime/temporal';
 import { ConfigError, loadConfig, type Config } from '../runtime/config';
 import { startTracing, type Tracing } from '../observability/tracing';
+import { serveMetrics } from '../observability/metrics-server';
 import { openDatabase } from '../db/connect';
 import { Shutdown } from '../runtime/shutdown';
 import { startHerald } from './herald';
@@ -16,9 +17,26 @@ export interface Boot {
 export function boot(role: Role): Boot {
   const config = loadConfig();
   // The API serves no SDK metrics: only processes that run workers have any.
-  installTemporalRuntime('WARN', role === 'api' ? undefined : config.sdkMetricsAddress);
+  const sdkMetricsAddress = role === 'api' ? undefined : config.sdkMetricsAddress;
+  try {
+    installTemporalRuntime('WARN', sdkMetricsAddress);
+  } catch (error) {
+    if (!sdkMetricsAddress) throw error;
+    throw listenError('HERALD_SDK_METRICS_ADDRESS', sdkMetricsAddress, error);
+  }
   const tracing = startTracing({ serviceName: config.serviceName, otlpEndpoint: config.otlpEndpoint });
   return { config, tracing };
+}
+
+/** A metrics address this process could not listen on, named with the variable that set it and the fix. */
+function listenError(variable: string, address: string, error: unknown): ConfigError {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = /EADDRINUSE|address already in use/i.test(message)
+    ? 'another process on this host listens there (another Herald process with the same setting?)'
+    : message;
+  return new ConfigError(
+    `${variable}=${address}: ${reason}. Give each process an address of its own, or leave ${variable} empty to serve none`,
+  );
 }
 
 /**
@@ -27,11 +45,22 @@ export function boot(role: Role): Boot {
  */
 export async function startProductionRole(role: 'api' | 'worker') {
   const { config, tracing } = boot(role);
+  const shutdown = new Shutdown();
+  shutdown.add('the trace exporter', () => tracing.shutdown());
+  // Bound before anything connects, as the SDK's endpoint is: a taken address stops the process at once.
+  const metricsAddress = role === 'worker' ? config.workerMetricsAddress : undefined;
+  if (metricsAddress) {
+    const metrics = await serveMetrics(metricsAddress).catch((error: unknown) => {
+      throw listenError('HERALD_WORKER_METRICS_ADDRESS', metricsAddress, error);
+    });
+    shutdown.add('the metrics endpoint', () => {
+      metrics.close();
+      metrics.closeAllConnections();
+    });
+  }
   if (!config.databaseUrl)
     throw new ConfigError('DATABASE_URL is required: separate API and worker processes share PostgreSQL');
   const temporalAddress = config.temporal.address ?? 'localhost:7233';
-  const shutdown = new Shutdown();
-  shutdown.add('the trace exporter', () => tracing.shutdown());
   const database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   shutdown.add('the database', () => database.close());
   const herald = await startHerald({

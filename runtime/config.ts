@@ -8,6 +8,14 @@ const optional = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+/** `host:port` a process listens on, or unset. */
+const listenAddress = optional.pipe(
+  z
+    .string()
+    .regex(/^\S*:\d{1,5}$/, 'must be host:port, such as 127.0.0.1:9464, or empty for none')
+    .optional(),
+);
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -80,8 +88,10 @@ const schema = z.object({
   HERALD_CIRCUIT_RESET_SECONDS: z.coerce.number().positive().default(30),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional.pipe(z.string().url().optional()),
   OTEL_SERVICE_NAME: z.string().default('herald'),
-  HERALD_SDK_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
-  HERALD_WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9465'),
+  // Off unless set: processes on one host would all claim one default port, and a port each is the
+  // operator's choice, so that every scrape target is one they named.
+  HERALD_SDK_METRICS_ADDRESS: listenAddress,
+  HERALD_WORKER_METRICS_ADDRESS: listenAddress,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -141,9 +151,9 @@ export interface Config {
   /** Spans are exported over OTLP/HTTP only when this is set. */
   otlpEndpoint?: string;
   serviceName: string;
-  /** host:port of the Temporal SDK's own Prometheus endpoint; empty turns it off. */
+  /** host:port of the Temporal SDK's own Prometheus endpoint in a process that runs workers; none when absent. */
   sdkMetricsAddress?: string;
-  /** host:port where a separate worker process serves Herald's metrics; empty turns it off. */
+  /** host:port where a separate worker process serves Herald's metrics; none when absent. */
   workerMetricsAddress?: string;
 }
 
@@ -204,8 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
-    sdkMetricsAddress: e.HERALD_SDK_METRICS_ADDRESS || undefined,
-    workerMetricsAddress: e.HERALD_WORKER_METRICS_ADDRESS || undefined,
+    sdkMetricsAddress: e.HERALD_SDK_METRICS_ADDRESS,
+    workerMetricsAddress: e.HERALD_WORKER_METRICS_ADDRESS,
   };
 }
 

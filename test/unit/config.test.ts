@@ -19,6 +19,14 @@ describe('loadConfig', () => {
         /HERALD_WORKFLOW_DEADLOCK_MS: must be a positive number of milliseconds .*unset it for the default, 5000/,
       );
   });
+  it('serves no metrics on ports of its own unless told where, and refuses an address without a port', () => {
+    expect(loadConfig({})).toMatchObject({ sdkMetricsAddress: undefined, workerMetricsAddress: undefined });
+    expect(loadConfig({ HERALD_SDK_METRICS_ADDRESS: '' }).sdkMetricsAddress).toBeUndefined();
+    expect(loadConfig({ HERALD_WORKER_METRICS_ADDRESS: '0.0.0.0:9465' }).workerMetricsAddress).toBe('0.0.0.0:9465');
+    expect(() => loadConfig({ HERALD_SDK_METRICS_ADDRESS: 'localhost' })).toThrow(
+      /HERALD_SDK_METRICS_ADDRESS: must be host:port/,
+    );
+  });
   it('holds low-priority starts through a burst for 20 s at most unless told otherwise', () => {
     expect(loadConfig({}).burstHoldMs).toBe(20_000);
     expect(loadConfig({ HERALD_BURST_HOLD_SECONDS: '0' }).burstHoldMs).toBe(0);

@@ -45,4 +45,19 @@ describe('operations config', () => {
     const config = parse(read('prometheus/prometheus.yml')) as { scrape_configs: { job_name: string }[] };
     expect(config.scrape_configs.map((c) => c.job_name)).toEqual(['herald-api', 'herald-worker', 'temporal-sdk']);
   });
+
+  it("the compose stack's worker serves metrics on the ports Prometheus scrapes (they are off unless set)", () => {
+    const config = parse(read('prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const target = (job: string) =>
+      config.scrape_configs.find((c) => c.job_name === job)!.static_configs[0]!.targets[0];
+    const compose = parse(readFileSync(path.join(ops, '../docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: { worker: { environment: Record<string, string> } };
+    };
+    const env = compose.services.worker.environment;
+    expect(env.DATABASE_URL).toBeDefined();
+    expect(target('herald-worker')).toBe(`worker:${env.HERALD_WORKER_METRICS_ADDRESS!.split(':')[1]}`);
+    expect(target('temporal-sdk')).toBe(`worker:${env.HERALD_SDK_METRICS_ADDRESS!.split(':')[1]}`);
+  });
 });
