@@ -16,12 +16,34 @@ export interface DevServerOptions {
 
 export interface DevServer {
   address: string;
+  /** The shell that runs the server and stops it when Herald ends. */
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
+/**
+ * Runs the server and stops it when this shell's standard input closes. Herald holds the other end of that
+ * pipe, and the kernel closes it however Herald ends (its shutdown, SIGKILL, the OOM killer, a crash), so
+ * the server never outlives it. A background job's standard input is /dev/null, hence the pipe on fd 3.
+ */
+const SUPERVISOR = `
+exec 3<&0 0</dev/null
+"$@" 3<&- &
+server=$!
+{ while read -r _ <&3; do :; done; kill -TERM "$server"; sleep 10; kill -KILL "$server"; } 2>/dev/null &
+watcher=$!
+exec 3<&-
+wait "$server"
+code=$?
+kill "$watcher" 2>/dev/null
+exit "$code"
+`;
+
 /** Starts `temporal server start-dev` and waits until its frontend accepts connections. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  // Another process on a port would otherwise answer in its place: a dev server an earlier run left, say.
+  await ensureFree(options.port, 'TEMPORAL_DEV_PORT');
+  if (options.uiPort) await ensureFree(options.uiPort, 'TEMPORAL_UI_PORT');
   const args = [
     'server',
     'start-dev',
@@ -40,8 +62,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
   ];
-  // Its own process group: a Ctrl-C reaches Herald first, which stops the server last.
-  const child = spawn(options.executable, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // A process group of its own: a Ctrl-C reaches Herald first, which stops the server last.
+  const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'temporal', options.executable, ...args], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
+  });
+  // Ended by stop(), never written: a server that exited first would make the end an EPIPE error.
+  child.stdin!.on('error', () => undefined);
+  const stopGroup = () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+  };
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = once(child, 'exit');
@@ -57,7 +87,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   while (!(await canConnect(options.port))) {
     if (child.exitCode !== null) throw await exitError();
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      stopGroup();
       throw new Error(`Temporal dev server did not listen on ${address} in time: ${stderr.trim()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -66,26 +96,36 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   while (!(await answers(address))) {
     if (child.exitCode !== null) throw await exitError();
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      stopGroup();
       throw new Error(`Temporal dev server on ${address} did not become healthy in time: ${stderr.trim()}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
   return {
     address,
     process: child,
     async stop() {
-      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.stdin!.end();
+      const timer = setTimeout(stopGroup, 10_000);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+/** Fails naming the port, the variable that sets it and the fix, when another process listens there. */
+async function ensureFree(port: number, variable: string): Promise<void> {
+  const server = net.createServer();
+  const taken = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+  if (taken)
+    throw new Error(
+      `Port ${port} (${variable}) is taken: another process listens on 127.0.0.1:${port}, perhaps a Temporal ` +
+        `dev server an earlier run left. Stop that process, or set ${variable} to a free port`,
+    );
 }
 
 async function answers(address: string): Promise<boolean> {
