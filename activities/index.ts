@@ -7,6 +7,7 @@ import { channelPacers, channelSendGates } from './pacing';
 import type { ProvidersByChannel } from './providers';
 import { createRecords } from './record';
 import { createPlanRecipient, createPlanRecipients } from './plan-recipient';
+import { withSafeErrors } from './safe-errors';
 import type { LinkSettings } from './links';
 
 export interface ActivityDependencies {
@@ -29,14 +30,14 @@ export function createActivities({ db, providers, rateLimits, channelConcurrency
     links,
     records,
   });
-  return {
+  return withSafeErrors({
     deliver,
     deliverBatch: createDeliverBatch(db, attempt),
     planRecipient: createPlanRecipient(db),
     planRecipients: createPlanRecipients(db),
     recordNotification: records.recordNotification,
     ...createBroadcastActivities(db, attempt),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -55,9 +55,14 @@ export function redacted(value: unknown, depth = 0, seen = new WeakSet<object>()
   return copy;
 }
 
-/** A path as logged: an API key in the query string, or an address in a path segment, is left out. */
+/**
+ * A path as logged: an API key in the query string, a signed link's token (it names a recipient, and
+ * acts for them), or an address in a path segment, is left out.
+ */
 function loggedUrl(url: string | undefined): string | undefined {
-  const keyless = url?.replace(/([?&]api_key=)[^&]*/, '$1[redacted]');
+  const keyless = url
+    ?.replace(/([?&]api_key=)[^&]*/, '$1[redacted]')
+    .replace(/^\/(ack|unsubscribe)\/[^/?]+/, '/$1/[token]');
   if (keyless === undefined) return undefined;
   let decoded = keyless;
   try {

@@ -1,5 +1,3 @@
-import { DrizzleQueryError } from 'drizzle-orm';
-
 /**
  * Errors as they may leave Herald: in a log line, an activity's failure (kept in the workflow's history)
  * or an answer. A failed query's error carries every value the statement bound (drizzle's message and
@@ -14,7 +12,7 @@ export function withoutContacts(text: string): string {
   return text.replace(EMAIL, '[email]').replace(PHONE, '[phone]');
 }
 
-/** A failed query, told by the statement's first line and the server's own words, without any value. */
+/** A failed query, told by the start of its statement and the server's own words, without any value. */
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
   /** The SQLSTATE, such as 23505 for a unique violation. */
@@ -25,7 +23,7 @@ export class DatabaseError extends Error {
 
   constructor(driverError: DriverError | undefined, query: string | undefined, stack: string | undefined) {
     const said = driverError ? serverMessage(driverError.message) : 'the database failed';
-    super(query ? `${said} (in: ${firstLine(query)})` : said);
+    super(query ? `${said}; in query: ${statementStart(query)}` : said);
     this.code = driverError?.code;
     this.constraint = driverError?.constraint;
     this.table = driverError?.table;
@@ -51,17 +49,17 @@ interface DriverError extends Error {
  */
 export function safeError<T>(error: T, depth = 0): T | DatabaseError {
   if (!(error instanceof Error) || depth > 8) return error;
-  if (error instanceof DrizzleQueryError) {
+  if (isDriverError(error)) return new DatabaseError(error, error.query, error.stack);
+  if (isDrizzleQueryError(error)) {
     const cause = error.cause instanceof Error ? error.cause : undefined;
     return new DatabaseError(cause as DriverError | undefined, error.query, error.stack);
   }
-  if (isDriverError(error)) return new DatabaseError(error, error.query, error.stack);
   const cause = (error as { cause?: unknown }).cause;
   const safeCause = safeError(cause, depth + 1);
   const message = withoutParams(error.message);
   if (safeCause === cause && message === error.message) return error;
   // A copy of the same class, so `instanceof` and the failure's type still hold.
-  const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as T & Error;
   for (const key of Reflect.ownKeys(error)) {
     Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
   }
@@ -69,6 +67,15 @@ export function safeError<T>(error: T, depth = 0): T | DatabaseError {
   copy.message = message;
   copy.stack = [`${error.name}: ${message}`, ...framesOf(error.stack)].join('\n');
   return copy;
+}
+
+/**
+ * drizzle-orm's `DrizzleQueryError`, told by its shape: `instanceof` fails across the package's CommonJS
+ * and ES module builds, which one process can load both of.
+ */
+function isDrizzleQueryError(error: Error): error is Error & { query: string; params: unknown[] } {
+  const { query, params } = error as { query?: unknown; params?: unknown };
+  return typeof query === 'string' && Array.isArray(params);
 }
 
 /** node-postgres' and PGlite's `DatabaseError`: a server error, with its SQLSTATE and severity. */
@@ -88,9 +95,10 @@ function serverMessage(message: string): string {
   return withoutContacts(message.replace(/: ".*"$/s, ': "…"'));
 }
 
-function firstLine(query: string): string {
-  const line = query.trim().split('\n', 1)[0]!.trim();
-  return line.length > 120 ? `${line.slice(0, 120)}…` : line;
+/** The statement on one line, its start only: a parameterized statement holds no values. */
+function statementStart(query: string): string {
+  const line = query.replace(/\s+/g, ' ').trim();
+  return line.length > 160 ? `${line.slice(0, 160)}…` : line;
 }
 
 function framesOf(stack: string | undefined): string[] {

@@ -98,10 +98,13 @@ describe('structured logs', () => {
     expect(lines[2]!.msg).toContain('duplicate key value');
   });
 
-  it('keep contact details in a URL out of the request line', () => {
+  it('keep contact details and link tokens in a URL out of the request line', () => {
     const serialize = loggerOptions('info').serializers!.req!;
     expect(serialize({ method: 'GET', url: '/recipients/ada%40example.com/preferences' }).url).toBe(
       '/recipients/[email]/preferences',
+    );
+    expect(serialize({ method: 'POST', url: '/unsubscribe/eyJwdXJwb3NlIjoidW5z.c2lnbmF0dXJl' }).url).toBe(
+      '/unsubscribe/[token]',
     );
   });
 
