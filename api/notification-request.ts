@@ -9,6 +9,8 @@ import { localTimeToInstant } from '../domain/local-time';
 import { recipientPlan } from '../domain/recipient-plan';
 import { sha256 } from '../domain/sha256';
 import { readManyPreferences } from '../db/preferences';
+import { pseudonymKey } from '../db/recipient-pseudonyms';
+import { PSEUDONYM_PREFIX, pseudonymOf } from '../domain/recipient-pseudonym';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
 import type { Preferences } from '../domain/preferences';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
@@ -94,9 +96,10 @@ export async function buildNotificationRequest(
     ...(fallback?.channels ?? []),
     ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
   ]);
+  const inline = body.recipients ?? [];
   const contacts = withoutRepeats([
     ...(body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : []),
-    ...inlineRecipients(body.recipients ?? []),
+    ...inlineRecipients(inline, inline.some(needsPseudonym) ? await pseudonymKey(db) : undefined),
   ]);
   return {
     notificationId: ids.notificationId,
@@ -243,8 +246,19 @@ function toContact(id: string, r: InlineRecipient): Contact {
   };
 }
 
-export function inlineRecipients(list: readonly InlineRecipient[]): Contact[] {
-  return list.map((r, i) => toContact(r.id ?? r.email ?? r.phone ?? `recipient-${i + 1}`, r));
+const needsPseudonym = (r: InlineRecipient) => r.id === undefined && (r.email ?? r.phone) !== undefined;
+
+/**
+ * Inline recipients as contacts. One without an id is known by a pseudonym of its email or phone
+ * (`pseudonymKey`), never by the address: ids reach logs, search attributes and the links messages carry.
+ * Without the key, by the address itself, as before pseudonyms.
+ */
+export function inlineRecipients(list: readonly InlineRecipient[], key?: string): Contact[] {
+  return list.map((r, i) => {
+    const address = r.email ?? r.phone;
+    const id = r.id ?? (address === undefined ? `recipient-${i + 1}` : key ? pseudonymOf(key, address) : address);
+    return toContact(id, r);
+  });
 }
 
 /**
@@ -256,8 +270,12 @@ export function withoutRepeats(contacts: Contact[], max = MAX_RECIPIENTS): Conta
     throw new Problem(422, 'Too many recipients', `At most ${max} recipients in one request`, 'recipients');
   const seen = new Set<string>();
   for (const contact of contacts) {
-    if (seen.has(contact.id))
-      throw new Problem(422, 'Recipient repeated', `The recipient "${contact.id}" is named twice`, 'recipients');
+    if (seen.has(contact.id)) {
+      const detail = contact.id.startsWith(PSEUDONYM_PREFIX)
+        ? 'Two inline recipients without an id have the same address'
+        : `The recipient "${contact.id}" is named twice`;
+      throw new Problem(422, 'Recipient repeated', detail, 'recipients');
+    }
     seen.add(contact.id);
   }
   return contacts;

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Preferences } from '../domain/preferences';
 import type { Database } from './connect';
+import { pseudonymAlias } from './recipient-pseudonyms';
 import { preferences } from './schema';
 import { inTenantKeys } from './tenant-keys';
 
@@ -68,9 +69,24 @@ export async function readPreferencesGrouped(
 
 /**
  * Writes `change(current)` if the stored version is still `expected` (or whatever it is, when absent,
- * retrying a lost race): `conflict` when another writer got there first.
+ * retrying a lost race): `conflict` when another writer got there first. A change to an address that
+ * no profile has is made to its pseudonym too (`pseudonymAlias`).
  */
 export async function changePreferences(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  change: (current: Preferences) => Preferences,
+  expected?: number,
+): Promise<VersionedPreferences | 'conflict'> {
+  const changed = await changeOne(db, tenantId, recipientId, change, expected);
+  const alias = changed === 'conflict' ? undefined : await pseudonymAlias(db, tenantId, recipientId);
+  if (alias && (await changeOne(db, tenantId, alias, change)) === 'conflict')
+    throw new Error("preferences changed three times during one change of an address's pseudonym");
+  return changed;
+}
+
+async function changeOne(
   db: Database,
   tenantId: string,
   recipientId: string,

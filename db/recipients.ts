@@ -1,5 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database } from './connect';
+import { pseudonymOfAddress } from './recipient-pseudonyms';
 import { broadcastChunks, inboxMessages, preferences, recipients } from './schema';
 
 /** Drops a push token the provider called dead, so no later notification tries it again. */
@@ -12,30 +13,33 @@ export async function removePushToken(db: Database, tenantId: string, recipientI
 
 /**
  * Deletes what is kept about a recipient: its profile, its preferences, its in-app messages, and its
- * place in broadcasts still sending (chunks not yet sent leave it out).
+ * place in broadcasts still sending (chunks not yet sent leave it out). An id that is an address takes
+ * the pseudonym of inline recipients with that address along.
  */
 export async function deleteRecipientData(db: Database, tenantId: string, recipientId: string) {
+  const alias = await pseudonymOfAddress(db, recipientId);
+  const ids = alias ? [recipientId, alias] : [recipientId];
   const profile = await db
     .delete(recipients)
     .where(and(eq(recipients.tenantId, tenantId), eq(recipients.id, recipientId)))
     .returning({ id: recipients.id });
   const prefs = await db
     .delete(preferences)
-    .where(and(eq(preferences.tenantId, tenantId), eq(preferences.recipientId, recipientId)))
+    .where(and(eq(preferences.tenantId, tenantId), inArray(preferences.recipientId, ids)))
     .returning({ id: preferences.recipientId });
   const inbox = await db
     .delete(inboxMessages)
-    .where(and(eq(inboxMessages.tenantId, tenantId), eq(inboxMessages.recipientId, recipientId)))
+    .where(and(eq(inboxMessages.tenantId, tenantId), inArray(inboxMessages.recipientId, ids)))
     .returning({ id: inboxMessages.id });
   const unsent = await db
     .update(broadcastChunks)
     .set({
-      recipients: sql`coalesce((select jsonb_agg(r) from jsonb_array_elements(${broadcastChunks.recipients}) r where r->>'id' <> ${recipientId}), '[]'::jsonb)`,
+      recipients: sql`coalesce((select jsonb_agg(r) from jsonb_array_elements(${broadcastChunks.recipients}) r where r->>'id' not in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))), '[]'::jsonb)`,
     })
     .where(
       and(
         eq(broadcastChunks.tenantId, tenantId),
-        sql`${broadcastChunks.recipients} @> ${JSON.stringify([{ id: recipientId }])}::jsonb`,
+        or(...ids.map((id) => sql`${broadcastChunks.recipients} @> ${JSON.stringify([{ id }])}::jsonb`)),
       ),
     )
     .returning({ broadcastId: broadcastChunks.broadcastId });
