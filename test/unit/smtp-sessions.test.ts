@@ -14,6 +14,19 @@ const message = (subject: string): OutboundMessage => ({
   deliveryKey: subject,
 });
 const never = new AbortController().signal;
+/** Jest's fake timers for the clock alone: the SMTP exchanges and the pool keep their real timers. */
+const everythingButPerformance = [
+  'Date',
+  'hrtime',
+  'nextTick',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
 
 describe('SMTP sessions kept open between messages', () => {
   let smtp: FakeSmtpServer;
@@ -27,6 +40,7 @@ describe('SMTP sessions kept open between messages', () => {
     smtp = await new FakeSmtpServer().start(await freePort());
   });
   afterEach(async () => {
+    jest.useRealTimers();
     await provider?.close();
     provider = undefined;
     await smtp.stop();
@@ -83,11 +97,30 @@ describe('SMTP sessions kept open between messages', () => {
   });
 
   it('checks a session that sat idle before it carries a message, and keeps it when the server answers', async () => {
+    // Sessions measure idle time by performance.now(): here it moves only when told to, a second at once.
+    jest.useFakeTimers({ doNotFake: [...everythingButPerformance] });
     const email = providerOn();
     await email.send(message('before the pause'), never);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    jest.advanceTimersByTime(1_000);
     await email.send(message('after the pause'), never);
     expect(subjects()).toEqual(['after the pause', 'before the pause']);
+    expect(smtp.connections).toBe(1);
+  });
+
+  it('checks a session that sat idle before it carries a message, and replaces it when the server refuses', async () => {
+    jest.useFakeTimers({ doNotFake: [...everythingButPerformance] });
+    const email = providerOn();
+    await email.send(message('before'), never);
+    // The server shuts down: it takes no new connections, and answers a command on the idle session with 421
+    // before it closes it (after a second at most). Another server takes its port.
+    const port = Number(new URL(smtp.url).port);
+    const stopping = smtp.stop();
+    smtp = await new FakeSmtpServer().start(port);
+    jest.advanceTimersByTime(1_000);
+    // Without the check, the message would meet the 421.
+    await email.send(message('after'), never);
+    await stopping;
+    expect(subjects()).toEqual(['after']);
     expect(smtp.connections).toBe(1);
   });
 
