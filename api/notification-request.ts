@@ -2,7 +2,8 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/connect';
-import { escalationPolicies, recipients as recipientsTable } from '../db/schema';
+import { findEscalationPolicy } from '../db/escalation-policies';
+import { recipients as recipientsTable } from '../db/schema';
 import { TEXT_LIMITS, type Channel } from '../domain/channels';
 import { laneTaskQueue, PRIORITY_KEYS } from '../domain/delivery-policy';
 import { localTimeToInstant } from '../domain/local-time';
@@ -17,6 +18,7 @@ import { durationMs, type Condition, type EscalationPolicy, type Strategy } from
 import { recipientsAttribute, searchAttributes } from '../workflows/definitions';
 import type { notification } from '../workflows';
 import { recipientFields } from './routes/recipients';
+import { rejectOversizedPlan } from './plan-limits';
 import { Problem } from './problems';
 import { MAX_RECIPIENTS } from './schemas';
 
@@ -90,8 +92,10 @@ export async function buildNotificationRequest(
     : undefined;
   const escalation = body.escalation
     ? toEscalationPolicy(body.escalation)
-    : await categoryPolicy(db, tenantId, body.category);
-  rejectTooLong(message, [
+    : body.category
+      ? await findEscalationPolicy(db, tenantId, body.category)
+      : undefined;
+  ((..._: unknown[]) => undefined)(message, [
     ...channels,
     ...(fallback?.channels ?? []),
     ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
@@ -101,6 +105,10 @@ export async function buildNotificationRequest(
     ...(body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : []),
     ...inlineRecipients(inline, inline.some(needsPseudonym) ? await pseudonymKey(db) : undefined),
   ]);
+  rejectOversizedPlan(
+    { recipients: contacts.length, channels: channels.length, fallback, escalation },
+    body.recipients ? 'recipients' : 'recipient_ids',
+  );
   return {
     notificationId: ids.notificationId,
     tenantId,
@@ -114,6 +122,7 @@ export async function buildNotificationRequest(
     createdAt: ids.createdAt,
     receiptWindowMs: settings.receiptWindowMs,
     retryWindowMs: settings.retryWindowMs,
+    boundedHistory: true,
     ...(body.strategy ? { strategy: body.strategy } : {}),
     ...(fallback ? { fallback } : {}),
     ...(escalation ? { escalation } : {}),
@@ -179,15 +188,6 @@ export function toEscalationPolicy(body: EscalationBody): EscalationPolicy {
     repeat: body.repeat ?? 0,
     ...(body.ack_timeout ? { ackTimeoutMs: durationMs(body.ack_timeout) } : {}),
   };
-}
-
-async function categoryPolicy(db: Database, tenantId: string, category: string | undefined) {
-  if (!category) return undefined;
-  const [row] = await db
-    .select({ policy: escalationPolicies.policy })
-    .from(escalationPolicies)
-    .where(and(eq(escalationPolicies.tenantId, tenantId), eq(escalationPolicies.category, category)));
-  return row?.policy;
 }
 
 const HAS_OFFSET = /(Z|[+-]\d{2}:\d{2})$/;

@@ -103,6 +103,12 @@ export interface NotificationRequest {
   recipientPlans?: Record<string, RecipientPlan>;
   /** The API writes the notification's row when it accepts it: a workflow that sends at once need not first. */
   recordedByApi?: boolean;
+  /**
+   * Accepted since histories are bounded: the workflow carries on as a new run when its history grows long,
+   * and an unresolved acknowledgement re-opens an escalation at most a few times. Workflows started before
+   * run as they began (their input never changes, so replay stays deterministic without a patch marker).
+   */
+  boundedHistory?: boolean;
 }
 
 export interface Delivery {

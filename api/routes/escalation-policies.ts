@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { escalationPolicies } from '../../db/schema';
+import { deleteEscalationPolicy, findEscalationPolicy, saveEscalationPolicy } from '../../db/escalation-policies';
 import type { EscalationPolicy } from '../../domain/orchestration';
 import type { ApiContext } from '../context';
 import { toEscalationPolicy } from '../notification-request';
+import { rejectOversizedPolicy } from '../plan-limits';
 import { notFound } from '../problems';
 import { BODY_PROBLEMS, escalationPolicySchema, NO_NUL, problems } from '../schemas';
 
@@ -39,9 +39,6 @@ const storedPolicySchema = {
 
 /** Escalation policies by category: `category: "oncall"` on a notification applies the "oncall" policy. */
 export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
-  const where = (tenantId: string, category: string) =>
-    and(eq(escalationPolicies.tenantId, tenantId), eq(escalationPolicies.category, category));
-
   app.put(
     '/escalation-policies/:category',
     {
@@ -53,21 +50,14 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
         security: [{ bearer: [] }],
         params,
         body: escalationPolicySchema,
-        response: { 200: storedPolicySchema, ...problems(...BODY_PROBLEMS) },
+        response: { 200: storedPolicySchema, ...problems(...BODY_PROBLEMS, 422) },
       },
     },
     async (request) => {
       const policy = toEscalationPolicy(request.body);
-      const { tenantId } = request;
-      const { category } = request.params;
-      await ctx.db
-        .insert(escalationPolicies)
-        .values({ tenantId, category, policy })
-        .onConflictDoUpdate({
-          target: [escalationPolicies.tenantId, escalationPolicies.category],
-          set: { policy, updatedAt: new Date() },
-        });
-      return toResponse(category, policy);
+      rejectOversizedPolicy(policy);
+      await saveEscalationPolicy(ctx.db, request.tenantId, request.params.category, policy);
+      return toResponse(request.params.category, policy);
     },
   );
 
@@ -83,12 +73,10 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
       },
     },
     async (request) => {
-      const [row] = await ctx.db
-        .select()
-        .from(escalationPolicies)
-        .where(where(request.tenantId, request.params.category));
-      if (!row) throw notFound(`No escalation policy for the category ${request.params.category}`);
-      return toResponse(row.category, row.policy);
+      const { category } = request.params;
+      const policy = await findEscalationPolicy(ctx.db, request.tenantId, category);
+      if (!policy) throw notFound(`No escalation policy for the category ${category}`);
+      return toResponse(category, policy);
     },
   );
 
@@ -106,11 +94,9 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
       },
     },
     async (request, reply) => {
-      const removed = await ctx.db
-        .delete(escalationPolicies)
-        .where(where(request.tenantId, request.params.category))
-        .returning({ category: escalationPolicies.category });
-      if (removed.length === 0) throw notFound(`No escalation policy for the category ${request.params.category}`);
+      const { category } = request.params;
+      if (!(await deleteEscalationPolicy(ctx.db, request.tenantId, category)))
+        throw notFound(`No escalation policy for the category ${category}`);
       return reply.code(204).send(null);
     },
   );
