@@ -95,7 +95,7 @@ export async function buildNotificationRequest(
     : body.category
       ? await findEscalationPolicy(db, tenantId, body.category)
       : undefined;
-  ((..._: unknown[]) => undefined)(message, [
+  rejectTooLong(message, [
     ...channels,
     ...(fallback?.channels ?? []),
     ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
