@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
 import { startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
@@ -6,19 +5,16 @@ import { startTestHerald, type TestHerald, type TestTenant } from '../support/he
 describe('bad input', () => {
   let herald: TestHerald;
   let tenant: TestTenant;
-  let connection: Connection;
-  let client: Client;
 
+  // Herald's start takes a minute or more on a loaded machine (the workflows are bundled for its worker).
   beforeAll(async () => {
     herald = await startTestHerald({ HERALD_BODY_LIMIT_BYTES: '4096' });
+  }, 180_000);
+  // A tenant of its own for each test: what one stores, the next does not see.
+  beforeEach(async () => {
     tenant = await herald.createTenant();
-    connection = await Connection.connect({ address: herald.temporalAddress });
-    client = new Client({ connection });
   });
-  afterAll(async () => {
-    await connection?.close();
-    await herald?.stop();
-  });
+  afterAll(() => herald?.stop());
 
   const valid = { channels: ['email'], recipients: [{ email: 'a@example.com' }], message: 'hello' };
   const json = (payload: string, headers: Record<string, string> = {}) =>
@@ -28,6 +24,12 @@ describe('bad input', () => {
       headers: { ...tenant.auth, 'content-type': 'application/json', ...headers },
       payload,
     });
+
+  /** The ids of the tenant's stored notifications. */
+  const stored = async () =>
+    (
+      await herald.db.select({ id: notifications.id }).from(notifications).where(eq(notifications.tenantId, tenant.id))
+    ).map((n) => n.id);
 
   const status = (id: string) =>
     herald.api.inject({ method: 'GET', url: `/status/${id}`, headers: tenant.auth }) as ReturnType<typeof json>;
@@ -153,6 +155,8 @@ describe('bad input', () => {
     expect(problem).toMatchObject({ status, field });
     expect(typeof problem.title).toBe('string');
     expect(problem.detail).toEqual(expect.any(String));
+    // Nothing of it was stored, and workflows start only from stored notifications.
+    expect(await stored()).toEqual([]);
   });
 
   it('answers 405 with Allow for a method a known path does not take, 404 for an unknown path', async () => {
@@ -169,18 +173,10 @@ describe('bad input', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
-  it('created nothing for any rejected request', async () => {
-    const rows = await herald.db.select().from(notifications).where(eq(notifications.tenantId, tenant.id));
-    expect(rows).toHaveLength(0);
-    const { count } = await client.workflow.count(`HeraldTenant = "${tenant.id}"`);
-    expect(count).toBe(0);
-    const outbox = await herald.api.inject({ method: 'GET', url: '/dev/outbox', headers: tenant.auth });
-    expect(outbox.json().messages).toHaveLength(0);
-  });
-
   it('accepts the valid request the bad ones were made from (the cases fail for their own reason)', async () => {
     const res = await json(JSON.stringify(valid));
     expect(res.statusCode).toBe(202);
+    expect(await stored()).toEqual([res.json().notification_id]);
   });
 
   it('answers unknown routes and bad recipient profiles with problems too', async () => {
