@@ -6,6 +6,7 @@ describe('tenant isolation', () => {
   let bob: TestTenant;
   let aliceNotification: string;
 
+  // Herald's start takes a minute or more on a loaded machine (the workflows are bundled for its worker).
   beforeAll(async () => {
     herald = await startTestHerald();
     [alice, bob] = [await herald.createTenant(), await herald.createTenant()];
@@ -29,7 +30,7 @@ describe('tenant isolation', () => {
           .then((r) => r.json()),
       (s) => s.status === 'delivered',
     );
-  });
+  }, 180_000);
   afterAll(() => herald?.stop());
 
   it("answers 404 for another tenant's notification", async () => {
@@ -81,7 +82,8 @@ describe('tenant isolation', () => {
         headers: { ...t.auth, 'idempotency-key': 'same-key' },
         payload: { channels: ['sms'], recipients: [{ phone: '+14155550100' }], message: 'x' },
       });
-    const [a, b] = [await send(alice), await send(bob)];
+    // Tenants of its own: alice's and bob's outboxes stay as the test above reads them.
+    const [a, b] = [await send(await herald.createTenant()), await send(await herald.createTenant())];
     expect(a.statusCode).toBe(202);
     expect(b.statusCode).toBe(202);
     expect(a.json().notification_id).not.toBe(b.json().notification_id);
