@@ -49,7 +49,7 @@ describe('worker processes on one host', () => {
         } finally {
           holder.close();
         }
-      });
+      }, 180_000);
     },
   );
 

@@ -44,7 +44,7 @@ describe('a workflow caught in a loop, on a worker with the default configuratio
     const connected = await connectClient(config, temporalAddress);
     client = connected.client;
     closeClient = () => connected.connection.close();
-  });
+  }, 180_000);
   afterAll(async () => {
     await closeClient?.();
     await shutdown.run();

@@ -42,5 +42,5 @@ describe('workflow stack traces', () => {
   it('answer the stack trace query with where a notification waits', async () => {
     // A frame in Herald's own workflow code, beneath the SDK's.
     expect(await stackTraceOfASleepingNotification()).toMatch(/^\s+at \S+ \(\S*\/workflows\/\S+\.ts:\d+:\d+\)$/m);
-  }, 120_000);
+  }, 240_000);
 });
