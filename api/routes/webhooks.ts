@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Receipt } from '../../domain/notification';
 import { SIGNATURE_TOLERANCE_SECONDS, verifyReceiptSignature } from '../../domain/webhook-signature';
 import type { Database } from '../../db/connect';
-import { rememberSeen, seenBefore } from '../../db/seen-webhooks';
+import { releaseSignature, takeSignature } from '../../db/seen-webhooks';
 import type { ApiContext } from '../context';
 import { parseJsonBody } from '../json-body';
 import { Problem } from '../problems';
@@ -57,14 +57,15 @@ export const webhookSecuritySchemes = {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** A timestamped signature that verified: remembered once the request is taken, so a replay is refused. */
-    verifiedSignature?: string;
+    /** A timestamped signature this request took: given back unless the request is taken. */
+    takenSignature?: string;
   }
 }
 
 /**
  * A preValidation hook: 401 naming the signature header unless the request verifies. A timestamped
- * signature already taken is a replay: refused too, and the timestamp refuses it once it is old.
+ * signature is taken by one request only: a replay, or a copy sent beside the first, is refused too,
+ * and the timestamp refuses it once it is old.
  */
 function requireSignature(
   db: Database,
@@ -78,9 +79,10 @@ function requireSignature(
     if (!verifies(request, signature))
       throw new Problem(401, 'Bad signature', `${header} does not match the request`, field);
     if (!options.timestamped) return;
-    if (await seenBefore(db, `${field}:${signature}`))
+    const taken = `${field}:${signature}`;
+    if (!(await takeSignature(db, taken, 2 * SIGNATURE_TOLERANCE_SECONDS)))
       throw new Problem(401, 'Replayed', `This ${header} was already received: a request is taken once`, field);
-    request.verifiedSignature = `${field}:${signature}`;
+    request.takenSignature = taken;
   };
 }
 
@@ -102,10 +104,19 @@ export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
   });
 
-  // Remembered only once taken: a receipt that failed (Temporal away) may be sent again and succeed.
+  // A request not taken gives its signature back before the sender hears so: a receipt that failed
+  // (Temporal away, a 5xx) is sent again with the same signature, and that retry is taken.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.verifiedSignature && reply.statusCode < 300)
-      await rememberSeen(ctx.db, request.verifiedSignature, 2 * SIGNATURE_TOLERANCE_SECONDS);
+    if (request.takenSignature && reply.statusCode >= 300) {
+      try {
+        await releaseSignature(ctx.db, request.takenSignature);
+      } catch (error) {
+        request.log.error(
+          { err: error },
+          'webhook signature not given back: a retry of this request is refused as a replay until its timestamp expires',
+        );
+      }
+    }
     return payload;
   });
 
