@@ -1,5 +1,5 @@
 import type Ajv from 'ajv';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -13,6 +13,7 @@ import { startServerSpan } from '../observability/tracing';
 import { trackAllowedMethods } from './allowed-methods';
 import type { Redis } from 'ioredis';
 import { adminAuth, bearerAuth } from './auth';
+import { FailedAuthThrottle } from './auth-throttle';
 import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits';
 import { problems } from './schemas';
 import { adminRoutes } from './routes/admin';
@@ -82,6 +83,11 @@ export interface ApiOptions {
   webhookAllowPrivate?: boolean;
   /** Shares rate-limit counts with other API instances. */
   redis?: Redis;
+  /**
+   * Proxies in front of Herald whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated):
+   * failed authentication is counted per client address, which behind a proxy is otherwise the proxy's.
+   */
+  trustProxy?: string;
 }
 
 /** Formats the request schemas name beyond JSON Schema's own: E.164 phone numbers, IANA time zones. */
@@ -104,6 +110,7 @@ export async function buildApi(options: ApiOptions) {
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     bodyLimit: options.bodyLimit,
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     // Long ids reach validation (400 naming the field) instead of the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
     // A URL the router cannot take still gets a problem, not Fastify's own JSON.
@@ -184,6 +191,7 @@ export async function buildApi(options: ApiOptions) {
   app.setNotFoundHandler(answerUnrouted);
 
   const directory = new TenantDirectory(options.db);
+  const keyThrottle = new FailedAuthThrottle('API key', options.redis);
   const starts = new StartDispatcher({
     db: options.db,
     temporal: options.temporal,
@@ -216,29 +224,32 @@ export async function buildApi(options: ApiOptions) {
     publicUrl: options.publicUrl,
     twilioAuthToken: options.twilioAuthToken,
     sendgridWebhookPublicKey: options.sendgridWebhookPublicKey,
-    authenticate: bearerAuth(directory),
+    authenticate: bearerAuth(directory, keyThrottle),
     limits: new TenantLimits(options.tenantLimits, options.redis),
     forgetKeys: () => directory.forget(),
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
   };
   // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);
-  await app.register(metricsRoutes, context);
+  // A key is optional on the scrape, but a wrong one counts as any other.
+  await app.register(async (scrape) => {
+    declareProblems(scrape, 429);
+    await scrape.register(metricsRoutes, context);
+  });
   await app.register(webhookRoutes, context);
   await app.register(linkRoutes, context);
   // The one authentication boundary: nothing inside is parsed, validated or looked up without a key.
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', adminAuth(options.adminToken));
+      declareProblems(admin, 429);
+      admin.addHook('onRequest', adminAuth(options.adminToken, new FailedAuthThrottle('admin token', options.redis)));
       await admin.register(adminRoutes, context);
     },
     { prefix: '/admin' },
   );
   await app.register(async (tenantScoped) => {
     // Every tenant route can answer 403 (the key lacks the scope) and 429 (over the tenant's limits).
-    tenantScoped.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, response: { ...(route.schema?.response as object), ...problems(403, 429) } };
-    });
+    declareProblems(tenantScoped, 403, 429);
     tenantScoped.addHook('onRequest', context.authenticate);
     tenantScoped.addHook('onRequest', limitRequests(context.limits));
     await tenantScoped.register(notifyRoutes, context);
@@ -260,9 +271,25 @@ export async function buildApi(options: ApiOptions) {
     });
   });
   if (options.devOutbox) {
-    await app.register(devOutboxRoutes, { ...context, authenticate: bearerAuth(directory, { allowQueryKey: true }) });
+    await app.register(async (outbox) => {
+      declareProblems(outbox, 429);
+      await outbox.register(devOutboxRoutes, {
+        ...context,
+        authenticate: bearerAuth(directory, keyThrottle, { allowQueryKey: true }),
+      });
+    });
   }
   return app;
+}
+
+/**
+ * Adds problems every route of this plugin can answer to their schemas, so the OpenAPI document lists
+ * them: 429 wherever a credential is checked (too many failed authentications from an address).
+ */
+function declareProblems(plugin: FastifyInstance, ...statuses: Parameters<typeof problems>) {
+  plugin.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, response: { ...(route.schema?.response as object), ...problems(...statuses) } };
+  });
 }
 
 /** The first call's promise, kept; a failed one is forgotten so the next call tries again. */

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../domain/sha256';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FailedAuthThrottle } from './auth-throttle';
 import { Problem } from './problems';
 import type { Caller, Scope, TenantDirectory } from './tenants';
 
@@ -33,13 +34,21 @@ export function requiredScope(request: FastifyRequest): Scope {
 
 /**
  * An onRequest hook that turns `Authorization: Bearer <key>` into the caller, or answers 401; a key
- * without the route's scope gets 403.
+ * without the route's scope gets 403. A key this instance has not seen live counts as an attempt
+ * against the caller's address: too many wrong ones and it answers 429 before looking anything up.
  */
-export function bearerAuth(directory: TenantDirectory, options: { allowQueryKey?: boolean } = {}) {
-  return async function authenticate(request: FastifyRequest) {
+export function bearerAuth(
+  directory: TenantDirectory,
+  throttle: FailedAuthThrottle,
+  options: { allowQueryKey?: boolean } = {},
+) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const key = bearerToken(request, options.allowQueryKey);
     if (!key) throw unauthorized('An API key is required: send "Authorization: Bearer <api key>"');
-    const caller = await directory.callerForKey(key);
+    const known = () => directory.wasLive(key);
+    const caller = known()
+      ? await directory.callerForKey(key)
+      : await throttle.attempt(request, reply, () => directory.callerForKey(key), known);
     if (!caller) throw unauthorized('The API key is not valid, or has been revoked');
     request.caller = caller;
     request.tenantId = caller.tenantId;
@@ -50,14 +59,19 @@ export function bearerAuth(directory: TenantDirectory, options: { allowQueryKey?
   };
 }
 
-/** An onRequest hook for the admin API: the token from the environment, compared in constant time. */
-export function adminAuth(adminToken: string | undefined) {
+/**
+ * An onRequest hook for the admin API: the token from the environment, compared in constant time.
+ * Wrong tokens count against the caller's address: too many and it answers 429 without comparing.
+ */
+export function adminAuth(adminToken: string | undefined, throttle: FailedAuthThrottle) {
   // Hashes first: equal lengths whatever the token's, so the comparison itself says nothing.
   const digest = (text: string) => Buffer.from(sha256(text));
   const expected = adminToken ? digest(adminToken) : undefined;
-  return async function authenticateAdmin(request: FastifyRequest) {
+  return async function authenticateAdmin(request: FastifyRequest, reply: FastifyReply) {
     if (!expected) throw unauthorized('The admin API is off: set HERALD_ADMIN_TOKEN to turn it on');
     const token = bearerToken(request);
-    if (!token || !timingSafeEqual(digest(token), expected)) throw unauthorized('The admin token is not valid');
+    if (!token) throw unauthorized('The admin token is required: send "Authorization: Bearer <admin token>"');
+    const valid = await throttle.attempt(request, reply, () => timingSafeEqual(digest(token), expected) || null);
+    if (!valid) throw unauthorized('The admin token is not valid');
   };
 }

@@ -105,23 +105,39 @@ export class TenantLimits {
   }
 
   private counter(points: number, duration: number, keyPrefix: string): RateLimiterAbstract {
-    const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-    if (!this.redis) return memory;
-    return new RateLimiterRedis({
-      storeClient: this.redis,
-      points,
-      duration,
-      keyPrefix: `herald:${keyPrefix}`,
-      insuranceLimiter: memory,
-    });
+    return sharedCounter({ points, duration, keyPrefix }, this.redis);
   }
+}
+
+/**
+ * `points` per `duration` seconds for each key, counted in this process, or in Redis when given so
+ * every API instance counts together; this process counts alone while Redis is away. With
+ * `blockDuration`, a key over its points is refused that long, and an instance remembers the block
+ * itself instead of asking Redis again for each refusal.
+ */
+export function sharedCounter(
+  options: { points: number; duration: number; keyPrefix: string; blockDuration?: number },
+  redis?: Redis,
+): RateLimiterAbstract {
+  const memory = new RateLimiterMemory(options);
+  if (!redis) return memory;
+  return new RateLimiterRedis({
+    ...options,
+    storeClient: redis,
+    keyPrefix: `herald:${options.keyPrefix}`,
+    insuranceLimiter: memory,
+    ...(options.blockDuration
+      ? { inMemoryBlockOnConsumed: options.points + 1, inMemoryBlockDuration: options.blockDuration }
+      : {}),
+  });
 }
 
 function dayKey(tenantId: string, now: number): string {
   return `${tenantId}:${new Date(now).toISOString().slice(0, 10)}`;
 }
 
-async function take(limiter: Pick<RateLimiterAbstract, 'consume'>, key: string, points = 1) {
+/** Consumes points: allowed, or refused with the limiter's answer (when to come back). */
+export async function take(limiter: Pick<RateLimiterAbstract, 'consume'>, key: string, points = 1) {
   try {
     return { allowed: true, res: await limiter.consume(key, points) };
   } catch (rejection) {

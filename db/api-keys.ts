@@ -65,3 +65,15 @@ export async function findLiveKey(db: Database, hash: string) {
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
   return row;
 }
+
+/**
+ * Hashes of the live keys from before keys had ids of their own (`hk_<id>_<secret>`): their id was
+ * made from their hash, `hk_` + its first ten characters.
+ */
+export async function liveOlderKeyHashes(db: Database): Promise<string[]> {
+  const rows = await db
+    .select({ hash: apiKeys.hash })
+    .from(apiKeys)
+    .where(and(isNull(apiKeys.revokedAt), eq(apiKeys.id, sql`'hk_' || substr(${apiKeys.hash}, 1, 10)`)));
+  return rows.map((row) => row.hash);
+}
