@@ -100,10 +100,9 @@ export async function buildNotificationRequest(
     ...(fallback?.channels ?? []),
     ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
   ]);
-  const inline = body.recipients ?? [];
   const contacts = withoutRepeats([
     ...(body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : []),
-    ...inlineRecipients(inline, inline.some(needsPseudonym) ? await pseudonymKey(db) : undefined),
+    ...(await inlineContacts(db, body.recipients ?? [])),
   ]);
   rejectOversizedPlan(
     { recipients: contacts.length, channels: channels.length, fallback, escalation },
@@ -247,6 +246,11 @@ function toContact(id: string, r: InlineRecipient): Contact {
 }
 
 const needsPseudonym = (r: InlineRecipient) => r.id === undefined && (r.email ?? r.phone) !== undefined;
+
+/** Inline recipients as contacts, each without an id known by its pseudonym. */
+export async function inlineContacts(db: Database, list: readonly InlineRecipient[]): Promise<Contact[]> {
+  return inlineRecipients(list, list.some(needsPseudonym) ? await pseudonymKey(db) : undefined);
+}
 
 /**
  * Inline recipients as contacts. One without an id is known by a pseudonym of its email or phone

@@ -92,10 +92,10 @@ describe('contact details stay out of logs, search attributes, links and histori
         HERALD_RETRY_WINDOW_SECONDS: '0',
       },
     });
-    await herald.waitFor('Press Ctrl-C to stop');
+    await herald.waitFor('Press Ctrl-C to stop', 240_000);
     temporal = await Connection.connect({ address: process.env.HERALD_TEST_TEMPORAL_ADDRESS! });
     client = new Client({ connection: temporal });
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await temporal?.close();
