@@ -11,10 +11,11 @@ import { createTenant, eventually, isolatedDatabase, type TestTenant } from '../
 describe('pending starts (the accepted notifications the dispatcher has yet to start)', () => {
   let handle: DatabaseHandle;
   let tenant: TestTenant;
+  // A new embedded database migrates in a minute or more on a loaded machine.
   beforeAll(async () => {
     handle = await isolatedDatabase();
     tenant = await createTenant(handle);
-  });
+  }, 180_000);
   afterAll(() => handle?.close());
 
   const request = (priority: Priority) => notificationRequest({ tenantId: tenant.id, priority });

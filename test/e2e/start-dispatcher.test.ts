@@ -95,12 +95,13 @@ function dispatchers() {
           ),
         ),
   };
+  // A new embedded database migrates in a minute or more on a loaded machine.
   beforeAll(async () => {
     t.handle = await isolatedDatabase();
     t.tenant = await createTenant(t.handle);
     connection = await Connection.connect({ address: process.env.HERALD_TEST_TEMPORAL_ADDRESS! });
     t.client = new Client({ connection });
-  });
+  }, 180_000);
   afterEach(async () => {
     await Promise.all(running.splice(0).map((d) => d.stop()));
   });
