@@ -11,6 +11,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { startServerSpan } from '../observability/tracing';
 import { trackAllowedMethods } from './allowed-methods';
+import { drainOnClose } from './drain';
 import type { Redis } from 'ioredis';
 import { adminAuth, bearerAuth } from './auth';
 import { FailedAuthThrottle } from './auth-throttle';
@@ -113,6 +114,8 @@ export async function buildApi(options: ApiOptions) {
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     // Long ids reach validation (400 naming the field) instead of the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    // Requests that reach a closing API are read and answered, not refused unread: see drainOnClose.
+    return503OnClosing: false,
     // A URL the router cannot take still gets a problem, not Fastify's own JSON.
     frameworkErrors: (error, _request, reply) =>
       sendProblem(
@@ -127,6 +130,8 @@ export async function buildApi(options: ApiOptions) {
       plugins: [heraldFormats],
     },
   });
+  // A stop answers every request the API has taken, and ends as soon as they are answered.
+  drainOnClose(app);
 
   await app.register(swagger, {
     openapi: {
