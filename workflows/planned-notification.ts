@@ -253,7 +253,10 @@ export async function plannedNotification(
   // A notification that waits is recorded as scheduled or held; one sent at once goes straight to its
   // sends when the API has recorded it (the marker keeps histories of workers that recorded replaying).
   const recordedAlready = waiting.size === 0 && request.recordedByApi && takes(PATCHES.recordedAtAccept);
-  if (!recordedAlready) await record(state);
+  if (!recordedAlready) {
+    waits.decideSharing();
+    await record(state);
+  }
   await Promise.all(request.recipients.map(runRecipient));
 
   // An acknowledgement nobody resolves in time re-opens the escalation, as on-call tools do.

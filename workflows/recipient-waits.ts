@@ -18,7 +18,8 @@ interface PlanRead {
  * What a notification's recipients wait on: their send time and quiet hours (timers), then their preferences
  * read again (an activity). In runs that take the shared-waits patch, recipients waiting for one instant share
  * its timer, and reads that several of them start together (woken by that timer) are one activity. The patch
- * is checked at the first wait, so a notification that never waits carries no marker.
+ * is checked at the first wait, or before the first record when there is one, so a notification that sends at
+ * once carries no marker.
  */
 export function recipientWaits(request: NotificationRequest, takes: ChangeGate) {
   const { tenantId, category } = request;
@@ -54,5 +55,12 @@ export function recipientWaits(request: NotificationRequest, takes: ChangeGate) 
     return planRecipient({ tenantId, recipientId: contact.id, category, timezone: contact.timezone, at });
   };
 
-  return { until, planOf };
+  /**
+   * Decides now whether this notification's recipients share their waits: the caller does so before a local
+   * activity, since a replay may hand over that activity's result a workflow task earlier than it came, and a
+   * patch first checked after it would then be looked for in the wrong task.
+   */
+  const decideSharing = () => void shared();
+
+  return { until, planOf, decideSharing };
 }
