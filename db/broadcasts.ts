@@ -4,6 +4,7 @@ import { PRIORITY_KEYS } from '../domain/delivery-policy';
 import type { Contact } from '../domain/notification';
 import { insertAuditEvent } from './audit-events';
 import type { Database } from './connect';
+import { BROADCAST_WORKFLOW_TYPE } from './pending-starts';
 import { broadcastChunks, broadcasts, pendingStarts } from './schema';
 
 /** The tenant's broadcast with this id, if there is one. */
@@ -43,7 +44,7 @@ export async function acceptBroadcast(db: Database, acceptance: BroadcastAccepta
       tenantId,
       taskQueue,
       priority: PRIORITY_KEYS[input.priority],
-      workflowType: 'broadcastWorkflow',
+      workflowType: BROADCAST_WORKFLOW_TYPE,
       request: input,
       trace,
     });

@@ -30,8 +30,8 @@ export interface PendingBroadcastStart {
 }
 
 /** The workflow types a pending start starts, as its row names them. */
-const NOTIFICATION = 'notification';
-const BROADCAST = 'broadcastWorkflow';
+const NOTIFICATION_WORKFLOW_TYPE = 'notification';
+export const BROADCAST_WORKFLOW_TYPE = 'broadcastWorkflow';
 
 const asNotification = (row: { request: unknown; trace: Record<string, string> | null }): PendingStart => ({
   request: row.request as NotificationRequest,
@@ -43,7 +43,7 @@ const asPending = (row: {
   request: unknown;
   trace: Record<string, string> | null;
 }): PendingStart | PendingBroadcastStart =>
-  row.workflowType === BROADCAST
+  row.workflowType === BROADCAST_WORKFLOW_TYPE
     ? { broadcast: row.request as BroadcastRequest, trace: row.trace }
     : asNotification(row);
 
@@ -137,7 +137,10 @@ export async function claimPendingStarts(
         eq(pendingStarts.taskQueue, taskQueue),
         or(isNull(pendingStarts.claimedUntil), lt(pendingStarts.claimedUntil, sql`now()`)),
         above ? lt(pendingStarts.priority, PRIORITY_KEYS[above]) : undefined,
-        inArray(pendingStarts.workflowType, broadcasts ? [NOTIFICATION, BROADCAST] : [NOTIFICATION]),
+        inArray(
+          pendingStarts.workflowType,
+          broadcasts ? [NOTIFICATION_WORKFLOW_TYPE, BROADCAST_WORKFLOW_TYPE] : [NOTIFICATION_WORKFLOW_TYPE],
+        ),
       ),
     )
     .orderBy(pendingStarts.priority, pendingStarts.acceptedAt)
@@ -168,7 +171,7 @@ export async function findPendingStart(
       and(
         eq(pendingStarts.workflowId, workflowId),
         eq(pendingStarts.taskQueue, taskQueue),
-        eq(pendingStarts.workflowType, NOTIFICATION),
+        eq(pendingStarts.workflowType, NOTIFICATION_WORKFLOW_TYPE),
       ),
     );
   return row && asNotification(row);
@@ -187,7 +190,7 @@ export async function findPendingBroadcastStart(
       and(
         eq(pendingStarts.workflowId, workflowId),
         eq(pendingStarts.taskQueue, taskQueue),
-        eq(pendingStarts.workflowType, BROADCAST),
+        eq(pendingStarts.workflowType, BROADCAST_WORKFLOW_TYPE),
       ),
     );
   return row && { broadcast: row.request as BroadcastRequest, trace: row.trace };
@@ -207,7 +210,7 @@ export async function pendingStartsNaming(
       and(
         eq(pendingStarts.taskQueue, taskQueue),
         eq(pendingStarts.tenantId, tenantId),
-        eq(pendingStarts.workflowType, NOTIFICATION),
+        eq(pendingStarts.workflowType, NOTIFICATION_WORKFLOW_TYPE),
         sql`${pendingStarts.request}->'recipients' @> ${JSON.stringify([{ id: recipientId }])}::jsonb`,
       ),
     );
