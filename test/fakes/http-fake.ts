@@ -14,6 +14,10 @@ export interface RecordedRequest {
   json: unknown;
   /** performance.now() on arrival: tests measure send rates by it. */
   at: number;
+  /** What it met: the status answered, or no answer (`hang`, `closed`); unset until then. */
+  outcome?: number | 'hang' | 'closed';
+  /** Whether that answer was a fault rather than the service's own. */
+  faulted?: boolean;
 }
 
 export interface Reply {
@@ -22,8 +26,21 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-/** What the next request meets instead of a normal answer: an error reply, a long wait, or no answer at all. */
-export type Fault = Reply | { hang: true } | { delayMs: number };
+/**
+ * What the next request meets instead of a normal answer: an error reply, a long wait, no answer at
+ * all, or its connection closed without an answer.
+ */
+export type Fault = Reply | { hang: true } | { delayMs: number } | { close: true };
+
+/** Chances (0 to 1) that any one request meets a fault: a provider that misbehaves now and then. */
+export interface RandomFaults {
+  /** Never answered (the client's timeout ends it). */
+  hang?: number;
+  /** 503 Service Unavailable. */
+  unavailable?: number;
+  /** The connection closed before any answer. */
+  close?: number;
+}
 
 /**
  * A provider's HTTP API on loopback. Subclasses answer as the real service does; tests queue faults
@@ -35,6 +52,8 @@ export abstract class FakeHttpProvider {
   readonly faults: Fault[] = [];
   /** A fault for every request until cleared: the provider is down. */
   down?: Fault;
+  /** Faults drawn at random for requests that meet neither of the above. */
+  randomFaults?: RandomFaults;
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private readonly hung = new Set<http.ServerResponse>();
   private port = 0;
@@ -89,14 +108,21 @@ export abstract class FakeHttpProvider {
       at: performance.now(),
     };
     this.requests.push(recorded);
-    const fault = this.faults.shift() ?? this.down;
+    const fault = this.faults.shift() ?? this.down ?? randomFault(this.randomFaults);
     if (fault && 'hang' in fault) {
+      Object.assign(recorded, { outcome: 'hang', faulted: true });
       this.hung.add(res);
       res.on('close', () => this.hung.delete(res));
       return;
     }
+    if (fault && 'close' in fault) {
+      Object.assign(recorded, { outcome: 'closed', faulted: true });
+      req.socket.destroy();
+      return;
+    }
     if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
     const reply = fault && 'status' in fault ? fault : await this.answer(recorded);
+    Object.assign(recorded, { outcome: reply.status, faulted: reply === fault });
     const text =
       reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
@@ -105,6 +131,21 @@ export abstract class FakeHttpProvider {
     });
     res.end(text);
   }
+}
+
+function randomFault(chances: RandomFaults | undefined): Fault | undefined {
+  if (!chances) return undefined;
+  let roll = Math.random();
+  for (const [kind, chance = 0] of Object.entries(chances) as [keyof RandomFaults, number | undefined][]) {
+    if (roll < chance)
+      return kind === 'hang'
+        ? { hang: true }
+        : kind === 'close'
+          ? { close: true }
+          : { status: 503, body: 'service unavailable' };
+    roll -= chance;
+  }
+  return undefined;
 }
 
 function parseJson(text: string): unknown {

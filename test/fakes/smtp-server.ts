@@ -1,6 +1,6 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import PostalMime from 'postal-mime';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedMail {
   from?: string;
@@ -19,6 +19,16 @@ type Reply = { code: number; message: string };
 type Delay = { delayMs: number };
 
 /**
+ * Chances (0 to 1) that a MAIL FROM meets a fault: the connection dropped, a transient 451 reply
+ * (the message is not taken, a later try may be), or no reply at all.
+ */
+export interface RandomSmtpFaults {
+  drop?: number;
+  transient?: number;
+  hang?: number;
+}
+
+/**
  * A real SMTP server on loopback. Scripts its replies to MAIL FROM so tests can make a send
  * fail, fail for good, or hang mid-session.
  */
@@ -29,7 +39,13 @@ export class FakeSmtpServer {
   mailFromCount = 0;
   /** SMTP sessions opened so far. */
   connections = 0;
+  /** Faults drawn at random for MAIL FROM commands the script leaves alone. */
+  randomFaults?: RandomSmtpFaults;
+  /** Random faults met so far, by kind. */
+  readonly faultsMet = { drop: 0, transient: 0, hang: 0 };
   private readonly server: SMTPServer;
+  /** Open client sockets by their port, so a fault can drop a session's connection. */
+  private readonly sockets = new Map<number, Socket>();
   private port = 0;
   private waiters: (() => void)[] = [];
 
@@ -49,10 +65,11 @@ export class FakeSmtpServer {
       closeTimeout: 1000,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onMailFrom: (_address, _session, callback) => {
+      onMailFrom: (_address, session, callback) => {
         this.mailFromCount++;
         this.notify();
-        const next = this.script.shift();
+        const next = this.script.shift() ?? this.randomFault();
+        if (next === 'drop') return void this.sockets.get(session.remotePort)?.destroy();
         if (next === 'hang') return;
         if (next && 'delayMs' in next) return void setTimeout(() => callback(), next.delayMs);
         if (next) return callback(Object.assign(new Error(next.message), { responseCode: next.code }));
@@ -80,6 +97,27 @@ export class FakeSmtpServer {
       },
     };
     this.server = new SMTPServer(options);
+    // A client that dies mid-session resets its connection: that ends the session, not the server.
+    this.server.on('error', () => {});
+    this.server.server.on('connection', (socket: Socket) => {
+      const port = socket.remotePort!;
+      this.sockets.set(port, socket);
+      socket.on('close', () => this.sockets.delete(port));
+    });
+  }
+
+  private randomFault(): Reply | 'hang' | 'drop' | undefined {
+    if (!this.randomFaults) return undefined;
+    let roll = Math.random();
+    for (const kind of ['drop', 'transient', 'hang'] as const) {
+      const chance = this.randomFaults[kind] ?? 0;
+      if (roll < chance) {
+        this.faultsMet[kind]++;
+        return kind === 'transient' ? { code: 451, message: 'Try again later' } : kind;
+      }
+      roll -= chance;
+    }
+    return undefined;
   }
 
   async start(port = 0): Promise<this> {
