@@ -5,7 +5,8 @@
 # schemas on the PostgreSQL that scripts/test-postgres.sh runs, and starts the server in the
 # background with its files under .tools/temporal-cluster/.
 #   usage: scripts/temporal-cluster.sh start | stop | status
-#   env:   TEMPORAL_SERVER_VERSION (v1.32.1), TEMPORAL_CLUSTER_PORT (7533), TEMPORAL_CLUSTER_SHARDS (8)
+#   env:   TEMPORAL_SERVER_VERSION (v1.32.1), TEMPORAL_CLUSTER_PORT (7533), TEMPORAL_CLUSTER_SHARDS (8),
+#          TEMPORAL_CLUSTER_HOME (its files), TEMPORAL_CLUSTER_DATABASE_URL (another PostgreSQL to keep its state in)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ shards=${TEMPORAL_CLUSTER_SHARDS:-8}
 namespace=${TEMPORAL_NAMESPACE:-default}
 tools=$(pwd)/.tools
 bin=$tools/temporal-server-$version
-home=$tools/temporal-cluster
+home=${TEMPORAL_CLUSTER_HOME:-$tools/temporal-cluster}
 pid_file=$home/server.pid
 
 log() { echo "[temporal-cluster] $*" >&2; }
@@ -130,7 +131,7 @@ start() {
   fi
   build
   local url
-  url=$(bash scripts/test-postgres.sh start)
+  url=${TEMPORAL_CLUSTER_DATABASE_URL:-$(bash scripts/test-postgres.sh start)}
   mkdir -p "$home"
   local where
   where=$(setup_schema "$url")
