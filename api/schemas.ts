@@ -317,6 +317,7 @@ export const statusSchema = {
               'suppressed',
               'acknowledged',
               'reopened',
+              'reopen-limit',
               'resolved',
               'cancelled',
               'retried',

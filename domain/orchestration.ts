@@ -76,6 +76,8 @@ export interface TimelineEvent {
     | 'suppressed'
     | 'acknowledged'
     | 'reopened'
+    /** An acknowledgement left unresolved re-opened the escalation the most times it may; it stays acknowledged. */
+    | 'reopen-limit'
     | 'resolved'
     | 'cancelled'
     | 'retried'

@@ -20,6 +20,7 @@ import {
   type NotificationStatus,
   type Receipt,
 } from '../domain/notification';
+import type { RunnerCarry } from './continuation';
 import { searchAttributes } from './definitions';
 import { gatherer } from './gather';
 
@@ -45,16 +46,18 @@ export type SendExtras = Pick<DeliverInput, 'step' | 'acknowledgeable' | 'unsubs
  * Sends deliveries and folds receipts into them: the part every version of the notification workflow
  * shares. `failover` is the provider-failover patch: each provider of a channel its own activity.
  * `batches` is the batched-sends patch: sends of one channel started together go in one activity.
+ * `carried` is what an earlier run of the same notification knew, when this one continues it.
  */
 export function deliveryRunner(
   request: NotificationRequest,
   state: NotificationSnapshot,
   failover: boolean,
   batches = false,
+  carried?: RunnerCarry,
 ) {
   // Receipts may overtake the send's own reply; they wait here until their delivery knows its id.
-  const unmatchedReceipts = new Map<string, Receipt[]>();
-  let receiptsApplied = 0;
+  const unmatchedReceipts = new Map<string, Receipt[]>(carried?.earlyReceipts);
+  let receiptsApplied = carried?.receiptsApplied ?? 0;
 
   const applyReceipt = (receipt: Receipt) => {
     const delivery = state.deliveries.find((d) => d.providerMessageId === receipt.providerMessageId);
@@ -83,7 +86,7 @@ export function deliveryRunner(
     upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
   };
 
-  const failedChannels = new Set<Channel>();
+  const failedChannels = new Set<Channel>(carried?.failedChannels);
   const markDeadLetter = (channel: Channel) => {
     if (failedChannels.has(channel)) return;
     failedChannels.add(channel);
@@ -249,6 +252,11 @@ export function deliveryRunner(
     setStatus,
     deliver: batches ? deliverGathered : failover ? deliverWithFailover : deliverOnce,
     receiptsApplied: () => receiptsApplied,
+    carry: (): RunnerCarry => ({
+      receiptsApplied,
+      earlyReceipts: [...unmatchedReceipts],
+      failedChannels: [...failedChannels],
+    }),
   };
 }
 

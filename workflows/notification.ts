@@ -7,6 +7,7 @@ import {
   type NotificationRequest,
   type NotificationSnapshot,
 } from '../domain/notification';
+import type { Continuation } from './continuation';
 import { deliveryRunner } from './deliveries';
 import { PATCHES, PATCHES_SINCE_CURRENT_TYPE, receiptSignal, statusQuery } from './definitions';
 import { plannedNotification } from './planned-notification';
@@ -20,9 +21,13 @@ const everyChange = (patchId: string) => !PATCHES_SINCE_CURRENT_TYPE.has(patchId
  * One notification, as started today: its plan (steps, send times, quiet hours, preferences, cancel,
  * acknowledgement, retry) over every recipient and channel. A workflow type of its own, so each run carries
  * none of the first type's patch markers (each one also a search attribute update on the server).
+ * `continued`: the state an earlier run carried into this one when its history grew long.
  */
-export async function notification(request: NotificationRequest): Promise<NotificationSnapshot> {
-  return plannedNotification(request, everyChange);
+export async function notification(
+  request: NotificationRequest,
+  continued?: Continuation,
+): Promise<NotificationSnapshot> {
+  return plannedNotification(request, everyChange, continued);
 }
 
 /**

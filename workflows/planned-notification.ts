@@ -1,7 +1,15 @@
-import { condition, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { BOOKKEEPING } from '../domain/delivery-policy';
 import type { Channel } from '../domain/channels';
+import { MAX_REOPENS } from '../domain/plan-size';
 import {
   hasSucceeded,
   initialSnapshot,
@@ -11,6 +19,7 @@ import {
   type NotificationSnapshot,
 } from '../domain/notification';
 import { planSteps, recipientReached, type Condition, type Step, type TimelineEvent } from '../domain/orchestration';
+import { historyFull, type Continuation, type RecipientCursor } from './continuation';
 import { deliveryRunner } from './deliveries';
 import {
   PATCHES,
@@ -23,6 +32,7 @@ import {
   statusQuery,
   type ChangeGate,
 } from './definitions';
+import type { notification } from './notification';
 import { recipientWaits } from './recipient-waits';
 
 const { recordNotification } = proxyActivities<Activities>(BOOKKEEPING);
@@ -34,15 +44,24 @@ const local = proxyLocalActivities<Activities>({
   retry: { initialInterval: '500ms', maximumInterval: '2s', maximumAttempts: 3 },
 });
 
+type StepCursor = Extract<RecipientCursor, { at: 'step' }>;
+
+/** Thrown at a safe point of a recipient's plan once the run must carry on as a new one: where it stopped. */
+class Parked {
+  constructor(readonly cursor: RecipientCursor) {}
+}
+
 /**
  * A notification with a plan: it waits for its send time, holds through each recipient's quiet hours,
  * honours their preferences, sends the primaries, falls back and escalates until a condition is met or
  * someone acknowledges, and stays open for an operator's retry when it fails. Each wait is a timer and
- * each decision a signal, so the workflow history is the audit trail.
+ * each decision a signal, so the workflow history is the audit trail. A history grown long carries on as
+ * a new run from where it stands (`carried`), so no notification outgrows Temporal's limits.
  */
 export async function plannedNotification(
   scheduled: NotificationRequest,
   takes: ChangeGate,
+  carried?: Continuation,
 ): Promise<NotificationSnapshot> {
   // A schedule's runs share one request: each is named after its own workflow id and start.
   const request = scheduled.notificationId
@@ -67,7 +86,7 @@ export async function plannedNotification(
   const strategy = request.strategy ?? 'any';
   const steps = planSteps(request.channels, request.fallback, request.escalation);
   const initial = initialSnapshot(request);
-  const state: NotificationSnapshot = {
+  const state: NotificationSnapshot = carried?.state ?? {
     ...initial,
     deliveries: initial.deliveries.map((d) => ({ ...d, step: 0 })),
     timeline: [],
@@ -76,43 +95,62 @@ export async function plannedNotification(
   };
   // One recipient's sends go to different channels and never share a batch: only several recipients ask for the patch.
   const batches = request.recipients.length > 1 && takes(PATCHES.batchedSends);
-  const runner = deliveryRunner(request, state, true, batches);
+  const runner = deliveryRunner(request, state, true, batches, carried?.runner);
   const waits = recipientWaits(request, takes);
   const note = (event: Omit<TimelineEvent, 'at'>) => state.timeline!.push({ at: new Date().toISOString(), ...event });
-  let cancelled = false;
+  let cancelled = carried?.cancelled ?? false;
   // Deleted recipients: nothing more goes to them. With none, `gone` is `cancelled`: the same commands.
-  const forgotten = new Set<string>();
+  const forgotten = new Set<string>(carried?.forgotten);
   const gone = (recipientId: string) => cancelled || forgotten.has(recipientId);
-  let resolved = false;
-  let retryRequested = false;
+  let resolved = carried?.resolved ?? false;
+  let retryRequested = carried?.retryRequested ?? false;
+  let reopens = carried?.reopens ?? 0;
+
+  // Once the history is long, each recipient's plan stops at its next safe point (between sends) and a new
+  // run carries on. Its length is read only where replay sees the same: in signal handlers and after timers and
+  // activities, never right after a local activity, whose result a replay may hand over a workflow task early.
+  const bounded = request.boundedHistory === true || carried !== undefined;
+  let draining = false;
+  const noteHistoryLength = () => {
+    if (bounded && !draining && historyFull()) draining = true;
+  };
+  const parked = new Map<string, RecipientCursor>();
 
   // Once the plan has run, the status is what the deliveries imply: a receipt that lands while the
   // outcome is being recorded shows in it at once, not after the record.
-  let planRun = false;
+  let planRun = carried?.phase === 'outcome';
   setHandler(statusQuery, () => (planRun ? { ...state, status: plannedStatus(state.deliveries) } : state));
-  setHandler(receiptSignal, runner.applyReceipt);
+  setHandler(receiptSignal, (receipt) => {
+    noteHistoryLength();
+    runner.applyReceipt(receipt);
+  });
   setHandler(cancelSignal, (action) => {
+    noteHistoryLength();
     if (!state.cancellable) return;
     cancelled = true;
     state.cancellable = false;
     note({ event: 'cancelled', by: action?.by ?? 'operator', reason: action?.reason });
   });
   setHandler(acknowledgeSignal, (ack) => {
+    noteHistoryLength();
     if (state.acknowledgement || cancelled) return;
     state.acknowledgement = ack;
     note({ event: 'acknowledged', by: ack.by, channels: ack.channel ? [ack.channel] : undefined, reason: ack.note });
   });
   setHandler(resolveSignal, (action) => {
+    noteHistoryLength();
     if (resolved || !state.acknowledgement) return;
     resolved = true;
     note({ event: 'resolved', by: action?.by ?? 'operator' });
   });
   setHandler(forgetRecipientSignal, ({ recipientId, by }) => {
+    noteHistoryLength();
     if (forgotten.has(recipientId) || !request.recipients.some((r) => r.id === recipientId)) return;
     forgotten.add(recipientId);
     note({ event: 'forgotten', recipientId, by });
   });
   setHandler(retrySignal, (action) => {
+    noteHistoryLength();
     if (!state.retryable) return;
     retryRequested = true;
     state.retryable = false;
@@ -124,7 +162,8 @@ export async function plannedNotification(
     waiting.set(recipientId, reason);
     refreshStatus();
     const ms = Date.parse(instant) - Date.now();
-    if (ms > 0) await waits.until(instant, ms, () => gone(recipientId));
+    if (ms > 0) await waits.until(instant, ms, () => gone(recipientId) || draining);
+    if (draining && !gone(recipientId)) throw new Parked({ at: 'hold', reason, until: instant });
     waiting.delete(recipientId);
     if (gone(recipientId)) return false;
     refreshStatus();
@@ -152,8 +191,10 @@ export async function plannedNotification(
   });
   const sendAtOf = (contact: Contact) => request.recipientSendAt?.[contact.id] ?? request.sendAt;
 
-  const blockedFor = new Map<string, Set<Channel>>();
-  const stepsTaken = new Map<string, number>();
+  const blockedFor = new Map<string, Set<Channel>>(
+    Object.entries(carried?.blocked ?? {}).map(([id, channels]) => [id, new Set(channels)]),
+  );
+  const stepsTaken = new Map<string, number>(Object.entries(carried?.stepsTaken ?? {}));
 
   const sendStep = async (contact: Contact, stepNumber: number, step: Step) => {
     note({ event: 'step', recipientId: contact.id, step: stepNumber, kind: step.kind, channels: step.channels });
@@ -187,22 +228,36 @@ export async function plannedNotification(
     }
   };
 
-  /** The plan for one recipient, repeated while escalation says so and nobody acknowledges. */
-  const runSteps = async (contact: Contact) => {
+  /** The plan for one recipient, repeated while escalation says so and nobody acknowledges; `from` resumes it. */
+  const runSteps = async (contact: Contact, from?: StepCursor) => {
     const escalation = request.escalation;
-    for (let round = 0; ; round++) {
-      const first = round === 0 ? 0 : steps.findIndex((s) => s.kind === 'escalation');
+    for (let round = from?.round ?? 0; ; round++) {
+      const first =
+        from && round === from.round ? from.step : round === 0 ? 0 : steps.findIndex((s) => s.kind === 'escalation');
       for (let i = first; i < steps.length; i++) {
         if (gone(contact.id)) return;
         const step = steps[i]!;
-        const stepNumber = stepsTaken.get(contact.id) ?? 0;
-        stepsTaken.set(contact.id, stepNumber + 1);
+        // A step resumed in a new run was numbered, and its wait's end fixed, by the run before.
+        const resumed = from && round === from.round && i === from.step ? from : undefined;
+        const stepNumber = resumed ? resumed.stepNumber : (stepsTaken.get(contact.id) ?? 0);
+        if (!resumed) stepsTaken.set(contact.id, stepNumber + 1);
+        const waitUntil = resumed
+          ? resumed.waitUntil
+          : stepNumber > 0 && step.afterMs > 0
+            ? new Date(Date.now() + step.afterMs).toISOString()
+            : undefined;
+        const park = () => new Parked({ at: 'step', round, step: i, stepNumber, waitUntil });
+        noteHistoryLength();
+        if (draining) throw park();
         if (stepNumber > 0) {
           const unless = step.unless;
           const done = () => unless !== undefined && met(contact.id, unless);
+          const waitMs = waitUntil ? Date.parse(waitUntil) - Date.now() : 0;
           const skipped =
-            done() || (step.afterMs > 0 && (await condition(() => gone(contact.id) || done(), step.afterMs)));
+            done() || (waitMs > 0 && (await condition(() => gone(contact.id) || done() || draining, waitMs)));
           if (gone(contact.id)) return;
+          // The wait ended for the run to carry on: the new run waits out the rest.
+          if (skipped && !done()) throw park();
           if (skipped) {
             note({ event: 'skipped', recipientId: contact.id, step: stepNumber, kind: step.kind, reason: unless });
             continue;
@@ -214,19 +269,22 @@ export async function plannedNotification(
     }
   };
 
-  /** Send time, quiet hours and preferences for one recipient, then its plan. */
-  const runRecipient = async (contact: Contact) => {
+  /** Send time, quiet hours and preferences for one recipient, then its plan; `from` resumes it. */
+  const runRecipient = async (contact: Contact, from?: RecipientCursor) => {
+    if (from?.at === 'step') return runSteps(contact, from);
+    const heldUntil = from?.reason === 'held' ? from.until : undefined;
     const sendAt = sendAtOf(contact);
     // What the API read at accept holds while nothing has waited; after a wait, read again.
     let known =
-      plansAtAccept && request.recipientPlans
+      !from && plansAtAccept && request.recipientPlans
         ? (request.recipientPlans[contact.id] ?? { blockedChannels: [] })
         : undefined;
-    if (sendAt && Date.parse(sendAt) > Date.now()) {
+    if (!heldUntil && sendAt && Date.parse(sendAt) > Date.now()) {
       known = undefined;
       if (!(await holdUntil(contact.id, 'scheduled', sendAt))) return;
     }
     if (!request.critical) {
+      if (heldUntil && !(await holdUntil(contact.id, 'held', heldUntil))) return;
       for (;;) {
         const plan = known ?? (await waits.planOf(contact));
         known = undefined;
@@ -244,45 +302,111 @@ export async function plannedNotification(
     await runSteps(contact);
   };
 
-  if (request.sendAt && Date.parse(request.sendAt) > Date.now()) note({ event: 'scheduled', until: request.sendAt });
-  for (const r of request.recipients) {
-    const sendAt = sendAtOf(r);
-    if (sendAt && Date.parse(sendAt) > Date.now()) waiting.set(r.id, 'scheduled');
-  }
-  refreshStatus();
-  // A notification that waits is recorded as scheduled or held; one sent at once goes straight to its
-  // sends when the API has recorded it (the marker keeps histories of workers that recorded replaying).
-  const recordedAlready = waiting.size === 0 && request.recordedByApi && takes(PATCHES.recordedAtAccept);
-  if (!recordedAlready) {
-    waits.decideSharing();
-    await record(state);
-  }
-  await Promise.all(request.recipients.map(runRecipient));
+  /** Runs recipients' plans, from where an earlier run left them when given; those parked wait in `parked`. */
+  const runUntilParked = (
+    entries: [Contact, RecipientCursor | undefined][],
+    run: (contact: Contact, from?: RecipientCursor) => Promise<void>,
+  ) =>
+    Promise.all(
+      entries.map(async ([contact, from]) => {
+        try {
+          await run(contact, from);
+        } catch (error) {
+          if (!(error instanceof Parked)) throw error;
+          parked.set(contact.id, error.cursor);
+        }
+      }),
+    );
+  const everyone = () => request.recipients.map((r): [Contact, undefined] => [r, undefined]);
+  const stillRunning = () =>
+    request.recipients
+      .filter((r) => carried?.cursors[r.id])
+      .map((r): [Contact, RecipientCursor] => [r, carried!.cursors[r.id]!]);
 
-  // An acknowledgement nobody resolves in time re-opens the escalation, as on-call tools do.
+  const continueAsNew = makeContinueAsNewFunc<typeof notification>({ workflowType: 'notification' });
+  /** Ends this run; a new one carries on from the same state (its search attributes go with it). */
+  const carryOn = (phase: Continuation['phase'], more: Partial<Continuation> = {}) =>
+    continueAsNew(request, {
+      phase,
+      state,
+      runner: runner.carry(),
+      cursors: Object.fromEntries(parked),
+      stepsTaken: Object.fromEntries(stepsTaken),
+      blocked: Object.fromEntries([...blockedFor].map(([id, channels]) => [id, [...channels]])),
+      forgotten: [...forgotten],
+      cancelled,
+      resolved,
+      retryRequested,
+      reopens,
+      ...more,
+    });
+  const phase = carried?.phase ?? 'plan';
+
+  if (!carried) {
+    if (request.sendAt && Date.parse(request.sendAt) > Date.now()) note({ event: 'scheduled', until: request.sendAt });
+    for (const r of request.recipients) {
+      const sendAt = sendAtOf(r);
+      if (sendAt && Date.parse(sendAt) > Date.now()) waiting.set(r.id, 'scheduled');
+    }
+    refreshStatus();
+    // A notification that waits is recorded as scheduled or held; one sent at once goes straight to its
+    // sends when the API has recorded it (the marker keeps histories of workers that recorded replaying).
+    const recordedAlready = waiting.size === 0 && request.recordedByApi && takes(PATCHES.recordedAtAccept);
+    if (!recordedAlready) {
+      waits.decideSharing();
+      await record(state);
+    }
+    await runUntilParked(everyone(), runRecipient);
+  } else if (phase === 'plan') await runUntilParked(stillRunning(), runRecipient);
+  if (parked.size > 0) await carryOn('plan');
+
+  // An acknowledgement nobody resolves in time re-opens the escalation, as on-call tools do, a bounded number of times.
   const ackTimeoutMs = request.escalation?.ackTimeoutMs;
-  while (ackTimeoutMs && state.acknowledgement && !resolved && !cancelled) {
-    if (await condition(() => resolved || cancelled, ackTimeoutMs)) break;
+  if (phase === 'reopened') {
+    await runUntilParked(stillRunning(), (contact, from) => runSteps(contact, from as StepCursor));
+    if (parked.size > 0) await carryOn('reopened');
+  }
+  let ackWaitUntil = phase === 'ack-wait' ? Date.parse(carried!.ackWaitUntil!) : undefined;
+  while (phase !== 'outcome' && ackTimeoutMs && state.acknowledgement && !resolved && !cancelled) {
+    if (bounded && reopens >= MAX_REOPENS) {
+      note({ event: 'reopen-limit', reason: `re-opened ${MAX_REOPENS} times, the most an escalation is` });
+      break;
+    }
+    const until = ackWaitUntil ?? Date.now() + ackTimeoutMs;
+    ackWaitUntil = undefined;
+    noteHistoryLength();
+    if (await condition(() => resolved || cancelled || draining, Math.max(until - Date.now(), 1))) {
+      if (!resolved && !cancelled) await carryOn('ack-wait', { ackWaitUntil: new Date(until).toISOString() });
+      break;
+    }
     note({ event: 'reopened', by: state.acknowledgement.by });
     state.acknowledgement = undefined;
-    await Promise.all(request.recipients.map(runSteps));
+    reopens++;
+    await runUntilParked(everyone(), (contact) => runSteps(contact));
+    if (parked.size > 0) await carryOn('reopened');
   }
-  state.cancellable = false;
-  for (const d of state.deliveries) if (d.status === 'pending') d.status = 'cancelled';
 
-  let recordedReceipts = -1;
+  let recordedReceipts = carried?.recordedReceipts ?? -1;
   const recordOutcome = async () => {
     recordedReceipts = runner.receiptsApplied();
     runner.setStatus(plannedStatus(state.deliveries));
     state.retryable = !!request.retryWindowMs && (state.status === 'failed' || state.status === 'partially_delivered');
     await record(state);
   };
-  planRun = true;
-  await recordOutcome();
+  if (phase !== 'outcome') {
+    state.cancellable = false;
+    for (const d of state.deliveries) if (d.status === 'pending') d.status = 'cancelled';
+    planRun = true;
+    await recordOutcome();
+  }
 
   // Open to receipts for messages a provider only accepted, and to an operator's retry when it failed.
-  let receiptDeadline = Date.now() + request.receiptWindowMs;
-  let retryDeadline = Date.now() + (request.retryWindowMs ?? 0);
+  let receiptDeadline = carried?.receiptDeadline
+    ? Date.parse(carried.receiptDeadline)
+    : Date.now() + request.receiptWindowMs;
+  let retryDeadline = carried?.retryDeadline
+    ? Date.parse(carried.retryDeadline)
+    : Date.now() + (request.retryWindowMs ?? 0);
   const contacts = new Map(request.recipients.map((r) => [r.id, r]));
   const unrecorded = () => runner.receiptsApplied() > recordedReceipts;
   for (;;) {
@@ -299,6 +423,7 @@ export async function plannedNotification(
           return runner.deliver(d, contacts.get(d.recipientId)!, extras(d.step));
         }),
       );
+      noteHistoryLength();
       receiptDeadline = Date.now() + request.receiptWindowMs;
       retryDeadline = Date.now() + (request.retryWindowMs ?? 0);
       await recordOutcome();
@@ -311,8 +436,15 @@ export async function plannedNotification(
     const awaitingReceipts = state.deliveries.some((d) => d.status === 'sent') && Date.now() < receiptDeadline;
     const awaitingRetry = state.retryable && Date.now() < retryDeadline;
     if (!awaitingReceipts && !awaitingRetry) break;
+    if (draining) {
+      await carryOn('outcome', {
+        receiptDeadline: new Date(receiptDeadline).toISOString(),
+        retryDeadline: new Date(retryDeadline).toISOString(),
+        recordedReceipts,
+      });
+    }
     const until = Math.max(awaitingReceipts ? receiptDeadline : 0, awaitingRetry ? retryDeadline : 0);
-    await condition(() => unrecorded() || retryRequested, until - Date.now());
+    await condition(() => unrecorded() || retryRequested || draining, until - Date.now());
   }
   state.retryable = false;
   return state;

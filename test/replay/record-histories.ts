@@ -33,6 +33,13 @@ import {
 import { loadConfig } from '../../runtime/config';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
+import {
+  escalationAcrossRuns,
+  everyRun,
+  receiptsAcrossRuns,
+  reopenedUntilTheLimit,
+  startEarlyContinuingServer,
+} from '../support/long-histories';
 import { heldOutcomeRecord } from '../support/held-outcome-record';
 import { notificationRequest } from '../support/requests';
 import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
@@ -296,7 +303,7 @@ async function main() {
     if (own) await closeProviders(own);
     await env.teardown();
   };
-  const writeHistory = (env: TestWorkflowEnvironment, workflowId: string, name: string) => {
+  const writeHistory = (env: TestWorkflowEnvironment, workflowId: string, name: string, runId?: string) => {
     const file = path.join(__dirname, 'histories', `${version}-${name}.json`);
     // The CLI writes the canonical proto JSON that `temporal workflow show` users know.
     const json = execFileSync(cli, [
@@ -306,6 +313,7 @@ async function main() {
       env.address,
       '-w',
       workflowId,
+      ...(runId ? ['-r', runId] : []),
       '--output',
       'json',
     ]);
@@ -361,6 +369,34 @@ async function main() {
       writeHistory(env, workflowId, 'broadcast');
       writeHistory(env, broadcastChunkWorkflowId('replay', broadcastId, 0), 'broadcast-chunk-held');
     });
+  }
+
+  // Notifications whose histories carried on as new runs, on a dev server that suggests it early: each run's history.
+  const continuing = {
+    'continued-receipts': receiptsAcrossRuns,
+    'continued-mid-escalation': escalationAcrossRuns,
+    'reopened-until-the-limit': reopenedUntilTheLimit,
+  };
+  for (const [name, scenario] of Object.entries(continuing)) {
+    if (!wanted(name)) continue;
+    const env = await startEarlyContinuingServer();
+    const worker = await startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers, links }));
+    // Sends a provider only accepted wait a second for receipts, unless the scenario waits for them itself.
+    const input = request({ receiptWindowMs: 1000, ...scenario.request(), boundedHistory: true });
+    const handle = await env.client.workflow.start(notification, {
+      taskQueue,
+      workflowId: `replay-${input.notificationId}`,
+      args: [input],
+    });
+    await scenario.drive(handle);
+    await handle.result();
+    const runs = await everyRun(env.client, handle);
+    runs.forEach((history, i) => {
+      const runId = history.events![0]!.workflowExecutionStartedEventAttributes!.originalExecutionRunId!;
+      writeHistory(env, handle.workflowId, `${name}-run${i + 1}`, runId);
+    });
+    await worker.shutdown();
+    await env.teardown();
   }
 
   await closeProviders(providers);

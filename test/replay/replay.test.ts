@@ -145,6 +145,24 @@ describe("replaying committed workflow histories against today's workflow code",
     expect(events('v7-broadcast-chunk-held.json')).toContain('EVENT_TYPE_TIMER_STARTED');
   });
 
+  it('holds histories of notifications that carried on as new runs, each run but the last ending so', () => {
+    const eventTypes = (file: string) =>
+      (JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events as { eventType: string }[]).map(
+        (e) => e.eventType,
+      );
+    for (const scenario of ['continued-receipts', 'continued-mid-escalation', 'reopened-until-the-limit']) {
+      const runs = files.filter((f) => f.startsWith(`v14-${scenario}-run`)).sort();
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      runs.forEach((file, i) =>
+        expect(eventTypes(file).at(-1)).toBe(
+          i < runs.length - 1
+            ? 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'
+            : 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+        ),
+      );
+    }
+  });
+
   // Workers bundle the workflows with the span-making interceptors or with trace propagation alone.
   it.each(files.flatMap((file) => [true, false].map((workflowSpans) => [file, workflowSpans] as const)))(
     '%s replays without a determinism error (workflow spans: %s)',
