@@ -89,6 +89,8 @@ export interface ApiOptions {
    * failed authentication is counted per client address, which behind a proxy is otherwise the proxy's.
    */
   trustProxy?: string;
+  /** Failed authentications a client address may make per minute before it gets 429; 20 when absent. */
+  authFailuresPerMinute?: number;
 }
 
 /** Formats the request schemas name beyond JSON Schema's own: E.164 phone numbers, IANA time zones. */
@@ -196,7 +198,8 @@ export async function buildApi(options: ApiOptions) {
   app.setNotFoundHandler(answerUnrouted);
 
   const directory = new TenantDirectory(options.db);
-  const keyThrottle = new FailedAuthThrottle('API key', options.redis);
+  const throttleOptions = { redis: options.redis, failuresAllowed: options.authFailuresPerMinute };
+  const keyThrottle = new FailedAuthThrottle('API key', throttleOptions);
   const starts = new StartDispatcher({
     db: options.db,
     temporal: options.temporal,
@@ -247,7 +250,7 @@ export async function buildApi(options: ApiOptions) {
   await app.register(
     async (admin) => {
       declareProblems(admin, 429);
-      admin.addHook('onRequest', adminAuth(options.adminToken, new FailedAuthThrottle('admin token', options.redis)));
+      admin.addHook('onRequest', adminAuth(options.adminToken, new FailedAuthThrottle('admin token', throttleOptions)));
       await admin.register(adminRoutes, context);
     },
     { prefix: '/admin' },

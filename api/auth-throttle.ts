@@ -5,11 +5,11 @@ import { Problem } from './problems';
 import { sharedCounter, take } from './tenant-limits';
 
 /**
- * Failed authentications an address may make in a window before it is refused. A person who mistypes
- * a key, or a client still sending a revoked one, has its 401 long before 20; a script guessing keys
- * or tokens gets 20 answers, then none for five minutes.
+ * Failed authentications an address may make in a window before it is refused, unless the API is
+ * told otherwise. A person who mistypes a key, or a client still sending a revoked one, has its 401
+ * long before 20; a script guessing keys or tokens gets 20 answers, then none for five minutes.
  */
-const FAILURES_ALLOWED = 20;
+export const FAILURES_ALLOWED = 20;
 const WINDOW_SECONDS = 60;
 const REFUSED_FOR_SECONDS = 300;
 
@@ -37,22 +37,24 @@ export function countedAddress(ip: string): string {
  */
 export class FailedAuthThrottle {
   private readonly failures;
+  private readonly allowed: number;
   /** Each address's last attempt in flight: the next one waits for it. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
   /** `what` names the credential in the answer and keeps each kind's count apart. */
   constructor(
     private readonly what: 'API key' | 'admin token',
-    redis?: Redis,
+    options: { redis?: Redis; failuresAllowed?: number } = {},
   ) {
+    this.allowed = options.failuresAllowed ?? FAILURES_ALLOWED;
     this.failures = sharedCounter(
       {
-        points: FAILURES_ALLOWED,
+        points: this.allowed,
         duration: WINDOW_SECONDS,
         blockDuration: REFUSED_FOR_SECONDS,
         keyPrefix: `auth-failures:${what === 'API key' ? 'key' : 'admin'}`,
       },
-      redis,
+      options.redis,
     );
   }
 
@@ -99,7 +101,7 @@ export class FailedAuthThrottle {
     throw new Problem(
       429,
       'Too many failed authentications',
-      `This address sent a wrong ${this.what} more than ${FAILURES_ALLOWED} times within ${WINDOW_SECONDS} s: retry after ${seconds} s (the Retry-After header), with a valid ${this.what}`,
+      `This address sent a wrong ${this.what} more than ${this.allowed} times within ${WINDOW_SECONDS} s: retry after ${seconds} s (the Retry-After header), with a valid ${this.what}`,
       'authorization',
     );
   }
