@@ -52,7 +52,7 @@ describe('a PostgreSQL restart under a running process', () => {
     const answered = await eventually(
       () =>
         db.execute(sql`select 1 as one`).then(
-          ({ rows }) => rows[0],
+          (result) => (result as { rows: unknown[] }).rows[0],
           () => undefined,
         ),
       (row) => row !== undefined,
