@@ -222,6 +222,25 @@ describe('failed authentication on API instances of their own', () => {
     }
   });
 
+  it('takes the number of failures an address may make from its options', async () => {
+    const api = await instance({ authFailuresPerMinute: 3 });
+    const audit = () =>
+      api.inject({
+        method: 'GET',
+        url: '/audit',
+        headers: { authorization: `Bearer ${newApiKey().key}` },
+        remoteAddress: '192.0.2.40',
+      });
+    try {
+      for (let i = 0; i < 3; i++) expect((await audit()).statusCode).toBe(401);
+      const refused = await audit();
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().detail).toMatch(/more than 3 times/);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('counts clients behind a trusted proxy by their forwarded address', async () => {
     const api = await instance({ trustProxy: '127.0.0.1' });
     const audit = (client: string) =>

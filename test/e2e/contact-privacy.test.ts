@@ -240,22 +240,25 @@ async function prepareDatabase(apiKey: string) {
     at.pathname = `/${name}`;
     own = at.toString();
   }
-  const handle = await openDatabase(own ? { url: own } : { dataDir: path.join(dataDir, 'pg') });
-  await upsertTenant(handle.db, 'dev', 'Development tenant', apiKey);
-  await handle.db.insert(recipients).values({ tenantId: 'dev', id: KEEPER, email: KEEPER });
-  await handle.db.insert(preferences).values([
-    { tenantId: 'dev', recipientId: LEGACY, preferences: { enabled: false }, version: 1 },
-    { tenantId: 'dev', recipientId: KEEPER, preferences: { enabled: false }, version: 1 },
-  ]);
-  for (const statement of FAULTS) await handle.db.execute(sql.raw(statement));
-  await handle.close();
-  return {
-    env: { HERALD_DATA_DIR: dataDir, ...(own ? { DATABASE_URL: own } : {}) },
-    async cleanup() {
-      if (own) await onServer(url!, `drop database if exists ${new URL(own).pathname.slice(1)}`);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+  const cleanup = async () => {
+    if (own) await onServer(url!, `drop database if exists ${new URL(own).pathname.slice(1)}`);
+    rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    const handle = await openDatabase(own ? { url: own } : { dataDir: path.join(dataDir, 'pg') });
+    await upsertTenant(handle.db, 'dev', 'Development tenant', apiKey);
+    await handle.db.insert(recipients).values({ tenantId: 'dev', id: KEEPER, email: KEEPER });
+    await handle.db.insert(preferences).values([
+      { tenantId: 'dev', recipientId: LEGACY, preferences: { enabled: false }, version: 1 },
+      { tenantId: 'dev', recipientId: KEEPER, preferences: { enabled: false }, version: 1 },
+    ]);
+    for (const statement of FAULTS) await handle.db.execute(sql.raw(statement));
+    await handle.close();
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return { env: { HERALD_DATA_DIR: dataDir, ...(own ? { DATABASE_URL: own } : {}) }, cleanup };
 }
 
 async function onServer(url: string, statement: string) {
