@@ -99,13 +99,24 @@ export interface DeliverOptions {
   /** Signs the acknowledge and unsubscribe links messages carry; without it they carry none. */
   links?: LinkSettings;
   records?: Records;
+  /** How long one send may wait for its provider's answer; a provider that hangs is a transient failure. */
+  sendTimeoutMs?: number;
 }
+
+/** Below the single send's activity timeout (30 s), so a hung provider fails the try with a reason of its own. */
+export const SEND_TIMEOUT_MS = 25_000;
 
 /** The deliver activity, and the one try it makes (taken by the activities that send many at once). */
 export function createDeliver(
   providers: ProvidersByChannel,
   db: Database,
-  { pacers = {}, gates = () => undefined, links, records = createRecords(db) }: DeliverOptions = {},
+  {
+    pacers = {},
+    gates = () => undefined,
+    links,
+    records = createRecords(db),
+    sendTimeoutMs = SEND_TIMEOUT_MS,
+  }: DeliverOptions = {},
 ) {
   const attempt: DeliverAttempt = async (input, attempts, usedBefore) => {
     const context = Context.current();
@@ -138,13 +149,20 @@ export function createDeliver(
     }
     const rendered = plugin.render(withAcknowledgeLink(input, links));
     await pacers[channel]?.removeTokens(1);
+    // A provider that never answers (an SMTP server silent after MAIL FROM) would otherwise hold a send of
+    // a batch or a broadcast, whose activity lasts up to an hour, until the socket's own timeout.
+    let timeout: AbortSignal | undefined;
+    const bounded = () => {
+      timeout = AbortSignal.timeout(sendTimeoutMs);
+      return AbortSignal.any([context.cancellationSignal, timeout]);
+    };
     try {
       const sent = await inProviderSpan(
         `${provider.name} send`,
         { 'herald.channel': channel, 'herald.provider': provider.name },
         () =>
           gated(gates(channel, priority), () =>
-            sendToFirstLiveAddress(db, provider, input, addresses, rendered, context.cancellationSignal, links),
+            sendToFirstLiveAddress(db, provider, input, addresses, rendered, bounded(), links),
           ),
       );
       const result: DeliverResult = {
@@ -165,6 +183,7 @@ export function createDeliver(
       return result;
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
+      if (timeout?.aborted) error = new TransientProviderError(`${provider.name} gave no answer within ${sendTimeoutMs} ms`);
       const details = { attempts, provider: provider.name, ...(canFailOver ? { providerIndex } : {}), ...skips };
       const message = (error as Error).message;
       const verdict = classify(error, { attempts, hasNext });

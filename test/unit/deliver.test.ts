@@ -277,6 +277,23 @@ describe('the deliver activity: which provider, and what a failure means', () =>
       expect(outcome).toMatchObject({ tries: 1, providersDone: ['second'], failed: { error: 'still busy' } });
     });
 
+    it('gives a send whose provider never answers back to be retried, instead of holding the batch', async () => {
+      // Silent until aborted, as an SMTP server that never replies to MAIL FROM.
+      const silent: Provider = {
+        name: 'silent',
+        send: (_message, signal) =>
+          new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      };
+      const { attempt } = createDeliver({ sms: [silent] } as unknown as ProvidersByChannel, database.db, {
+        sendTimeoutMs: 200,
+      });
+      const [outcome] = (await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+        createDeliverBatch(database.db, attempt),
+        batch(['hung']),
+      )) as SendOutcome[];
+      expect(outcome).toMatchObject({ tries: 1, retry: { providerIndex: 0, attempt: 2 } });
+    }, 10_000);
+
     it('skips, when retried after its worker died, the sends its record shows sent', async () => {
       const input = batch(['a', 'b']);
       const firstRun = await run(input);
