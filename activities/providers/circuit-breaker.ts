@@ -30,11 +30,14 @@ export const DEFAULT_CIRCUIT: CircuitSettings = {
  */
 export class CircuitBreakingProvider implements Provider {
   private readonly breaker: CircuitBreaker<[OutboundMessage, AbortSignal], SendResult>;
+  private openedAt = 0;
+  private readonly resetTimeoutMs: number;
 
   constructor(
     private readonly inner: Provider,
     settings: CircuitSettings = DEFAULT_CIRCUIT,
   ) {
+    this.resetTimeoutMs = settings.resetTimeoutMs;
     this.breaker = new CircuitBreaker((message: OutboundMessage, signal: AbortSignal) => inner.send(message, signal), {
       timeout: false,
       errorThresholdPercentage: settings.errorThresholdPercentage,
@@ -44,7 +47,10 @@ export class CircuitBreakingProvider implements Provider {
     });
     const gauge = circuitOpen.labels({ provider: inner.name });
     gauge.set(0);
-    this.breaker.on('open', () => gauge.set(1));
+    this.breaker.on('open', () => {
+      this.openedAt = Date.now();
+      gauge.set(1);
+    });
     this.breaker.on('close', () => gauge.set(0));
   }
 
@@ -60,8 +66,13 @@ export class CircuitBreakingProvider implements Provider {
     try {
       return await this.breaker.fire(message, signal);
     } catch (error) {
+      // Retried after the trial send, not before: tries spent while the circuit is open would use up a
+      // delivery's six within the circuit's first 30 s and fail it though the provider came back.
       if ((error as { code?: string }).code === 'EOPENBREAKER')
-        throw new CircuitOpenError(`${this.name} circuit is open after repeated failures`);
+        throw new CircuitOpenError(
+          `${this.name} circuit is open after repeated failures`,
+          Math.max(1000, this.openedAt + this.resetTimeoutMs - Date.now()),
+        );
       throw error;
     }
   }

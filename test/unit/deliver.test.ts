@@ -148,6 +148,19 @@ describe('the deliver activity: which provider, and what a failure means', () =>
     await broken.close();
   });
 
+  it("retries a send to the last provider, whose circuit is open, once the circuit's trial send is due", async () => {
+    const broken = opensOnFirstFailure(first);
+    first.script.push(new TransientProviderError('503'));
+    await failureOf(deliverWith([broken]));
+    const { failure } = await failureOf(deliverWith([broken], 2));
+    expect(failure.message).toMatch(/circuit is open/);
+    // The circuit opened for a minute a moment ago: the next try waits for it, not the usual 2 s.
+    expect(failure.nextRetryDelay).toBeGreaterThan(50_000);
+    expect(failure.nextRetryDelay).toBeLessThanOrEqual(60_000);
+    expect(first.sent).toHaveLength(1);
+    await broken.close();
+  });
+
   it('names a provider it passes over whose circuit opened after an earlier try had used it', async () => {
     const broken = opensOnFirstFailure(first);
     const deliver = createDeliver({ sms: [broken, second] } as unknown as ProvidersByChannel, database.db).deliver;
