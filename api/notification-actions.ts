@@ -13,6 +13,7 @@ import {
 import type { ApiContext } from './context';
 import { notFound, Problem } from './problems';
 import { liveSnapshot, recordedSnapshot } from './routes/status';
+import { inTenant } from '../db/tenant-scope';
 
 export type NotificationAction = 'cancel' | 'acknowledge' | 'resolve' | 'retry';
 
@@ -67,7 +68,7 @@ async function find(ctx: ApiContext, tenantId: string, id: string): Promise<Foun
   if (pending) return { open: true, handle, pending };
   const live = await liveSnapshot(ctx, handle);
   if (typeof live === 'object') return { snapshot: live, open: true, handle };
-  const recorded = await recordedSnapshot(ctx.db, tenantId, id);
+  const recorded = await inTenant(ctx.db, tenantId, (db) => recordedSnapshot(db, tenantId, id));
   if (live === 'unanswered') return { snapshot: recorded, open: true, handle };
   if (!recorded) throw notFound(`No notification ${id}`);
   return { snapshot: recorded, open: false, handle };

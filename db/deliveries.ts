@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Database } from './connect';
 import { deliveries } from './schema';
 
@@ -19,4 +19,22 @@ export function recordedDeliveries(
         inArray(deliveries.recipientId, recipientIds),
       ),
     );
+}
+
+/** How many of a notification's (or broadcast's) deliveries are in each status. */
+export function countDeliveriesByStatus(db: Database, tenantId: string, notificationId: string) {
+  return db
+    .select({ status: deliveries.status, n: count() })
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.notificationId, notificationId)))
+    .groupBy(deliveries.status);
+}
+
+/** How many of the tenant's deliveries are in each status, per channel. */
+export function countDeliveriesByChannel(db: Database, tenantId: string) {
+  return db
+    .select({ channel: deliveries.channel, status: deliveries.status, n: count() })
+    .from(deliveries)
+    .where(eq(deliveries.tenantId, tenantId))
+    .groupBy(deliveries.channel, deliveries.status);
 }

@@ -50,3 +50,29 @@ export async function deleteRecipientData(db: Database, tenantId: string, recipi
     pendingBroadcasts: new Set(unsent.map((c) => c.broadcastId)).size,
   };
 }
+
+export type RecipientRow = typeof recipients.$inferSelect;
+type ProfileColumns = Omit<typeof recipients.$inferInsert, 'tenantId' | 'id'>;
+
+export async function findRecipient(db: Database, tenantId: string, id: string): Promise<RecipientRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(recipients)
+    .where(and(eq(recipients.tenantId, tenantId), eq(recipients.id, id)));
+  return row;
+}
+
+/** Creates or replaces a recipient's profile. */
+export async function saveRecipient(
+  db: Database,
+  tenantId: string,
+  id: string,
+  profile: ProfileColumns,
+): Promise<RecipientRow> {
+  const [row] = await db
+    .insert(recipients)
+    .values({ tenantId, id, ...profile })
+    .onConflictDoUpdate({ target: [recipients.tenantId, recipients.id], set: profile })
+    .returning();
+  return row!;
+}

@@ -24,3 +24,19 @@ export async function updateTenant(db: Database, id: string, changes: LimitColum
   const [row] = await db.update(tenants).set(changes).where(eq(tenants.id, id)).returning();
   return row;
 }
+
+/** Where the tenant's webhook channel posts, and the secret that signs it. */
+export async function findWebhookEndpoint(db: Database, tenantId: string) {
+  const [row] = await db
+    .select({ url: tenants.webhookUrl, secret: tenants.webhookSecret })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
+  return row;
+}
+
+export async function saveWebhookEndpoint(db: Database, tenantId: string, endpoint: { url: string; secret: string }) {
+  await db
+    .update(tenants)
+    .set({ webhookUrl: endpoint.url, webhookSecret: endpoint.secret })
+    .where(eq(tenants.id, tenantId));
+}

@@ -3,6 +3,7 @@ import { listAuditEvents } from '../../db/audit-events';
 import { AUDIT_ACTIONS } from '../audit';
 import type { ApiContext } from '../context';
 import { idSchema, problems } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 const eventSchema = {
   type: 'object',
@@ -49,13 +50,15 @@ export const auditRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request) => {
       const q = request.query;
-      const rows = await listAuditEvents(ctx.db, request.tenantId, {
-        notificationId: q.notification_id,
-        action: q.action,
-        actor: q.actor,
-        before: q.before ? Number(q.before) : undefined,
-        limit: Number(q.limit ?? 50),
-      });
+      const rows = await inTenant(ctx.db, request.tenantId, (db) =>
+        listAuditEvents(db, request.tenantId, {
+          notificationId: q.notification_id,
+          action: q.action,
+          actor: q.actor,
+          before: q.before ? Number(q.before) : undefined,
+          limit: Number(q.limit ?? 50),
+        }),
+      );
       return {
         events: rows.map((e) => ({
           id: e.id,

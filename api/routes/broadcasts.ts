@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { and, count, eq } from 'drizzle-orm';
 import { findBroadcast } from '../../db/broadcasts';
-import { deliveries } from '../../db/schema';
+import { countDeliveriesByStatus } from '../../db/deliveries';
 import {
   BROADCAST_STATUSES,
   broadcastWorkflowId,
@@ -32,6 +31,7 @@ import {
 } from '../schemas';
 import { takeDailyQuota } from '../tenant-limits';
 import { queryInTime } from './status';
+import { inTenant } from '../../db/tenant-scope';
 
 const fields = notifyBodySchema.properties;
 
@@ -179,15 +179,11 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
     async (request) => {
       const { tenantId } = request;
       const id = request.params.broadcast_id;
-      const row = await findBroadcast(ctx.db, tenantId, id);
+      const row = await inTenant(ctx.db, tenantId, (db) => findBroadcast(db, tenantId, id));
       if (!row) throw notFound(`No broadcast ${id}`);
       // Once ended, the row has the final count; asking the closed workflow would replay its history.
       const live = row.status === 'accepted' ? await liveProgress(ctx, tenantId, id) : undefined;
-      const counts = await ctx.db
-        .select({ status: deliveries.status, n: count() })
-        .from(deliveries)
-        .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.notificationId, id)))
-        .groupBy(deliveries.status);
+      const counts = await inTenant(ctx.db, tenantId, (db) => countDeliveriesByStatus(db, tenantId, id));
       return {
         broadcast_id: id,
         status: (live?.status ?? row.status) as BroadcastStatus,

@@ -6,6 +6,7 @@ import { toEscalationPolicy } from '../notification-request';
 import { rejectOversizedPolicy } from '../plan-limits';
 import { notFound } from '../problems';
 import { BODY_PROBLEMS, escalationPolicySchema, NO_NUL, problems } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 const params = {
   type: 'object',
@@ -56,7 +57,9 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
     async (request) => {
       const policy = toEscalationPolicy(request.body);
       rejectOversizedPolicy(policy);
-      await saveEscalationPolicy(ctx.db, request.tenantId, request.params.category, policy);
+      await inTenant(ctx.db, request.tenantId, (db) =>
+        saveEscalationPolicy(db, request.tenantId, request.params.category, policy),
+      );
       return toResponse(request.params.category, policy);
     },
   );
@@ -74,7 +77,9 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
     },
     async (request) => {
       const { category } = request.params;
-      const policy = await findEscalationPolicy(ctx.db, request.tenantId, category);
+      const policy = await inTenant(ctx.db, request.tenantId, (db) =>
+        findEscalationPolicy(db, request.tenantId, category),
+      );
       if (!policy) throw notFound(`No escalation policy for the category ${category}`);
       return toResponse(category, policy);
     },
@@ -95,7 +100,7 @@ export const escalationPolicyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options:
     },
     async (request, reply) => {
       const { category } = request.params;
-      if (!(await deleteEscalationPolicy(ctx.db, request.tenantId, category)))
+      if (!(await inTenant(ctx.db, request.tenantId, (db) => deleteEscalationPolicy(db, request.tenantId, category))))
         throw notFound(`No escalation policy for the category ${category}`);
       return reply.code(204).send(null);
     },

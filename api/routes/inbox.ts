@@ -1,8 +1,8 @@
-import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { inboxMessages } from '../../db/schema';
+import { listInboxMessages } from '../../db/inbox-messages';
 import type { ApiContext } from '../context';
 import { problems, recipientIdSchema, storedMessageFields } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 /** What the in_app channel stored for a recipient, newest first. */
 export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
@@ -52,12 +52,9 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
       },
     },
     async (request) => {
-      const rows = await ctx.db
-        .select()
-        .from(inboxMessages)
-        .where(and(eq(inboxMessages.tenantId, request.tenantId), eq(inboxMessages.recipientId, request.params.id)))
-        .orderBy(desc(inboxMessages.id))
-        .limit(Number(request.query.limit ?? 50));
+      const { tenantId } = request;
+      const limit = Number(request.query.limit ?? 50);
+      const rows = await inTenant(ctx.db, tenantId, (db) => listInboxMessages(db, tenantId, request.params.id, limit));
       return {
         messages: rows.map((r) => ({
           id: r.id,

@@ -6,6 +6,7 @@ import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, NO_NUL, problems } from '../schemas';
 import { listKeys, revokeKey } from '../../db/api-keys';
 import { issueKey, SCOPES, type Caller, type IssuedKey } from '../tenants';
+import { inTenant } from '../../db/tenant-scope';
 
 export const keyIdSchema = {
   type: 'string',
@@ -123,7 +124,8 @@ export const keyRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: KeyRouteOpti
       },
     },
     async (request) => {
-      const rows = await listKeys(options.db, await tenantOf(request));
+      const tenantId = await tenantOf(request);
+      const rows = await inTenant(options.db, tenantId, (db) => listKeys(db, tenantId));
       return {
         keys: rows.map((k) => ({
           id: k.id,

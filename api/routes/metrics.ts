@@ -1,10 +1,10 @@
-import { count, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { Counter, Registry } from 'prom-client';
-import { deliveries } from '../../db/schema';
+import { countDeliveriesByChannel } from '../../db/deliveries';
 import { registry } from '../../observability/metrics';
 import type { ApiContext } from '../context';
 import { problems } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 interface ChannelCounts {
   sent: number;
@@ -49,11 +49,8 @@ export const metricsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiConte
     },
     async (request, reply) => {
       if (!request.tenantId) return reply.type(registry.contentType).send(await registry.metrics());
-      const rows = await ctx.db
-        .select({ channel: deliveries.channel, status: deliveries.status, n: count() })
-        .from(deliveries)
-        .where(eq(deliveries.tenantId, request.tenantId))
-        .groupBy(deliveries.channel, deliveries.status);
+      const { tenantId } = request;
+      const rows = await inTenant(ctx.db, tenantId, (db) => countDeliveriesByChannel(db, tenantId));
 
       const byChannel: Record<string, ChannelCounts> = {};
       for (const { channel, status, n } of rows) {

@@ -5,6 +5,7 @@ import { unsubscribed, type ChannelSwitches, type Preferences } from '../../doma
 import type { ApiContext } from '../context';
 import { Problem } from '../problems';
 import { BODY_PROBLEMS, NO_NUL, problems, recipientIdSchema } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 const channelSwitches = {
   type: 'object',
@@ -86,7 +87,11 @@ export const preferenceRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
       },
     },
     async (request, reply) =>
-      answer(reply, request.params.id, await readPreferences(ctx.db, request.tenantId, request.params.id)),
+      answer(
+        reply,
+        request.params.id,
+        await inTenant(ctx.db, request.tenantId, (db) => readPreferences(db, request.tenantId, request.params.id)),
+      ),
   );
 
   app.put(

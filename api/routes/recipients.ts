@@ -1,15 +1,15 @@
-import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { recipients } from '../../db/schema';
+import { findRecipient, saveRecipient, type RecipientRow } from '../../db/recipients';
 import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { forgetRecipient } from '../forget-recipient';
 import { notFound } from '../problems';
 import { BODY_PROBLEMS, problems, recipientBodySchema, recipientIdSchema, recipientSchema } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
 
-type Row = typeof recipients.$inferSelect;
+type Row = RecipientRow;
 
 /** A stored profile in the API's words: the one row-to-contact mapping, shared with POST /notify. */
 export function recipientFields(r: Row) {
@@ -55,12 +55,9 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
         discordWebhookUrl: b.discord_webhook_url ?? null,
         updatedAt: new Date(),
       };
-      const [row] = await ctx.db
-        .insert(recipients)
-        .values({ tenantId: request.tenantId, id: request.params.id, ...values })
-        .onConflictDoUpdate({ target: [recipients.tenantId, recipients.id], set: values })
-        .returning();
-      return toResponse(row!);
+      const { tenantId } = request;
+      const row = await inTenant(ctx.db, tenantId, (db) => saveRecipient(db, tenantId, request.params.id, values));
+      return toResponse(row);
     },
   );
 
@@ -139,10 +136,8 @@ export const recipientRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       },
     },
     async (request) => {
-      const [row] = await ctx.db
-        .select()
-        .from(recipients)
-        .where(and(eq(recipients.tenantId, request.tenantId), eq(recipients.id, request.params.id)));
+      const { tenantId } = request;
+      const row = await inTenant(ctx.db, tenantId, (db) => findRecipient(db, tenantId, request.params.id));
       if (!row) throw notFound(`No recipient ${request.params.id}`);
       return toResponse(row);
     },

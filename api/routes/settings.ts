@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { tenants } from '../../db/schema';
+import { findWebhookEndpoint, saveWebhookEndpoint } from '../../db/tenants';
 import type { ApiContext } from '../context';
 import { requirePublicUrl } from '../public-url';
 import { notFound } from '../problems';
 import { BODY_PROBLEMS, problems } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 const endpointSchema = {
   type: 'object',
@@ -41,16 +41,14 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
     },
     async (request) => {
       if (!ctx.webhookAllowPrivate) await requirePublicUrl(request.body.url, 'url');
-      const [current] = await ctx.db
-        .select({ secret: tenants.webhookSecret })
-        .from(tenants)
-        .where(eq(tenants.id, request.tenantId));
-      const secret =
-        current?.secret && !request.body.rotate_secret ? current.secret : `whsec_${randomBytes(24).toString('base64')}`;
-      await ctx.db
-        .update(tenants)
-        .set({ webhookUrl: request.body.url, webhookSecret: secret })
-        .where(eq(tenants.id, request.tenantId));
+      const { tenantId } = request;
+      const secret = await inTenant(ctx.db, tenantId, async (db) => {
+        const current = await findWebhookEndpoint(db, tenantId);
+        const kept = current?.secret && !request.body.rotate_secret ? current.secret : undefined;
+        const endpoint = { url: request.body.url, secret: kept ?? `whsec_${randomBytes(24).toString('base64')}` };
+        await saveWebhookEndpoint(db, tenantId, endpoint);
+        return endpoint.secret;
+      });
       return { url: request.body.url, secret };
     },
   );
@@ -68,10 +66,8 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
       },
     },
     async (request) => {
-      const [row] = await ctx.db
-        .select({ url: tenants.webhookUrl, secret: tenants.webhookSecret })
-        .from(tenants)
-        .where(eq(tenants.id, request.tenantId));
+      const { tenantId } = request;
+      const row = await inTenant(ctx.db, tenantId, (db) => findWebhookEndpoint(db, tenantId));
       if (!row?.url || !row.secret) throw notFound('No webhook endpoint: PUT /settings/webhook sets one');
       return { url: row.url, secret: row.secret };
     },

@@ -10,6 +10,7 @@ import { notificationWorkflowId, statusQuery } from '../../workflows/definitions
 import type { ApiContext } from '../context';
 import { notFound } from '../problems';
 import { idSchema, problems, statusSchema } from '../schemas';
+import { inTenant } from '../../db/tenant-scope';
 
 /** A running workflow that does not answer in time is answered for by its projection. */
 const QUERY_TIMEOUT_MS = 3000;
@@ -41,7 +42,7 @@ export const statusRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
       const handle = ctx.temporal.workflow.getHandle(notificationWorkflowId(tenantId, id));
       const live = await liveSnapshot(ctx, handle);
       if (typeof live === 'object') return toStatusResponse(live);
-      const recorded = await recordedSnapshot(ctx.db, tenantId, id);
+      const recorded = await inTenant(ctx.db, tenantId, (db) => recordedSnapshot(db, tenantId, id));
       if (recorded) return toStatusResponse(recorded);
       if (live === 'closed') throw notFound(`No notification ${id}`);
       // Accepted, but no worker has picked it up yet: it waits durably in Temporal.
