@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/connect';
 import { recordedDeliveries } from '../db/deliveries';
 import { readManyPreferences } from '../db/preferences';
+import { inTenant } from '../db/tenant-scope';
 import { broadcastChunks, broadcasts } from '../db/schema';
 import type { BroadcastStatus, ChunkOutcome, ChunkSend } from '../domain/broadcast';
 import { SENDS_IN_FLIGHT } from '../domain/delivery-policy';
@@ -48,10 +49,12 @@ export function createBroadcastActivities(db: Database, deliverAttempt: DeliverA
     const todo = contacts.filter((c) => !settled.has(c.id));
     const stored = send.critical
       ? new Map()
-      : await readManyPreferences(
-          db,
-          send.tenantId,
-          todo.map((c) => c.id),
+      : await inTenant(db, send.tenantId, (tx) =>
+          readManyPreferences(
+            tx,
+            send.tenantId,
+            todo.map((c) => c.id),
+          ),
         );
     const records: Delivery[] = [];
     const ready: Contact[] = [];

@@ -181,9 +181,11 @@ export function createDeliver(
       }
       await recordSent(records, input, result);
       return result;
-    } catch (error) {
-      if (context.cancellationSignal.aborted) throw error;
-      if (timeout?.aborted) error = new TransientProviderError(`${provider.name} gave no answer within ${sendTimeoutMs} ms`);
+    } catch (thrown) {
+      if (context.cancellationSignal.aborted) throw thrown;
+      const error = timeout?.aborted
+        ? new TransientProviderError(`${provider.name} gave no answer within ${sendTimeoutMs} ms`)
+        : thrown;
       const details = { attempts, provider: provider.name, ...(canFailOver ? { providerIndex } : {}), ...skips };
       const message = (error as Error).message;
       const verdict = classify(error, { attempts, hasNext });

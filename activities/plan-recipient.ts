@@ -1,5 +1,6 @@
 import type { Database } from '../db/connect';
 import { readManyPreferences, readPreferences } from '../db/preferences';
+import { inTenant } from '../db/tenant-scope';
 import { recipientPlan, type RecipientPlan } from '../domain/recipient-plan';
 
 export interface PlanRecipientInput {
@@ -19,7 +20,8 @@ export interface PlanRecipientsInput extends Omit<PlanRecipientInput, 'recipient
 /** Reads a recipient's preferences as they stand now: what they take, and whether to hold until morning. */
 export function createPlanRecipient(db: Database) {
   return async function planRecipient(input: PlanRecipientInput): Promise<RecipientPlan> {
-    const { preferences } = await readPreferences(db, input.tenantId, input.recipientId);
+    const { tenantId, recipientId } = input;
+    const { preferences } = await inTenant(db, tenantId, (tx) => readPreferences(tx, tenantId, recipientId));
     return recipientPlan(preferences, input.category, input.timezone, new Date(input.at));
   };
 }
@@ -28,7 +30,7 @@ export function createPlanRecipient(db: Database) {
 export function createPlanRecipients(db: Database) {
   return async function planRecipients(input: PlanRecipientsInput): Promise<RecipientPlan[]> {
     const ids = [...new Set(input.recipients.map((r) => r.recipientId))];
-    const stored = await readManyPreferences(db, input.tenantId, ids);
+    const stored = await inTenant(db, input.tenantId, (tx) => readManyPreferences(tx, input.tenantId, ids));
     const at = new Date(input.at);
     return input.recipients.map((r) => recipientPlan(stored.get(r.recipientId) ?? {}, input.category, r.timezone, at));
   };
