@@ -8,8 +8,16 @@ import {
   PERMANENT_FAILURE,
   TRANSIENT_FAILURE,
 } from '../domain/delivery-policy';
-import type { Contact, DeliveryDetails, Message, Priority } from '../domain/notification';
+import {
+  hasSucceeded,
+  type Contact,
+  type DeliveryDetails,
+  type DeliveryStatus,
+  type Message,
+  type Priority,
+} from '../domain/notification';
 import type { Database } from '../db/connect';
+import { recordedDeliveries } from '../db/deliveries';
 import { removePushToken } from '../db/recipients';
 import { channelPlugins } from './channels';
 import type { RenderedMessage } from './channels/channel';
@@ -197,6 +205,12 @@ export function createDeliver(
   /** One send, retried by Temporal: each failed try leaves the providers used so far for the next to read. */
   const deliver = async (input: DeliverInput): Promise<DeliverResult> => {
     const context = Context.current();
+    // A try whose result never reached Temporal (its worker killed, the server restarting) left the send
+    // in the record it wrote at once: the retry answers with it instead of sending the message again.
+    if (context.info.attempt > 1) {
+      const earlier = await sentEarlier(db, input, providers[input.channel]);
+      if (earlier) return earlier;
+    }
     const usedBefore = (context.info.heartbeatDetails as string[] | undefined) ?? [];
     try {
       return await attempt(input, context.info.attempt, usedBefore);
@@ -309,6 +323,23 @@ async function recordSent(records: Records, input: DeliverInput, result: Deliver
   } catch (error) {
     log.warn('could not record the sent delivery early; the workflow records it next', { error });
   }
+}
+
+/** This send as its record shows it sent by an earlier try, if one did. */
+async function sentEarlier(db: Database, input: DeliverInput, chain: Provider[]): Promise<DeliverResult | undefined> {
+  const rows = await recordedDeliveries(db, input, [input.recipient.id]);
+  const row = rows.find((r) => r.step === (input.step ?? 0));
+  const status = row?.status as DeliveryStatus | undefined;
+  if (!row || !status || !hasSucceeded({ status }) || !row.provider || !row.providerMessageId) return undefined;
+  const providerIndex = chain.findIndex((p) => p.name === row.provider);
+  return {
+    status: status === 'delivered' ? 'delivered' : 'sent',
+    provider: row.provider,
+    providerMessageId: row.providerMessageId,
+    attempts: row.attempts,
+    ...(input.providerIndex !== undefined && providerIndex >= 0 ? { providerIndex } : {}),
+    ...(row.details ? { details: row.details } : {}),
+  };
 }
 
 /** One send of one delivery: the same across retries, different for a later step on the same channel. */

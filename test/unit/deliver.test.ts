@@ -130,6 +130,18 @@ describe('the deliver activity: which provider, and what a failure means', () =>
     });
   });
 
+  it('answers a retry with the send its record shows an earlier try made, instead of sending again', async () => {
+    const same = input();
+    const sent = await deliverWith([first, second], 1, same);
+    // The try's result never reached Temporal (its worker was killed): Temporal runs the activity again.
+    const retried = await deliverWith([first, second], 2, same);
+    expect(retried).toMatchObject({ provider: 'first', providerMessageId: sent.providerMessageId, providerIndex: 0 });
+    expect(first.sent).toHaveLength(1);
+    // A later step on the same channel is another send.
+    await deliverWith([first, second], 2, { ...same, step: 1 });
+    expect(first.sent).toHaveLength(2);
+  });
+
   it('never retries nor fails over a permanent error', async () => {
     first.script.push(new PermanentProviderError('21211 invalid number'));
     const { failure } = await failureOf(deliverWith([first, second]));
