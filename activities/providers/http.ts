@@ -5,6 +5,12 @@ import { privateAddressRefusal } from '../../domain/public-addresses';
 /** How long one provider request may take before it counts as a transient failure. */
 export const PROVIDER_TIMEOUT_MS = 10_000;
 
+/**
+ * The most of an answer's body Herald reads. Providers answer with a few kilobytes; an endpoint a
+ * tenant or a recipient names could stream gigabytes within the timeout into a worker's memory.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+
 export interface HttpReply {
   status: number;
   headers: Headers;
@@ -45,7 +51,7 @@ export async function request(
     await response.body?.cancel();
     throw redirectRefusal(url, response);
   }
-  const text = await response.text();
+  const text = await readCapped(response, MAX_ANSWER_BYTES);
   return { status: response.status, headers: response.headers, text, json: parseJson(text) };
 }
 
@@ -69,6 +75,22 @@ function redirectRefusal(url: string, response: Response): PermanentProviderErro
   return new PermanentProviderError(
     `the endpoint answered ${response.status}, ${redirect}, which Herald does not follow`,
   );
+}
+
+/** The body's first `limit` bytes as text; the rest is never read (the connection is closed). */
+async function readCapped(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value.subarray(0, limit - size));
+    size += Math.min(value.byteLength, limit - size);
+  }
+  if (size >= limit) await reader.cancel();
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text: string): unknown {

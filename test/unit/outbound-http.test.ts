@@ -1,5 +1,7 @@
 import type { LookupAddress } from 'node:dns';
-import { httpFailure, request, statusFailure, type HttpReply } from '../../activities/providers/http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_ANSWER_BYTES, httpFailure, request, statusFailure, type HttpReply } from '../../activities/providers/http';
 import { PermanentProviderError, TransientProviderError } from '../../activities/providers/provider';
 import { publicOnlyDispatcher, publicOnlyLookup, type Lookup } from '../../activities/providers/public-addresses';
 import { FakeWebhookReceiver } from '../fakes/chat';
@@ -133,5 +135,33 @@ describe('outbound HTTP', () => {
         'discord answered 503, retry after 2.5 s',
       );
     });
+  });
+
+  it("reads no more of an endpoint's answer than it needs, however much the endpoint sends", async () => {
+    // 32 MiB of answer, streamed as fast as the connection takes it.
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let written = 0;
+    const flood = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      const pour = () => {
+        while (written < 512 && !response.destroyed) {
+          written++;
+          if (!response.write(chunk)) return void response.once('drain', pour);
+        }
+        response.end();
+      };
+      pour();
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = flood.address() as AddressInfo;
+      const reply = await request(`http://127.0.0.1:${port}/hook`, { body: '{}' }, signal);
+      expect(reply.status).toBe(200);
+      expect(reply.text).toHaveLength(MAX_ANSWER_BYTES);
+      expect(written).toBeLessThan(512);
+    } finally {
+      flood.closeAllConnections();
+      await new Promise((resolve) => flood.close(resolve));
+    }
   });
 });
