@@ -58,10 +58,10 @@ export function gracefulStops(
     async worker() {
       // With another worker up to take back what this one hands back.
       await upToTwo(shape.workers);
-      const worker = shape.workers.find((w) => w.ready && !w.reserved);
-      if (!worker) return void console.log('[chaos] no worker up for the graceful stop');
+      const busy = await busiestWorker(shape);
+      if (!busy) return void console.log('[chaos] no worker up for the graceful stop');
+      const { worker, inFlight } = busy;
       worker.reserved = true;
-      const inFlight = await activitySlotsUsed(shape.sdkMetrics.get(worker.name)!);
       const event = log.begin('worker-sigterm', worker.name, `${inFlight ?? 'unknown'} activities in flight`);
       const before = worker.process!.output().length;
       const { code } = await worker.signal('SIGTERM');
@@ -126,6 +126,28 @@ async function upToTwo(processes: HeraldProcess[]): Promise<void> {
 }
 
 /** The worker's activity slots in use, summed over its task queues, from the Temporal SDK's Prometheus endpoint. */
+/**
+ * The ready worker with the most activities under way: a stop is only measured under load if it has
+ * some. Looks for 20 s at most (the load keeps sends in flight most of the time), then takes the
+ * busiest it saw.
+ */
+async function busiestWorker(
+  shape: Shape,
+): Promise<{ worker: HeraldProcess; inFlight: number | undefined } | undefined> {
+  const deadline = Date.now() + 20_000;
+  let best: { worker: HeraldProcess; inFlight: number | undefined } | undefined;
+  do {
+    best = undefined;
+    for (const worker of shape.workers.filter((w) => w.ready && !w.reserved)) {
+      const inFlight = await activitySlotsUsed(shape.sdkMetrics.get(worker.name)!);
+      if (!best || (inFlight ?? 0) > (best.inFlight ?? 0)) best = { worker, inFlight };
+    }
+    if (best && (best.inFlight ?? 0) > 0) return best;
+    await sleep(200);
+  } while (Date.now() < deadline);
+  return best;
+}
+
 async function activitySlotsUsed(address: string): Promise<number | undefined> {
   try {
     const text = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text());
