@@ -3,6 +3,7 @@
  * the figures as markdown, which a full run writes into docs/reliability.md between its markers.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 import path from 'node:path';
 import type { Findings } from './checks';
 import type { FaultEvent } from './faults';
@@ -30,7 +31,7 @@ const BEGIN = '<!-- chaos figures: begin -->';
 const END = '<!-- chaos figures: end -->';
 const docs = path.join(root, 'docs', 'reliability.md');
 
-export function writeReport(report: Report, runDir: string): void {
+export async function writeReport(report: Report, runDir: string): Promise<void> {
   const json = JSON.stringify(report, null, 2);
   writeFileSync(path.join(runDir, 'report.json'), json);
   writeFileSync(path.join(chaosDir, `latest-${report.mode}.json`), json);
@@ -41,7 +42,10 @@ export function writeReport(report: Report, runDir: string): void {
     const begin = text.indexOf(BEGIN);
     const end = text.indexOf(END);
     if (begin >= 0 && end > begin) {
-      writeFileSync(docs, `${text.slice(0, begin + BEGIN.length)}\n\n${markdown}\n${text.slice(end)}`);
+      const updated = `${text.slice(0, begin + BEGIN.length)}\n\n${markdown}\n${text.slice(end)}`;
+      // Formatted as the rest of the documentation is, so the written file passes the lint.
+      const options = await prettier.resolveConfig(docs);
+      writeFileSync(docs, await prettier.format(updated, { ...options, filepath: docs }));
       console.log(`[chaos] figures written into ${path.relative(root, docs)}`);
     }
   }

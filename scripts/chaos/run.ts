@@ -159,7 +159,7 @@ async function main(): Promise<number> {
         answeredInTheEnd,
       ),
     };
-    writeReport(report, runDir);
+    await writeReport(report, runDir);
     printSummary(report, runDir);
     return report.verdicts.every((v) => v.ok) ? 0 : 1;
   } finally {
