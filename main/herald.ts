@@ -101,6 +101,8 @@ export async function startHerald(options: HeraldOptions) {
         highPriority: worker?.highPriority,
         linkSecret: links.secret,
         bodyLimit: config.bodyLimit,
+        trustProxy: config.trustProxy,
+        authFailuresPerMinute: config.authFailuresPerMinute,
         webhookSecret: options.webhookSecret ?? config.webhookSecret,
         publicUrl: config.publicUrl,
         twilioAuthToken: config.twilioAuthToken,

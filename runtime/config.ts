@@ -44,6 +44,10 @@ const schema = z.object({
   HERALD_TENANT_DAILY_QUOTA: z.coerce.number().int().min(0).default(0),
   REDIS_URL: optional.pipe(z.string().url().optional()),
   HERALD_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  // Behind a load balancer every client has its address: without this, one client's wrong keys would
+  // have the balancer's address refused for all of them.
+  HERALD_TRUST_PROXY: optional,
+  HERALD_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(20),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
@@ -131,6 +135,10 @@ export interface Config {
   /** Shares rate-limit counts between API instances; each counts on its own when absent. */
   redisUrl?: string;
   bodyLimit: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated). */
+  trustProxy?: string;
+  /** Failed authentications a client address may make per minute before it gets 429. */
+  authFailuresPerMinute: number;
   shutdownGraceMs: number;
   /** Workflows a worker keeps in memory; sleeping ones beyond it are replayed when they wake. */
   maxCachedWorkflows?: number;
@@ -202,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     redisUrl: e.REDIS_URL,
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
+    trustProxy: e.HERALD_TRUST_PROXY,
+    authFailuresPerMinute: e.HERALD_AUTH_FAILURES_PER_MINUTE,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_SECONDS * 1000,
     maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
     workflowDeadlockMs: e.HERALD_WORKFLOW_DEADLOCK_MS,

@@ -21,7 +21,7 @@ data=$(mktemp -d)
 port=$(free_port)
 log="$data/herald.log"
 # Limits high enough that the fuzzing is not throttled: rate limits have tests of their own.
-PORT=$port HOST=127.0.0.1 HERALD_DATA_DIR="$data" HERALD_TENANT_RATE_PER_SECOND=100000 HERALD_TENANT_BURST=100000 \
+PORT=$port HOST=127.0.0.1 HERALD_DATA_DIR="$data" HERALD_TENANT_RATE_PER_SECOND=100000 HERALD_TENANT_BURST=100000 HERALD_AUTH_FAILURES_PER_MINUTE=100000 \
   TEMPORAL_DEV_PORT=$(free_port) TEMPORAL_UI_PORT=$(free_port) \
   HERALD_SDK_METRICS_ADDRESS= LOG_LEVEL=warn node scripts/start.mjs >"$log" 2>&1 &
 herald=$!

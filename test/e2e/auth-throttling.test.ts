@@ -261,6 +261,27 @@ describe('failed authentication on API instances of their own', () => {
   });
 });
 
+describe('failed authentication as configured by the environment', () => {
+  let herald: TestHerald;
+  beforeAll(async () => {
+    herald = await startTestHerald({ HERALD_AUTH_FAILURES_PER_MINUTE: '2', HERALD_TRUST_PROXY: '127.0.0.1' });
+  });
+  afterAll(() => herald?.stop());
+
+  it('takes its limit from HERALD_AUTH_FAILURES_PER_MINUTE and the proxy it believes from HERALD_TRUST_PROXY', async () => {
+    const audit = (client: string) =>
+      herald.api.inject({
+        method: 'GET',
+        url: '/audit',
+        headers: { authorization: `Bearer ${newApiKey().key}`, 'x-forwarded-for': client },
+        remoteAddress: '127.0.0.1',
+      });
+    for (let i = 0; i < 2; i++) expect((await audit('198.51.100.7')).statusCode).toBe(401);
+    expect((await audit('198.51.100.7')).statusCode).toBe(429);
+    expect((await audit('198.51.100.8')).statusCode).toBe(401);
+  });
+});
+
 describe('the key cache', () => {
   let herald: TestHerald;
   beforeAll(async () => {

@@ -37,6 +37,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: '0' }).highPriorityYieldMs).toBe(0);
     expect(() => loadConfig({ HERALD_HIGH_PRIORITY_YIELD_SECONDS: 'x' })).toThrow(/HERALD_HIGH_PRIORITY_YIELD_SECONDS/);
   });
+  it('refuses an address after 20 failed authentications a minute unless told otherwise, and believes no proxy unless named', () => {
+    expect(loadConfig({})).toMatchObject({ authFailuresPerMinute: 20, trustProxy: undefined });
+    expect(loadConfig({ HERALD_AUTH_FAILURES_PER_MINUTE: '100', HERALD_TRUST_PROXY: '10.0.0.0/8' })).toMatchObject({
+      authFailuresPerMinute: 100,
+      trustProxy: '10.0.0.0/8',
+    });
+    expect(() => loadConfig({ HERALD_AUTH_FAILURES_PER_MINUTE: '0' })).toThrow(/HERALD_AUTH_FAILURES_PER_MINUTE/);
+  });
   it('names every bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(
       /PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/,
