@@ -41,6 +41,14 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   pool.on('error', (error) => {
     console.warn(`[herald] PostgreSQL closed an idle connection (${error.message}); the next query opens another`);
   });
+  // The pool listens only while a connection is idle: one lost while checked out (between a
+  // transaction's statements) would emit its 'error' unheard. Heard here, the transaction's next
+  // statement fails, and the pool drops the connection when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      console.warn(`[herald] PostgreSQL closed a connection in use (${error.message}); its transaction fails`);
+    });
+  });
   // API and worker processes may start together: one migrates while the others wait.
   const client = await pool.connect();
   try {

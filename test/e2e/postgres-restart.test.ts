@@ -60,4 +60,29 @@ describe('a PostgreSQL restart under a running process', () => {
     );
     expect(answered).toEqual({ one: 1 });
   }, 120_000);
+
+  it('fails the transaction whose connection the server closed, not the process', async () => {
+    await database?.close();
+    database = await openDatabase({ url: server.url, poolSize: 2 });
+    const db = database.db;
+    // Checked out of the pool between two statements of a transaction, the connection has no listener
+    // of the pool's: unheard, its 'error' event would end the process (and this test run).
+    const transaction = db.transaction(async (tx) => {
+      await tx.execute(sql`select 1`);
+      await server.stop();
+      await tx.execute(sql`select 1`);
+    });
+    await expect(transaction).rejects.toThrow();
+    await server.start();
+    const answered = await eventually(
+      () =>
+        db.execute(sql`select 1 as one`).then(
+          (result) => (result as { rows: unknown[] }).rows[0],
+          () => undefined,
+        ),
+      (row) => row !== undefined,
+      30_000,
+    );
+    expect(answered).toEqual({ one: 1 });
+  }, 120_000);
 });
