@@ -68,19 +68,22 @@ export function createBroadcastActivities(db: Database, deliverAttempt: DeliverA
       else ready.push(contact);
     }
 
+    // Each send's own tries, carried from pass to pass in the heartbeat: the chunk's attempt number
+    // also counts passes a killed worker cut short, and would fail a send for good at its first try.
+    const tries = triesSoFar(context.info.heartbeatDetails);
     let retrying = 0;
+    let retryAfterMs = 0;
     try {
       await pool(ready.length, SENDS_IN_FLIGHT, async (i) => {
-        const record = await sendToRecipient(
-          deliverAttempt,
-          send,
-          ready[i]!,
-          context.info.attempt,
-          context.cancellationSignal,
-        );
-        if (record) records.push(record);
-        else retrying++;
-        context.heartbeat(records.length);
+        const contact = ready[i]!;
+        const attempt = (tries[contact.id] ?? 0) + 1;
+        const record = await sendToRecipient(deliverAttempt, send, contact, attempt, context.cancellationSignal);
+        if ('retryAfterMs' in record) {
+          tries[contact.id] = attempt;
+          retrying++;
+          retryAfterMs = Math.max(retryAfterMs, record.retryAfterMs);
+        } else records.push(record);
+        context.heartbeat({ sent: records.length, tries } satisfies ChunkProgress);
       });
     } finally {
       // Each send writes its provider id at once, but only as best effort: the whole pass is written
@@ -88,8 +91,14 @@ export function createBroadcastActivities(db: Database, deliverAttempt: DeliverA
       await upsertDeliveries(db, send.tenantId, send.broadcastId, records);
     }
     records.forEach((r) => tally(r.status));
+    // The next pass waits for the latest of what the failed sends were told (a provider's Retry-After, an
+    // open circuit's trial), so none spends a try before its provider may take it.
     if (retrying > 0)
-      throw ApplicationFailure.retryable(`${retrying} sends of chunk ${send.chunk} failed for now`, 'BroadcastRetry');
+      throw ApplicationFailure.create({
+        message: `${retrying} sends of chunk ${send.chunk} failed for now`,
+        type: 'BroadcastRetry',
+        nextRetryDelay: retryAfterMs,
+      });
     return held.length > 0 ? { ...outcome, heldUntil: held.sort()[0] } : outcome;
   }
 
@@ -120,6 +129,18 @@ export function createBroadcastActivities(db: Database, deliverAttempt: DeliverA
   return { sendBroadcastChunk, finishBroadcast };
 }
 
+/** What a chunk's pass reports as it goes: sends settled, and the tries of each send that failed for now. */
+interface ChunkProgress {
+  sent: number;
+  tries: Record<string, number>;
+}
+
+/** The failed tries of each send in the passes before this one (none from a pass that reported a bare count). */
+function triesSoFar(details: unknown): Record<string, number> {
+  const tries = (details as Partial<ChunkProgress> | undefined)?.tries;
+  return tries && typeof tries === 'object' ? { ...tries } : {};
+}
+
 /** The chunk's deliveries on this channel that an earlier pass settled. */
 async function settledStatuses(db: Database, send: ChunkSend, contacts: Contact[]) {
   const key = { tenantId: send.tenantId, notificationId: send.broadcastId, channel: send.channel };
@@ -131,14 +152,17 @@ async function settledStatuses(db: Database, send: ChunkSend, contacts: Contact[
   return new Map(rows.filter((r) => r.step === 0).map((r) => [r.recipientId, r.status as DeliveryStatus]));
 }
 
-/** One recipient through the channel's providers. Undefined when the failure may heal: the chunk's next try sends it again. */
+/**
+ * One recipient through the channel's providers; when the failure may heal, how long to wait before the
+ * chunk's next pass sends it again.
+ */
 async function sendToRecipient(
   deliverAttempt: DeliverAttempt,
   send: ChunkSend,
   recipient: Contact,
   attempt: number,
   signal: AbortSignal,
-): Promise<Delivery | undefined> {
+): Promise<Delivery | { retryAfterMs: number }> {
   const input: DeliverInput = {
     tenantId: send.tenantId,
     notificationId: send.broadcastId,
@@ -152,7 +176,7 @@ async function sendToRecipient(
     unsubscribable: !send.critical,
   };
   const outcome = await sendWithFailover(deliverAttempt, input, { attempt, freshAfterFailover: false, signal });
-  if (outcome.retry) return undefined;
+  if (outcome.retry) return { retryAfterMs: outcome.retry.afterMs };
   const delivery = { recipientId: recipient.id, channel: send.channel, providersTried: outcome.providersDone };
   if (outcome.sent) return { ...delivery, ...outcome.sent };
   return { ...delivery, status: 'failed', attempts: attempt, ...outcome.failed! };
