@@ -52,6 +52,9 @@ export class SmtpEmailProvider implements Provider {
 
 /** Stops waiting when the activity is cancelled, whether for a free session or for the server's reply. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Once the wait is given up, the send's own end is nobody's: unheard, its rejection (the same
+  // cancellation) would end the process, as it did a worker stopping with sends in flight.
+  promise.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

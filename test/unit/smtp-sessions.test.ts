@@ -69,6 +69,25 @@ describe('SMTP sessions kept open between messages', () => {
     expect(smtp.connections).toBe(3);
   });
 
+  it('gives up a send whose cancellation came before it, leaving no rejection unheard', async () => {
+    const email = providerOn();
+    const unheard: unknown[] = [];
+    const listen = (reason: unknown) => unheard.push(reason);
+    process.on('unhandledRejection', listen);
+    try {
+      const cancelled = new AbortController();
+      cancelled.abort(new Error('worker shutting down'));
+      await expect(email.send(message('too late'), cancelled.signal)).rejects.toThrow('worker shutting down');
+      // The session's own end of the send settles after the provider gave up on it.
+      await email.send(message('next'), never);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unheard).toEqual([]);
+      expect(subjects()).toEqual(['next']);
+    } finally {
+      process.off('unhandledRejection', listen);
+    }
+  });
+
   it('never delivers a send given up while it waited for a session', async () => {
     const email = providerOn('?maxConnections=1');
     smtp.script.push({ delayMs: 500 });
