@@ -286,7 +286,9 @@ export function verdicts(
     { check: 'every request was answered in the end (retried with its key)', ok: everythingAnswered },
     { check: 'a stopped worker exited 0 within its stop deadline (grace time + 15 s)', ok: graceful.workersOk },
     {
-      check: 'a stopped API answered every request it had or was sent before it stopped listening, and exited 0',
+      // One sent after the signal on a keep-alive connection the closing server ends is never read: the
+      // client sends it again elsewhere, as HTTP/1.1 asks of it (the report counts those).
+      check: 'a stopped API answered every request it had when signalled, and exited 0',
       ok: graceful.apisOk,
     },
   ];
