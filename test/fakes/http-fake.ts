@@ -18,6 +18,8 @@ export interface RecordedRequest {
   outcome?: number | 'hang' | 'closed';
   /** Whether that answer was a fault rather than the service's own. */
   faulted?: boolean;
+  /** performance.now() when a hung request's connection closed (the client gave up); unset while open. */
+  closedAt?: number;
 }
 
 export interface Reply {
@@ -112,7 +114,10 @@ export abstract class FakeHttpProvider {
     if (fault && 'hang' in fault) {
       Object.assign(recorded, { outcome: 'hang', faulted: true });
       this.hung.add(res);
-      res.on('close', () => this.hung.delete(res));
+      res.on('close', () => {
+        recorded.closedAt = performance.now();
+        this.hung.delete(res);
+      });
       return;
     }
     if (fault && 'close' in fault) {
