@@ -18,6 +18,8 @@ import {
 } from '../domain/notification';
 import type { Database } from '../db/connect';
 import { recordedDeliveries } from '../db/deliveries';
+import { recordEngagement } from '../db/experiments';
+import { engagementOf } from '../domain/experiments/experiment';
 import { removePushToken } from '../db/recipients';
 import { channelPlugins } from './channels';
 import type { RenderedMessage } from './channels/channel';
@@ -36,6 +38,8 @@ import {
 import { gated, type Pacers, type SendGates } from './pacing';
 import { createRecords, type Records } from './record';
 import { acknowledgeUrl, unsubscribeUrl, type LinkSettings } from './links';
+import { TemplateNotFoundError, type TemplatedMessage } from './templated-message';
+import { TemplateRenderError } from '../domain/templates/render';
 import {
   acceptToDelivered,
   acceptToProvider,
@@ -109,6 +113,8 @@ export interface DeliverOptions {
   records?: Records;
   /** How long one send may wait for its provider's answer; a provider that hangs is a transient failure. */
   sendTimeoutMs?: number;
+  /** Renders messages sent from a template; without it such a message fails. */
+  renderTemplate?: (input: DeliverInput) => Promise<TemplatedMessage>;
 }
 
 /** Below the single send's activity timeout (30 s), so a hung provider fails the try with a reason of its own. */
@@ -124,6 +130,7 @@ export function createDeliver(
     links,
     records = createRecords(db),
     sendTimeoutMs = SEND_TIMEOUT_MS,
+    renderTemplate,
   }: DeliverOptions = {},
 ) {
   const attempt: DeliverAttempt = async (input, attempts, usedBefore) => {
@@ -155,7 +162,12 @@ export function createDeliver(
       count('failed');
       throw failure(plugin.missingAddress, 'permanent', { attempts });
     }
-    const rendered = plugin.render(withAcknowledgeLink(input, links));
+    const templated = input.message.template ? await templatedMessage(input, attempts) : undefined;
+    const plain = plugin.render(
+      withAcknowledgeLink(templated ? { ...input, message: templated.message } : input, links),
+    );
+    const details = templated ? { ...plain.details, ...templated.details } : plain.details;
+    const rendered: RenderedMessage = { ...plain, ...templated?.extras, ...(details ? { details } : {}) };
     await pacers[channel]?.removeTokens(1);
     // A provider that never answers (an SMTP server silent after MAIL FROM) would otherwise hold a send of
     // a batch or a broadcast, whose activity lasts up to an hour, until the socket's own timeout.
@@ -188,6 +200,7 @@ export function createDeliver(
           acceptToDelivered.observe({ channel, priority }, secondsSince(input.acceptedAt));
       }
       await recordSent(records, input, result);
+      await countEngagement(db, input, templated?.details, sent.status);
       return result;
     } catch (thrown) {
       if (context.cancellationSignal.aborted) throw thrown;
@@ -199,7 +212,25 @@ export function createDeliver(
       const verdict = classify(error, { attempts, hasNext });
       if (verdict === 'failover') providerFailovers.inc({ channel, provider: provider.name });
       count(verdict === 'retry' ? 'retrying' : verdict === 'failover' ? 'failed_over' : 'failed');
+      if (verdict === 'permanent' || verdict === 'exhausted')
+        await countEngagement(db, input, templated?.details, 'failed');
       throw failure(message, verdict, details, (error as TransientProviderError).retryAfterMs);
+    }
+  };
+  /** A template that cannot render never will: the delivery fails at once, with the reason. */
+  const templatedMessage = async (input: DeliverInput, attempts: number) => {
+    if (!renderTemplate) throw failure('this worker cannot render templates', 'permanent', { attempts });
+    try {
+      return await renderTemplate(input);
+    } catch (error) {
+      if (!(error instanceof TemplateRenderError || error instanceof TemplateNotFoundError)) throw error;
+      deliveryAttempts.inc({
+        channel: input.channel,
+        provider: 'template',
+        priority: input.priority ?? 'normal',
+        outcome: 'failed',
+      });
+      throw failure(`the template did not render: ${(error as Error).message}`, 'permanent', { attempts });
     }
   };
   /** One send, retried by Temporal: each failed try leaves the providers used so far for the next to read. */
@@ -322,6 +353,22 @@ async function recordSent(records: Records, input: DeliverInput, result: Deliver
     ]);
   } catch (error) {
     log.warn('could not record the sent delivery early; the workflow records it next', { error });
+  }
+}
+
+/** A send in an experiment: delivered or failed counts for its variant. Best effort, as the record is. */
+async function countEngagement(
+  db: Database,
+  input: DeliverInput,
+  details: DeliveryDetails | undefined,
+  status: DeliveryStatus,
+): Promise<void> {
+  const engagement = engagementOf(status);
+  if (!details?.experimentId || !engagement) return;
+  try {
+    await recordEngagement(db, input.tenantId, details.experimentId, input.recipient.id, engagement);
+  } catch (error) {
+    log.warn('could not count the send for its experiment', { error });
   }
 }
 

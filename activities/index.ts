@@ -9,6 +9,9 @@ import { createRecords } from './record';
 import { createPlanRecipient, createPlanRecipients } from './plan-recipient';
 import { withSafeErrors } from './safe-errors';
 import type { LinkSettings } from './links';
+import type { RenderPool } from '../runtime/render-pool';
+import { createTemplateRendering } from './templated-message';
+import { createExperimentActivities } from './experiments';
 
 export interface ActivityDependencies {
   db: Database;
@@ -19,16 +22,26 @@ export interface ActivityDependencies {
   channelConcurrency?: Partial<Record<Channel, number>>;
   /** Signs the acknowledge and unsubscribe links messages carry; without it they carry none. */
   links?: LinkSettings;
+  /** Renders templated messages on threads of their own; without it a templated message fails. */
+  renderer?: Pick<RenderPool, 'render'>;
 }
 
 /** Activities get their dependencies from here, so tests hand in real ones of their choosing. */
-export function createActivities({ db, providers, rateLimits, channelConcurrency, links }: ActivityDependencies) {
+export function createActivities({
+  db,
+  providers,
+  rateLimits,
+  channelConcurrency,
+  links,
+  renderer,
+}: ActivityDependencies) {
   const records = createRecords(db);
   const { deliver, attempt } = createDeliver(providers, db, {
     pacers: channelPacers(rateLimits),
     gates: channelSendGates(channelConcurrency),
     links,
     records,
+    ...(renderer ? { renderTemplate: createTemplateRendering(db, renderer, links) } : {}),
   });
   return withSafeErrors({
     deliver,
@@ -37,6 +50,7 @@ export function createActivities({ db, providers, rateLimits, channelConcurrency
     planRecipients: createPlanRecipients(db),
     recordNotification: records.recordNotification,
     ...createBroadcastActivities(db, attempt),
+    ...createExperimentActivities(db),
   });
 }
 

@@ -19,10 +19,13 @@ import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits
 import { problems } from './schemas';
 import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
+import { experimentRoutes } from './routes/experiments';
+import { templateRoutes } from './routes/templates';
 import { broadcastRoutes } from './routes/broadcasts';
 import { keyRoutes } from './routes/keys';
 import { parseJsonBody } from './json-body';
 import type { ApiContext } from './context';
+import { createRenderPool, type RenderPool } from '../runtime/render-pool';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
 import { devOutboxRoutes } from './routes/dev-outbox';
 import { healthRoutes } from './routes/health';
@@ -62,6 +65,8 @@ export interface ApiOptions {
   receiptWindowMs: number;
   /** How long a failed notification waits for an operator's retry; none when absent. */
   retryWindowMs?: number;
+  /** How often a running experiment looks at its counts; a minute when absent. */
+  experimentEvaluateEveryMs?: number;
   /** How long low-priority starts give way to a burst of accepts at most; never when absent. */
   burstHoldMs?: number;
   /** A worker in this process, told of high-priority accepts so it gives way to them from the accept on. */
@@ -91,6 +96,8 @@ export interface ApiOptions {
   trustProxy?: string;
   /** Failed authentications a client address may make per minute before it gets 429; 20 when absent. */
   authFailuresPerMinute?: number;
+  /** Checks templates when saved and renders previews; a pool of its own, started when first used, when absent. */
+  renderer?: ApiContext['renderer'];
 }
 
 /** Formats the request schemas name beyond JSON Schema's own: E.164 phone numbers, IANA time zones. */
@@ -227,6 +234,7 @@ export async function buildApi(options: ApiOptions) {
     preferencesOf,
     receiptWindowMs: options.receiptWindowMs,
     retryWindowMs: options.retryWindowMs ?? 0,
+    experimentEvaluateEveryMs: options.experimentEvaluateEveryMs ?? 60_000,
     linkSecret: once(async () => options.linkSecret ?? storedSecret(options.db, 'link-signing')),
     webhookSecret: options.webhookSecret,
     publicUrl: options.publicUrl,
@@ -236,6 +244,7 @@ export async function buildApi(options: ApiOptions) {
     limits: new TenantLimits(options.tenantLimits, options.redis),
     forgetKeys: () => directory.forget(),
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
+    renderer: options.renderer ?? ownRenderPool(app),
   };
   // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);
@@ -271,6 +280,8 @@ export async function buildApi(options: ApiOptions) {
     await tenantScoped.register(escalationPolicyRoutes, context);
     await tenantScoped.register(scheduleRoutes, context);
     await tenantScoped.register(auditRoutes, context);
+    await tenantScoped.register(templateRoutes, context);
+    await tenantScoped.register(experimentRoutes, context);
     await tenantScoped.register(keyRoutes, {
       ...context,
       security: [{ bearer: [] }],
@@ -288,6 +299,17 @@ export async function buildApi(options: ApiOptions) {
     });
   }
   return app;
+}
+
+/** Render threads for an API built without a pool: started at the first template saved or previewed. */
+function ownRenderPool(app: FastifyInstance): ApiContext['renderer'] {
+  let pool: RenderPool | undefined;
+  const started = () => (pool ??= createRenderPool());
+  app.addHook('onClose', async () => pool?.close());
+  return {
+    check: (...args) => started().check(...args),
+    preview: (...args) => started().preview(...args),
+  };
 }
 
 /**

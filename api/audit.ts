@@ -13,6 +13,12 @@ export const AUDIT_ACTIONS = [
   'recipient.deleted',
   'key.created',
   'key.revoked',
+  'template.saved',
+  'template.published',
+  'template.deleted',
+  'experiment.started',
+  'experiment.stopped',
+  'experiment.decided',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -26,7 +32,8 @@ export async function recordAudit(
   action: AuditAction,
   notificationId?: string,
   target?: string,
+  detail?: string,
 ): Promise<void> {
   const { tenantId, actor } = 'actor' in by ? by : { tenantId: by.tenantId, actor: by.caller.keyId };
-  await insertAuditEvent(db, { tenantId, actor, action, notificationId, target });
+  await insertAuditEvent(db, { tenantId, actor, action, notificationId, target, detail });
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { Database } from '../db/connect';
 import type { Preferences } from '../domain/preferences';
+import type { RenderPool } from '../runtime/render-pool';
 import type { StartDispatcher } from './start-dispatcher';
 import type { TenantLimits } from './tenant-limits';
 
@@ -16,6 +17,8 @@ export interface ApiContext {
   preferencesOf: (tenantId: string, recipientIds: string[]) => Promise<Map<string, Preferences>>;
   receiptWindowMs: number;
   retryWindowMs: number;
+  /** How often a running experiment looks at its counts. */
+  experimentEvaluateEveryMs: number;
   /** Signs and checks the acknowledge and unsubscribe links messages carry; read once, when first needed. */
   linkSecret: () => Promise<string>;
   webhookSecret?: string;
@@ -29,6 +32,8 @@ export interface ApiContext {
   limits: TenantLimits;
   /** Drops remembered keys after a revocation or a change of limits, so this instance sees it at once. */
   forgetKeys: () => void;
+  /** Checks templates when they are saved and renders previews, on threads a hostile template cannot stall. */
+  renderer: Pick<RenderPool, 'check' | 'preview'>;
   /** Turns the caller's key into `request.tenantId`, or answers 401, before anything else looks at the request. */
   authenticate: onRequestAsyncHookHandler;
 }

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { recordNotificationEngagement } from '../db/experiments';
 import type { SignalDefinition } from '@temporalio/common';
 import type { PendingStart } from '../db/pending-starts';
 import type { NotificationSnapshot } from '../domain/notification';
@@ -111,6 +112,8 @@ export async function actOnNotification(
         ...(by.reason ? { note: by.reason } : {}),
       };
       await signal(ctx, found, acknowledgeSignal, acknowledgement);
+      // Acknowledged by one of its recipients: an experiment measuring acknowledgements counts it.
+      await recordNotificationEngagement(ctx.db, tenantId, id, by.by, 'acknowledged');
       return { done: false, acknowledgement };
     }
     const definition = { cancel: cancelSignal, resolve: resolveSignal, retry: retrySignal }[action];

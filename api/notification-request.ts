@@ -20,6 +20,7 @@ import type { notification } from '../workflows';
 import { recipientFields } from './routes/recipients';
 import { rejectOversizedPlan } from './plan-limits';
 import { Problem } from './problems';
+import { templatedMessage } from './templated-message';
 import { MAX_RECIPIENTS } from './schemas';
 
 type InlineRecipient = {
@@ -45,7 +46,10 @@ export interface NotifyBody {
   channels: readonly string[];
   recipient_ids?: readonly string[];
   recipients?: readonly InlineRecipient[];
-  message: string | Message;
+  message?: string | Message;
+  template?: string;
+  data?: unknown;
+  locale?: string;
   priority?: Priority;
   category?: string;
   metadata?: unknown;
@@ -82,7 +86,14 @@ export async function buildNotificationRequest(
   settings: RequestSettings,
 ): Promise<NotificationRequest> {
   const channels = body.channels as Channel[];
-  const message = toMessage(body.message);
+  const message = body.message === undefined ? undefined : toMessage(body.message);
+  if ((message === undefined) === (body.template === undefined))
+    throw new Problem(
+      422,
+      'Message or template',
+      message ? 'Give a message or a template, not both' : 'Give the message to send, or a template to render it from',
+      message ? 'template' : 'message',
+    );
   const fallback = body.fallback
     ? {
         channels: body.fallback.channels as Channel[],
@@ -95,14 +106,16 @@ export async function buildNotificationRequest(
     : body.category
       ? await findEscalationPolicy(db, tenantId, body.category)
       : undefined;
-  rejectTooLong(message, [
+  const everyChannel = [
     ...channels,
     ...(fallback?.channels ?? []),
     ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
-  ]);
+  ];
+  if (message) rejectTooLong(message, everyChannel);
+  const inline = await inlineContacts(db, body.recipients ?? []);
   const contacts = withoutRepeats([
     ...(body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : []),
-    ...(await inlineContacts(db, body.recipients ?? [])),
+    ...inline,
   ]);
   rejectOversizedPlan(
     { recipients: contacts.length, channels: channels.length, fallback, escalation },
@@ -113,7 +126,16 @@ export async function buildNotificationRequest(
     tenantId,
     channels,
     recipients: contacts,
-    message,
+    message:
+      message ??
+      (await templatedMessage(db, tenantId, {
+        key: body.template!,
+        data: (body.data ?? {}) as Record<string, unknown>,
+        locale: body.locale,
+        channels: everyChannel,
+        // Recipients given without an id have no identity to keep a variant for: they see the control.
+        identified: contacts.filter((c) => !inline.some((d, i) => d === c && body.recipients![i]!.id === undefined)),
+      })),
     priority: body.priority ?? 'normal',
     category: body.category,
     metadata: body.metadata as Record<string, unknown> | undefined,

@@ -137,8 +137,8 @@ export const escalationPolicySchema = {
 export const notifyBodySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['channels', 'message'],
-  // Stored recipients by id, inline ones, or both.
+  required: ['channels'],
+  // Stored recipients by id, inline ones, or both; and a message or a template.
   anyOf: [{ required: ['recipients'] }, { required: ['recipient_ids'] }],
   properties: {
     channels: {
@@ -183,6 +183,19 @@ export const notifyBodySchema = {
           },
         },
       ],
+    },
+    template: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+      description: 'A template to render the message from, instead of `message`: its live version is pinned now',
+    },
+    data: { type: 'object', maxProperties: 200, description: "The template's variables" },
+    locale: {
+      type: 'string',
+      minLength: 2,
+      maxLength: 35,
+      pattern: NO_NUL,
+      description: 'The locale to render in for recipients without one of their own',
     },
     priority: { type: 'string', enum: PRIORITIES, default: 'normal' },
     category: { type: 'string', minLength: 1, maxLength: 64, pattern: NO_NUL },
@@ -293,6 +306,10 @@ export const statusSchema = {
           },
           segments: { type: 'integer', description: 'SMS parts the message cost' },
           encoding: { type: 'string', enum: ['GSM-7', 'UCS-2'] },
+          template: { type: 'string', description: 'The template it was rendered from' },
+          version: { type: 'integer', description: 'The template version it rendered' },
+          locale: { type: 'string', description: 'The locale its text came from' },
+          variant: { type: 'string', description: 'The experiment variant the recipient sees' },
           step: { type: 'integer', description: "The plan's step that sent it: 0 for the primaries" },
           kind: { type: 'string', enum: ['primary', 'fallback', 'escalation'] },
         },

@@ -21,6 +21,26 @@ export function recordedDeliveries(
     );
 }
 
+/** One delivery: a recipient's send on a channel at a step of the plan. */
+export async function findDelivery(
+  db: Database,
+  key: { tenantId: string; notificationId: string; recipientId: string; channel: string; step?: number },
+) {
+  const [row] = await db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.tenantId, key.tenantId),
+        eq(deliveries.notificationId, key.notificationId),
+        eq(deliveries.recipientId, key.recipientId),
+        eq(deliveries.channel, key.channel),
+        eq(deliveries.step, key.step ?? 0),
+      ),
+    );
+  return row;
+}
+
 /** How many of a notification's (or broadcast's) deliveries are in each status. */
 export function countDeliveriesByStatus(db: Database, tenantId: string, notificationId: string) {
   return db

@@ -3,7 +3,26 @@ import type { BroadcastRequest } from '../domain/broadcast';
 import type { Contact, DeliveryDetails, MessageAction, NotificationRequest } from '../domain/notification';
 import type { Acknowledgement, EscalationPolicy, TimelineEvent } from '../domain/orchestration';
 import type { Preferences } from '../domain/preferences';
-import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { TemplateContent } from '../domain/templates/content';
+import type {
+  ExperimentMetric,
+  ExperimentResult,
+  ExperimentVariant,
+  Guardrails,
+} from '../domain/experiments/experiment';
+import {
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
@@ -16,6 +35,10 @@ export const tenants = pgTable('tenants', {
   /** Where the webhook channel POSTs, signed with the secret (Standard Webhooks). */
   webhookUrl: text('webhook_url'),
   webhookSecret: text('webhook_secret'),
+  /** The locale templates fall back to when neither the recipient's nor its parents have a translation. */
+  defaultLocale: text('default_locale'),
+  /** Links in rendered templates go through Herald's signed redirect, which counts clicks. */
+  clickTracking: boolean('click_tracking').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -46,8 +69,10 @@ export const auditEvents = pgTable(
     actor: text('actor').notNull(),
     action: text('action').notNull(),
     notificationId: text('notification_id'),
-    /** What else the action names: a key, a recipient, a schedule. */
+    /** What else the action names: a key, a recipient, a schedule, a template version. */
     target: text('target'),
+    /** Why, with figures: an experiment's decision. */
+    detail: text('detail'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -277,3 +302,114 @@ export const heraldSecrets = pgTable('herald_secrets', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** Templates by key; `liveVersion` is the version notifications accepted now render. */
+export const templates = pgTable(
+  'templates',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    key: text('key').notNull(),
+    liveVersion: integer('live_version'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Deleted templates keep their versions: notifications accepted before still render them. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+/** Each content a template was saved with, never changed: the same content saved twice is one version. */
+export const templateVersions = pgTable(
+  'template_versions',
+  {
+    tenantId: text('tenant_id').notNull(),
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    contentHash: text('content_hash').notNull(),
+    content: jsonb('content').$type<TemplateContent>().notNull(),
+    /** The email's MJML compiled once, with its Liquid left in for each send to render. */
+    compiledEmailHtml: text('compiled_email_html'),
+    /** Layouts and partials it names; pinned with it at accept. */
+    references: jsonb('references').$type<string[]>().notNull(),
+    missingTranslations: jsonb('missing_translations').$type<Record<string, string[]>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.key, t.version] }),
+    uniqueIndex('template_versions_content').on(t.tenantId, t.key, t.contentHash),
+  ],
+);
+
+/** A/B experiments on a template's versions; the last evaluation is kept with them. */
+export const experiments = pgTable(
+  'experiments',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    templateKey: text('template_key').notNull(),
+    variants: jsonb('variants').$type<ExperimentVariant[]>().notNull(),
+    metric: text('metric').$type<ExperimentMetric>().notNull(),
+    alpha: doublePrecision('alpha').notNull(),
+    /** The relative lift the test is tuned to find (its mixing scale τ follows from it and the control's rate). */
+    expectedLift: doublePrecision('expected_lift'),
+    minSamples: integer('min_samples').notNull(),
+    minDurationSeconds: integer('min_duration_seconds').notNull(),
+    maxDurationSeconds: integer('max_duration_seconds'),
+    guardrails: jsonb('guardrails').$type<Guardrails>(),
+    /** running, winner, no_winner, stopped */
+    state: text('state').notNull(),
+    result: jsonb('result').$type<ExperimentResult>(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('experiments_tenant_template').on(t.tenantId, t.templateKey),
+    uniqueIndex('experiments_one_running')
+      .on(t.tenantId, t.templateKey)
+      .where(sql`state = 'running'`),
+  ],
+);
+
+/** Who saw which variant: written at first exposure, so a change of weights never moves anyone. */
+export const experimentExposures = pgTable(
+  'experiment_exposures',
+  {
+    tenantId: text('tenant_id').notNull(),
+    experimentId: text('experiment_id').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    variant: text('variant').notNull(),
+    exposedAt: timestamp('exposed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When the experiment's metric first happened for this recipient. */
+    convertedAt: timestamp('converted_at', { withTimezone: true }),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    unsubscribedAt: timestamp('unsubscribed_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.experimentId, t.recipientId] }),
+    index('experiment_exposures_variant').on(t.experimentId, t.variant),
+  ],
+);
+
+/**
+ * Links in templated messages, each sent as Herald's redirect `/r/<id>`: the id is short (SMS pays per
+ * character) and cannot be guessed, and the URL comes from here, never from the request.
+ */
+export const trackedLinks = pgTable(
+  'tracked_links',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    notificationId: text('notification_id').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    channel: text('channel').notNull(),
+    step: integer('step').notNull().default(0),
+    url: text('url').notNull(),
+    experimentId: text('experiment_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('tracked_links_notification').on(t.tenantId, t.notificationId)],
+);

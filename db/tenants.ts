@@ -40,3 +40,30 @@ export async function saveWebhookEndpoint(db: Database, tenantId: string, endpoi
     .set({ webhookUrl: endpoint.url, webhookSecret: endpoint.secret })
     .where(eq(tenants.id, tenantId));
 }
+
+/** How the tenant's templates render: the locale they fall back to, and whether links count clicks. */
+export interface TemplateSettings {
+  defaultLocale?: string;
+  clickTracking: boolean;
+}
+
+export async function findTemplateSettings(db: Database, tenantId: string): Promise<TemplateSettings> {
+  const [row] = await db
+    .select({ defaultLocale: tenants.defaultLocale, clickTracking: tenants.clickTracking })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
+  return {
+    clickTracking: row?.clickTracking ?? true,
+    ...(row?.defaultLocale ? { defaultLocale: row.defaultLocale } : {}),
+  };
+}
+
+export async function saveTemplateSettings(db: Database, tenantId: string, settings: Partial<TemplateSettings>) {
+  await db
+    .update(tenants)
+    .set({
+      ...(settings.defaultLocale !== undefined ? { defaultLocale: settings.defaultLocale } : {}),
+      ...(settings.clickTracking !== undefined ? { clickTracking: settings.clickTracking } : {}),
+    })
+    .where(eq(tenants.id, tenantId));
+}

@@ -69,6 +69,27 @@ export interface Message {
   text: string;
   html?: string;
   actions?: MessageAction[];
+  /** Rendered from a template for each recipient and channel when sent; `text` is then empty. */
+  template?: TemplateRef;
+}
+
+/** A template's versions as they were live at accept: a retry, a later step or a replay renders these. */
+export interface TemplatePin {
+  key: string;
+  version: number;
+  /** The layouts and partials it renders, each at its version. */
+  partials: Record<string, number>;
+}
+
+export interface TemplateRef extends TemplatePin {
+  data: Record<string, unknown>;
+  /** For recipients without a locale of their own. */
+  locale?: string;
+  /** The tenant's settings at accept: the locale before the template's own, and whether links count clicks. */
+  tenantLocale?: string;
+  trackClicks: boolean;
+  /** Recipients in an experiment on the template, each with the variant and version they see. */
+  experiment?: { id: string; assignments: Record<string, { variant: string; version: number }> };
 }
 
 /** Everything a notification workflow needs, resolved by the API at accept time. */
@@ -131,6 +152,12 @@ export interface Delivery {
 export interface DeliveryDetails {
   segments?: number;
   encoding?: 'GSM-7' | 'UCS-2';
+  /** What a templated message was rendered from. */
+  template?: string;
+  version?: number;
+  locale?: string;
+  variant?: string;
+  experimentId?: string;
 }
 
 export interface NotificationSnapshot {

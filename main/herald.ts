@@ -12,6 +12,7 @@ import type { Tracing } from '../observability/tracing';
 import type { Config } from '../runtime/config';
 import { connectClient, connectWorker, temporalClient } from '../runtime/temporal';
 import { connectRedis } from '../runtime/redis';
+import { createRenderPool } from '../runtime/render-pool';
 import type { Shutdown } from '../runtime/shutdown';
 
 export interface HeraldOptions {
@@ -43,6 +44,9 @@ export async function startHerald(options: HeraldOptions) {
       secret: config.linkSecret ?? (await storedSecret(db, 'link-signing')),
       publicUrl: config.publicUrl,
     };
+    // One pool of render threads for the process: the worker's sends and the API's checks and previews.
+    const renderer = createRenderPool();
+    shutdown.add('the template render threads', () => renderer.close());
     let worker: HeraldWorker | undefined;
     let workerConnection: NativeConnection | undefined;
     if (options.worker) {
@@ -62,6 +66,7 @@ export async function startHerald(options: HeraldOptions) {
           rateLimits: config.rateLimits,
           channelConcurrency: config.channelConcurrency,
           links,
+          renderer,
         }),
         workflowBundle:
           options.workflowBundle ?? (await bundleWorkflowsInChildProcess({ workflowSpans: options.tracing.exported })),
@@ -97,6 +102,7 @@ export async function startHerald(options: HeraldOptions) {
         taskQueue: config.taskQueue,
         receiptWindowMs: config.receiptWindowMs,
         retryWindowMs: config.retryWindowMs,
+        experimentEvaluateEveryMs: config.experimentEvaluateEveryMs,
         burstHoldMs: config.burstHoldMs,
         highPriority: worker?.highPriority,
         linkSecret: links.secret,
@@ -113,6 +119,7 @@ export async function startHerald(options: HeraldOptions) {
         tenantLimits: config.tenantLimits,
         webhookAllowPrivate: config.providers.webhookAllowPrivate,
         redis,
+        renderer,
       });
       const built = api;
       shutdown.add('in-flight HTTP requests', () => built.close());

@@ -84,6 +84,13 @@ export const acceptToDelivered = new Histogram({
   registers: [registry],
 });
 
+export const linkClicks = new Counter({
+  name: 'herald_link_clicks_total',
+  help: "Clicks on links in templated messages, through Herald's redirect, by channel",
+  labelNames: ['channel'] as const,
+  registers: [registry],
+});
+
 export const receiptsReceived = new Counter({
   name: 'herald_receipts_total',
   help: 'Delivery receipts accepted on the webhook, by receipt status',

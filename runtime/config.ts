@@ -35,6 +35,7 @@ const schema = z.object({
   HERALD_WEBHOOK_SECRET: optional,
   HERALD_RECEIPT_WINDOW_SECONDS: z.coerce.number().min(0).default(3600),
   HERALD_RETRY_WINDOW_SECONDS: z.coerce.number().min(0).default(86_400),
+  HERALD_EXPERIMENT_EVALUATE_SECONDS: z.coerce.number().min(1).default(60),
   HERALD_BURST_HOLD_SECONDS: z.coerce.number().min(0).default(20),
   HERALD_HIGH_PRIORITY_YIELD_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_LINK_SECRET: optional.pipe(z.string().min(32).optional()),
@@ -122,6 +123,8 @@ export interface Config {
   receiptWindowMs: number;
   /** How long a failed notification stays open for an operator's retry. */
   retryWindowMs: number;
+  /** How often a running experiment looks at its counts. */
+  experimentEvaluateEveryMs: number;
   /** How long low-priority starts give way to a burst of accepts at most; 0: never. */
   burstHoldMs: number;
   /** The budget for normal and low priority giving way to high-priority work in a worker; 0: they never do. */
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: e.HERALD_WEBHOOK_SECRET,
     receiptWindowMs: e.HERALD_RECEIPT_WINDOW_SECONDS * 1000,
     retryWindowMs: e.HERALD_RETRY_WINDOW_SECONDS * 1000,
+    experimentEvaluateEveryMs: e.HERALD_EXPERIMENT_EVALUATE_SECONDS * 1000,
     burstHoldMs: e.HERALD_BURST_HOLD_SECONDS * 1000,
     highPriorityYieldMs: e.HERALD_HIGH_PRIORITY_YIELD_SECONDS * 1000,
     linkSecret: e.HERALD_LINK_SECRET,

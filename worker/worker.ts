@@ -73,6 +73,7 @@ export class HeraldWorker {
               planRecipient: activities.planRecipient,
               planRecipients: activities.planRecipients,
               finishBroadcast: activities.finishBroadcast,
+              evaluateExperiment: activities.evaluateExperiment,
             },
             interceptors: activityInterceptors,
             sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },

@@ -79,3 +79,11 @@ export const PATCHES_SINCE_CURRENT_TYPE: ReadonlySet<string> = new Set([PATCHES.
 export function notificationWorkflowId(tenantId: string, notificationId: string): string {
   return `notification/${tenantId}/${notificationId}`;
 }
+
+/** Ends an experiment at its next look: it decides on what it has, and the control stays unless a variant won. */
+export const stopExperimentSignal = defineSignal('stop-experiment');
+
+/** An experiment's evaluator: one per experiment, so a second start is refused. */
+export function experimentWorkflowId(tenantId: string, experimentId: string): string {
+  return `experiment/${tenantId}/${experimentId}`;
+}

@@ -1,2 +1,3 @@
 export { notification, notificationWorkflow } from './notification';
 export { broadcastWorkflow, broadcastChunkWorkflow } from './broadcast';
+export { experimentWorkflow } from './experiment';

@@ -8,6 +8,10 @@ export interface RenderedMessage {
   html?: string;
   actions?: MessageAction[];
   details?: DeliveryDetails;
+  /** From a template: a push message's data, a webhook's payload, Slack's blocks. */
+  data?: Record<string, string>;
+  payload?: unknown;
+  blocks?: unknown[];
 }
 
 /** What a channel knows: where a contact is reached on it and how a message reads there. */

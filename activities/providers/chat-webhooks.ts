@@ -46,7 +46,10 @@ export class SlackWebhookProvider implements Provider {
 
   async send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
     const text = message.subject ? `*${message.subject}*\n${message.text}` : message.text;
-    const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+    // A template's own blocks replace the section Herald would make of the text.
+    const blocks: unknown[] = message.blocks
+      ? [...message.blocks]
+      : [{ type: 'section', text: { type: 'mrkdwn', text } }];
     if (message.actions?.length) {
       blocks.push({
         type: 'actions',

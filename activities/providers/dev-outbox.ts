@@ -42,6 +42,13 @@ function outboxDetails(message: OutboundMessage): Record<string, unknown> | unde
   const details = { ...message.details, ...(message.actions?.length ? { actions: message.actions } : {}) };
   if (message.unsubscribeUrl) Object.assign(details, { headers: emailHeaders(message) });
   if (message.channel === 'push')
-    Object.assign(details, { payload: { notification: { title: message.subject, body: message.text } } });
+    Object.assign(details, {
+      payload: {
+        notification: { title: message.subject, body: message.text },
+        ...(message.data ? { data: message.data } : {}),
+      },
+    });
+  if (message.payload !== undefined) Object.assign(details, { payload: message.payload });
+  if (message.blocks) Object.assign(details, { blocks: message.blocks });
   return Object.keys(details).length > 0 ? details : undefined;
 }

@@ -74,6 +74,7 @@ export class FcmPushProvider implements Provider {
 
   async send(message: OutboundMessage): Promise<SendResult> {
     const data = {
+      ...message.data,
       notification_id: message.notificationId,
       ...(message.category ? { category: message.category } : {}),
     };

@@ -19,6 +19,10 @@ export interface OutboundMessage {
   deliveryKey: string;
   /** What the channel measured of the message (SMS segments), kept with the delivery. */
   details?: DeliveryDetails;
+  /** From a template: a push message's data, a webhook's payload, Slack's blocks. */
+  data?: Record<string, string>;
+  payload?: unknown;
+  blocks?: unknown[];
 }
 
 export interface SendResult {

@@ -46,6 +46,7 @@ export class StandardWebhookProvider implements Provider {
         text: message.text,
         html: message.html,
         actions: message.actions,
+        ...(message.payload !== undefined ? { payload: message.payload } : {}),
       },
     });
     const id = `msg_${message.deliveryKey}`;

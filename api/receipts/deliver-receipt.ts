@@ -3,7 +3,15 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/connect';
 import { deliveries, notifications } from '../../db/schema';
-import { advanceByReceipt, overallStatus, type Delivery, type Receipt } from '../../domain/notification';
+import { recordEngagement } from '../../db/experiments';
+import { engagementOf } from '../../domain/experiments/experiment';
+import {
+  advanceByReceipt,
+  overallStatus,
+  receiptOutcome,
+  type Delivery,
+  type Receipt,
+} from '../../domain/notification';
 import { acceptToDelivered, receiptsReceived, secondsSince } from '../../observability/metrics';
 import { notificationWorkflowId, receiptSignal } from '../../workflows/definitions';
 
@@ -24,6 +32,8 @@ export async function deliverReceipt(
       notificationId: deliveries.notificationId,
       channel: deliveries.channel,
       status: deliveries.status,
+      recipientId: deliveries.recipientId,
+      details: deliveries.details,
       priority: notifications.priority,
       createdAt: notifications.createdAt,
     })
@@ -53,6 +63,9 @@ export async function deliverReceipt(
     // The workflow has closed: a late receipt (a bounce days later) still updates the record.
     await applyLateReceipt(db, delivery, receipt, delivery.notificationId);
   }
+  const engagement = engagementOf(receiptOutcome(receipt).status);
+  if (delivery.details?.experimentId && engagement)
+    await recordEngagement(db, delivery.tenantId, delivery.details.experimentId, delivery.recipientId, engagement);
   if (receipt.status === 'delivered') {
     acceptToDelivered.observe(
       { channel: delivery.channel, priority: delivery.priority },

@@ -14,7 +14,8 @@ const eventSchema = {
     actor: { type: 'string', description: 'The API key id, `link` for a signed link, `admin` for the admin token' },
     action: { type: 'string', enum: AUDIT_ACTIONS },
     notification_id: { type: 'string' },
-    target: { type: 'string', description: 'The key, recipient or other thing the action names' },
+    target: { type: 'string', description: 'The key, recipient, template version or other thing the action names' },
+    detail: { type: 'string', description: 'Why, with the figures: an experiment’s decision' },
   },
 } as const;
 
@@ -67,6 +68,7 @@ export const auditRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           action: e.action,
           notification_id: e.notificationId ?? undefined,
           target: e.target ?? undefined,
+          detail: e.detail ?? undefined,
         })),
       };
     },

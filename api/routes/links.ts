@@ -1,5 +1,10 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyBaseLogger } from 'fastify';
+import { findDelivery } from '../../db/deliveries';
+import { findTrackedLink, type TrackedLinkRow } from '../../db/tracked-links';
+import { recordEngagement, recordNotificationEngagement, recordUnsubscribe } from '../../db/experiments';
+import { linkClicks } from '../../observability/metrics';
+import { deliverReceipt } from '../receipts/deliver-receipt';
 import { changePreferences } from '../../db/preferences';
 import { unsubscribed } from '../../domain/preferences';
 import { verifyLink, type LinkClaim } from '../../domain/signed-links';
@@ -74,6 +79,14 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
     async (claim, log) => {
       const outcome = await acknowledgeFromLink(ctx, claim);
       if (outcome === 'acknowledged')
+        await recordNotificationEngagement(
+          ctx.db,
+          claim.tenantId,
+          claim.notificationId,
+          claim.recipientId,
+          'acknowledged',
+        );
+      if (outcome === 'acknowledged')
         await recordAudit(
           ctx.db,
           { tenantId: claim.tenantId, actor: 'link' },
@@ -90,6 +103,8 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
     },
   );
 
+  await app.register(clickRoutes, ctx);
+
   link(
     '/unsubscribe',
     'unsubscribe',
@@ -105,10 +120,65 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
       );
       log.info({ recipient_id: claim.recipientId, category: claim.category }, 'unsubscribed by link');
       if (saved === 'conflict') throw new Error('preferences changed three times during one unsubscribe');
+      await recordUnsubscribe(ctx.db, claim.tenantId, claim.recipientId);
       return 'You are unsubscribed.';
     },
   );
 };
+
+/**
+ * A tracked link: a click is a `clicked` receipt on its delivery (and counts for an experiment), then the
+ * browser goes on to the URL Herald kept for the id. The URL never comes from the request: no open redirect.
+ */
+const clickRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
+  const params = {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } },
+  } as const;
+  const linkOf = async (id: string) => {
+    const link = await findTrackedLink(ctx.db, id);
+    if (!link) throw notFound('This link is not valid');
+    return link;
+  };
+  app.get(
+    '/r/:id',
+    {
+      // HEAD (link previews, scanners) forwards without counting.
+      exposeHeadRoute: false,
+      schema: {
+        summary: 'A tracked link in a message: counts the click and redirects to the original URL',
+        tags: ['links'],
+        params,
+        response: { 302: { description: 'To the original URL', type: 'null' }, ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const link = await linkOf(request.params.id);
+      await countClick(ctx, link, request.log);
+      return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send(null);
+    },
+  );
+  app.head('/r/:id', { schema: { hide: true, params } }, async (request, reply) => {
+    const link = await linkOf(request.params.id);
+    return reply.code(302).header('location', link.url).send(null);
+  });
+};
+
+async function countClick(ctx: ApiContext, link: TrackedLinkRow, log: FastifyBaseLogger): Promise<void> {
+  linkClicks.inc({ channel: link.channel });
+  const delivery = await findDelivery(ctx.db, link);
+  if (delivery?.providerMessageId) {
+    await deliverReceipt(
+      ctx.db,
+      ctx.temporal,
+      { providerMessageId: delivery.providerMessageId, status: 'clicked' },
+      log,
+    );
+  } else if (link.experimentId) {
+    await recordEngagement(ctx.db, link.tenantId, link.experimentId, link.recipientId, 'clicked');
+  }
+}
 
 function html(message: string, button?: string, action?: string): string {
   const form = button ? `<form method="post" action="${escapeHtml(action!)}"><button>${button}</button></form>` : '';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { findWebhookEndpoint, saveWebhookEndpoint } from '../../db/tenants';
+import { findTemplateSettings, findWebhookEndpoint, saveTemplateSettings, saveWebhookEndpoint } from '../../db/tenants';
 import type { ApiContext } from '../context';
 import { requirePublicUrl } from '../public-url';
 import { notFound } from '../problems';
@@ -72,4 +72,69 @@ export const settingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
       return { url: row.url, secret: row.secret };
     },
   );
+
+  app.get(
+    '/settings/templates',
+    {
+      schema: {
+        summary: "How the tenant's templates render: the default locale, and whether links count clicks",
+        tags: ['settings'],
+        security: [{ bearer: [] }],
+        response: { 200: templateSettingsSchema, ...problems(401) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request;
+      return templateSettingsOf(await inTenant(ctx.db, tenantId, (db) => findTemplateSettings(db, tenantId)));
+    },
+  );
+
+  app.put(
+    '/settings/templates',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: "Set the tenant's default locale for templates, or turn click tracking off or on",
+        tags: ['settings'],
+        security: [{ bearer: [] }],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: templateSettingsSchema.properties,
+        },
+        response: { 200: templateSettingsSchema, ...problems(...BODY_PROBLEMS) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request;
+      const { default_locale: defaultLocale, click_tracking: clickTracking } = request.body;
+      const saved = await inTenant(ctx.db, tenantId, async (db) => {
+        await saveTemplateSettings(db, tenantId, { defaultLocale, clickTracking });
+        return findTemplateSettings(db, tenantId);
+      });
+      return templateSettingsOf(saved);
+    },
+  );
 };
+
+const templateSettingsSchema = {
+  type: 'object',
+  required: ['click_tracking'],
+  properties: {
+    default_locale: {
+      type: 'string',
+      pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$',
+      description: "Used when neither the recipient's locale nor its parents have a translation",
+    },
+    click_tracking: {
+      type: 'boolean',
+      description: "Links in templated messages go through Herald's signed redirect, which counts clicks",
+    },
+  },
+} as const;
+
+const templateSettingsOf = (s: { defaultLocale?: string; clickTracking: boolean }) => ({
+  ...(s.defaultLocale ? { default_locale: s.defaultLocale } : {}),
+  click_tracking: s.clickTracking,
+});

@@ -13,13 +13,14 @@ const OUTSIDE_TENANTS: Record<string, string> = {
   'POST /ack/{token}': 'a signed link carries its tenant',
   'GET /unsubscribe/{token}': 'a signed link carries its tenant',
   'POST /unsubscribe/{token}': 'a signed link carries its tenant',
+  'GET /r/{id}': 'a tracked link: its id carries its tenant',
 };
 
 describe("every tenant route: tenant B can neither see nor touch tenant A's data", () => {
   let herald: TestHerald;
   let a: TestTenant;
   let b: TestTenant;
-  const ids = { notification: '', key: '', webhookSecret: '', broadcast: '' };
+  const ids = { notification: '', key: '', webhookSecret: '', broadcast: '', experiment: '' };
 
   const call = (as: TestTenant, method: Method, url: string, payload?: object) =>
     herald.api.inject({ method, url, headers: as.auth, payload });
@@ -35,6 +36,17 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
       await call(a, 'PUT', '/settings/webhook', { url: 'https://hooks.example.com/a' })
     ).json().secret;
     ids.key = (await call(a, 'POST', '/keys', { name: 'ci', scopes: ['read'] })).json().id;
+    await call(a, 'PUT', '/templates/welcome', { sms: { text: 'Welcome, {{ name }}' } });
+    await call(a, 'PUT', '/templates/welcome', { sms: { text: 'Hi {{ name }}, welcome' } });
+    const experiment = await call(a, 'POST', '/templates/welcome/experiments', {
+      variants: [
+        { name: 'a', version: 1 },
+        { name: 'b', version: 2 },
+      ],
+      metric: 'clicked',
+    });
+    expect(experiment.statusCode).toBe(201);
+    ids.experiment = experiment.json().id;
     const schedule = await call(a, 'POST', '/schedules', {
       id: 'nightly',
       cron: '0 3 * * *',
@@ -134,6 +146,34 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'DELETE /keys/{key_id}': { url: () => `/keys/${ids.key}`, expect: 404 },
     'GET /dev/outbox': { url: () => '/dev/outbox', expect: 'nothing of A' },
     'GET /metrics': { url: () => '/metrics', expect: 'nothing of A' },
+    // B's own template under A's key.
+    'PUT /templates/{key}': { url: () => '/templates/welcome', body: { sms: { text: 'B' } }, expect: 'nothing of A' },
+    'GET /templates': { url: () => '/templates', expect: 'nothing of A' },
+    'GET /templates/{key}': { url: () => '/templates/welcome', expect: 404 },
+    'DELETE /templates/{key}': { url: () => '/templates/welcome', expect: 404 },
+    'GET /templates/{key}/versions/{version}': { url: () => '/templates/welcome/versions/1', expect: 404 },
+    'POST /templates/{key}/publish': { url: () => '/templates/welcome/publish', body: { version: 2 }, expect: 404 },
+    'POST /templates/{key}/preview': { url: () => '/templates/welcome/preview', body: { channel: 'sms' }, expect: 404 },
+    'POST /templates/{key}/experiments': {
+      url: () => '/templates/welcome/experiments',
+      body: {
+        variants: [
+          { name: 'a', version: 1 },
+          { name: 'b', version: 2 },
+        ],
+        metric: 'clicked',
+      },
+      expect: 404,
+    },
+    'GET /experiments': { url: () => '/experiments', expect: 'nothing of A' },
+    'GET /experiments/{id}': { url: () => `/experiments/${ids.experiment}`, expect: 404 },
+    'POST /experiments/{id}/stop': { url: () => `/experiments/${ids.experiment}/stop`, expect: 404 },
+    'GET /settings/templates': { url: () => '/settings/templates', expect: 'nothing of A' },
+    'PUT /settings/templates': {
+      url: () => '/settings/templates',
+      body: { click_tracking: false },
+      expect: 'nothing of A',
+    },
     // One of B's own under A's schedule id.
     'POST /schedules': {
       url: () => '/schedules',
@@ -172,6 +212,12 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
       (p) => p.status === 'completed',
     );
     expect(broadcast).toMatchObject({ recipients: 1, deliveries: { delivered: 1 } });
+    expect((await call(a, 'GET', '/templates/welcome')).json()).toMatchObject({
+      live_version: 1,
+      versions: [{ version: 2 }, { version: 1 }],
+    });
+    expect((await call(a, 'GET', `/experiments/${ids.experiment}`)).json()).toMatchObject({ state: 'running' });
+    expect((await call(a, 'GET', '/settings/templates')).json()).toEqual({ click_tracking: true });
     const audit = (await call(a, 'GET', `/audit?notification_id=${n()}`)).json().events;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['notification.created']);
   }
@@ -192,7 +238,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     if (attempt.expect === 'nothing of A') {
       expect(res.statusCode).toBeLessThan(300);
       // A's ids appear nowhere in what B gets back (a 404 may echo the id B itself asked for).
-      for (const id of [ids.notification, ids.key, ids.broadcast]) expect(res.body).not.toContain(id);
+      for (const id of [ids.notification, ids.key, ids.broadcast, ids.experiment]) expect(res.body).not.toContain(id);
     } else {
       expect(res.statusCode).toBe(attempt.expect);
       expect(res.headers['content-type']).toMatch(/problem\+json/);

@@ -15,6 +15,11 @@ import {
   pendingStarts,
   preferences,
   recipients,
+  templates,
+  templateVersions,
+  experiments,
+  experimentExposures,
+  trackedLinks,
 } from '../../db/schema';
 import { inTenant } from '../../db/tenant-scope';
 import { isolatedDatabase } from '../support/herald';
@@ -44,13 +49,13 @@ describe("PostgreSQL's row-level security keeps each tenant's rows to that tenan
   afterAll(() => database?.close());
 
   it('has a policy on every table that holds tenant rows', async () => {
-    expect(tenantTables).toHaveLength(12);
+    expect(tenantTables).toHaveLength(17);
     const { rows } = (await db.execute(
       sql`select c.relname, c.relrowsecurity, count(p.polname)::int as policies
           from pg_class c left join pg_policy p on p.polrelid = c.oid
           where c.relname in (${sql.join([...tenantTables, 'tenants'], sql`, `)}) group by c.relname, c.relrowsecurity`,
     )) as unknown as { rows: { relname: string; relrowsecurity: boolean; policies: number }[] };
-    expect(rows).toHaveLength(13);
+    expect(rows).toHaveLength(18);
     for (const row of rows)
       expect({ [row.relname]: [row.relrowsecurity, row.policies] }).toEqual({ [row.relname]: [true, 1] });
   });
@@ -142,4 +147,34 @@ async function seed(db: Database, tenantId: string) {
   await db
     .insert(inboxMessages)
     .values({ tenantId, recipientId: 'r1', notificationId: id, deliveryKey: `inbox-${id}`, text: 't' });
+  await db.insert(templates).values({ tenantId, key: 'welcome', liveVersion: 1 });
+  await db.insert(templateVersions).values({
+    tenantId,
+    key: 'welcome',
+    version: 1,
+    contentHash: 'h',
+    content: { sms: { text: 'hi' } },
+    references: [],
+    missingTranslations: {},
+  });
+  await db.insert(experiments).values({
+    id,
+    tenantId,
+    templateKey: 'welcome',
+    variants: [],
+    metric: 'clicked',
+    alpha: 0.05,
+    minSamples: 100,
+    minDurationSeconds: 0,
+    state: 'running',
+  });
+  await db.insert(experimentExposures).values({ tenantId, experimentId: id, recipientId: 'r1', variant: 'a' });
+  await db.insert(trackedLinks).values({
+    id: `l-${id}`.slice(0, 16),
+    tenantId,
+    notificationId: id,
+    recipientId: 'r1',
+    channel: 'sms',
+    url: 'https://example.com/',
+  });
 }

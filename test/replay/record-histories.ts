@@ -20,10 +20,17 @@ import { eq } from 'drizzle-orm';
 import { storeBroadcast } from '../../db/broadcasts';
 import { broadcasts, deliveries } from '../../db/schema';
 import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
-import { broadcastWorkflow, notification } from '../../workflows';
+import { broadcastWorkflow, experimentWorkflow, notification } from '../../workflows';
+import { publishTemplateVersion, saveTemplateVersion } from '../../db/templates';
+import { insertExperiment } from '../../db/experiments';
+import { experimentExposures } from '../../db/schema';
+import { sha256 } from '../../domain/sha256';
+import type { TemplateContent } from '../../domain/templates/content';
+import { createRenderPool } from '../../runtime/render-pool';
 import {
   acknowledgeSignal,
   cancelSignal,
+  stopExperimentSignal,
   forgetRecipientSignal,
   receiptSignal,
   resolveSignal,
@@ -92,6 +99,21 @@ async function quietNow(env: TestWorkflowEnvironment) {
   const hour = new Date(await env.currentTimeMs()).getUTCHours();
   const clock = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
   return { start: clock(hour - 1), end: clock(hour + 2), timezone: 'UTC' };
+}
+
+/** The recording's database, for scenarios that change stored rows while a workflow runs. */
+let database: Awaited<ReturnType<typeof openDatabase>> | undefined;
+
+/** Saves a template version as the API does, for the tenant `replay`; the first goes live, `publish` makes a later one live. */
+async function saveVersion(db: Database, key: string, content: TemplateContent, publish = false) {
+  const saved = await saveTemplateVersion(db, 'replay', key, {
+    contentHash: sha256(JSON.stringify(content)),
+    content,
+    references: [],
+    missingTranslations: {},
+  });
+  if (publish) await publishTemplateVersion(db, 'replay', key, saved.version);
+  return saved.version;
 }
 
 /** The outcome's record the scenario below holds, made with its worker. */
@@ -258,6 +280,31 @@ const scenarios: Record<string, Scenario> = {
       heldRecord!.release();
     },
   },
+  // A templated email fails for good; a new version is published before the SMS fallback, which still renders
+  // the version pinned at accept.
+  'templated-pinned-across-publish': {
+    input: {
+      channels: ['email'],
+      recipients: [{ id: 'ada', email: 'ada@example.com', phone: '+14155550100', locale: 'fr' }],
+      message: {
+        text: '',
+        template: { key: 'receipt', version: 1, partials: {}, data: { name: 'Ada' }, trackClicks: false },
+      },
+      fallback: { channels: ['sms'], afterMs: 10 * MINUTE, unless: 'delivered' },
+    },
+    before: async (fakes, db) => {
+      fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' });
+      await saveVersion(db, 'receipt', {
+        email: { subject: 'Reçu', html: '<p>{{ "hello" | t: name: name }}</p>' },
+        sms: { text: '{{ "hello" | t: name: name }}' },
+        locales: { en: { hello: 'Hello {{ name }}' }, fr: { hello: 'Bonjour {{ name }}' } },
+      });
+    },
+    during: async (handle) => {
+      await until(handle, (s) => s.deliveries[0]?.status === 'failed');
+      await saveVersion(database!.db, 'receipt', { sms: { text: 'v2 {{ name }}' } }, true);
+    },
+  },
   'failed-then-operator-retry': {
     input: { retryWindowMs: 86_400_000 },
     before: (fakes) => fakes.smtp.script.push({ code: 550, message: 'Mailbox unavailable' }),
@@ -273,11 +320,13 @@ async function main() {
   const cli = ensureTemporalBinary('cli');
   if (!cli) throw new Error('The Temporal CLI is needed to write histories: npm run temporal:install');
   const fakes = await startFakeProviders();
-  const database = await openDatabase({});
-  await upsertTenant(database.db, 'replay', 'Replay', 'hk_replay');
+  const opened = await openDatabase({});
+  database = opened;
+  const renderer = createRenderPool();
+  await upsertTenant(opened.db, 'replay', 'Replay', 'hk_replay');
   // Email has SMTP alone (its retries run out) and push has no provider (it delivers to the dev outbox).
   const { SENDGRID_API_KEY: _sendgrid, FCM_PROJECT_ID: _fcm, ...providerEnv } = fakes.env;
-  const providers = buildProviders(database.db, loadConfig(providerEnv).providers);
+  const providers = buildProviders(opened.db, loadConfig(providerEnv).providers);
   const links = { secret: 'replay-link-secret-0123456789abcdef0123', publicUrl: 'https://herald.example' };
   const taskQueue = 'replay';
 
@@ -295,8 +344,8 @@ async function main() {
   ) => {
     const env = await startTimeSkippingServer();
     const own =
-      providerSettings && buildProviders(database.db, loadConfig({ ...providerEnv, ...providerSettings }).providers);
-    const real = createActivities({ db: database.db, providers: own ?? providers, links });
+      providerSettings && buildProviders(opened.db, loadConfig({ ...providerEnv, ...providerSettings }).providers);
+    const real = createActivities({ db: opened.db, providers: own ?? providers, links, renderer });
     const worker = await startWorkerOn(env, taskQueue, activities(real));
     await run(env);
     await worker.shutdown();
@@ -326,7 +375,7 @@ async function main() {
     await withServer(
       async (env) => {
         const input = request(typeof scenario.input === 'function' ? await scenario.input(env) : scenario.input);
-        await scenario.before?.(fakes, database.db, env);
+        await scenario.before?.(fakes, opened.db, env);
         const handle = await env.client.workflow.start(notification, {
           taskQueue,
           workflowId: `replay-${input.notificationId}`,
@@ -351,7 +400,7 @@ async function main() {
         { id: 'lark', email: 'lark@example.com' },
       ];
       const quietHours = await quietNow(env);
-      await changePreferences(database.db, 'replay', 'night-owl', () => ({ quietHours }));
+      await changePreferences(opened.db, 'replay', 'night-owl', () => ({ quietHours }));
       const input: BroadcastRequest = {
         tenantId: 'replay',
         broadcastId,
@@ -361,13 +410,59 @@ async function main() {
         createdAt: '2026-01-01T00:00:00.000Z',
         chunkCount: 2,
       };
-      await database.db.delete(broadcasts).where(eq(broadcasts.id, broadcastId));
-      await database.db.delete(deliveries).where(eq(deliveries.notificationId, broadcastId));
-      await storeBroadcast(database.db, input, chunksOf(recipients, 2), 'replay');
+      await opened.db.delete(broadcasts).where(eq(broadcasts.id, broadcastId));
+      await opened.db.delete(deliveries).where(eq(deliveries.notificationId, broadcastId));
+      await storeBroadcast(opened.db, input, chunksOf(recipients, 2), 'replay');
       const workflowId = `replay-${broadcastId}`;
       await env.client.workflow.execute(broadcastWorkflow, { taskQueue, workflowId, args: [input] });
       writeHistory(env, workflowId, 'broadcast');
       writeHistory(env, broadcastChunkWorkflowId('replay', broadcastId, 0), 'broadcast-chunk-held');
+    });
+  }
+
+  // An experiment whose first look finds a winner and makes it live, and one stopped before any winner.
+  for (const [name, outcomes] of Object.entries({ 'experiment-decided': [3, 40], 'experiment-stopped': [10, 11] })) {
+    if (!wanted(name)) continue;
+    await withServer(async (env) => {
+      const key = `exp-${name}`;
+      await saveVersion(opened.db, key, { sms: { text: 'A' } });
+      await saveVersion(opened.db, key, { sms: { text: 'B' } });
+      const experimentId = `replay-${name}-${Date.now()}`;
+      await insertExperiment(opened.db, {
+        id: experimentId,
+        tenantId: 'replay',
+        templateKey: key,
+        variants: [
+          { name: 'a', version: 1, weight: 1 },
+          { name: 'b', version: 2, weight: 1 },
+        ],
+        metric: 'clicked',
+        alpha: 0.05,
+        expectedLift: 5,
+        minSamples: 30,
+        minDurationSeconds: 0,
+        state: 'running',
+      });
+      // 60 recipients each saw a variant; the counts of clicks per variant are the scenario's.
+      await opened.db.insert(experimentExposures).values(
+        ['a', 'b'].flatMap((variant, v) =>
+          Array.from({ length: 60 }, (_, i) => ({
+            tenantId: 'replay',
+            experimentId,
+            recipientId: `${variant}-${i}`,
+            variant,
+            ...(i < outcomes[v]! ? { convertedAt: new Date() } : {}),
+          })),
+        ),
+      );
+      const handle = await env.client.workflow.start(experimentWorkflow, {
+        taskQueue,
+        workflowId: `replay-${experimentId}`,
+        args: [{ tenantId: 'replay', experimentId, evaluateEveryMs: 60_000 }],
+      });
+      if (name === 'experiment-stopped') await handle.signal(stopExperimentSignal);
+      await handle.result();
+      writeHistory(env, handle.workflowId, name);
     });
   }
 
@@ -380,7 +475,7 @@ async function main() {
   for (const [name, scenario] of Object.entries(continuing)) {
     if (!wanted(name)) continue;
     const env = await startEarlyContinuingServer();
-    const worker = await startWorkerOn(env, taskQueue, createActivities({ db: database.db, providers, links }));
+    const worker = await startWorkerOn(env, taskQueue, createActivities({ db: opened.db, providers, links }));
     // Sends a provider only accepted wait a second for receipts, unless the scenario waits for them itself.
     const input = request({ receiptWindowMs: 1000, ...scenario.request(), boundedHistory: true });
     const handle = await env.client.workflow.start(notification, {
@@ -400,7 +495,8 @@ async function main() {
   }
 
   await closeProviders(providers);
-  await database.close();
+  await renderer.close();
+  await opened.close();
   await fakes.stop();
 }
 

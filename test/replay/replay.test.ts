@@ -163,6 +163,38 @@ describe("replaying committed workflow histories against today's workflow code",
     }
   });
 
+  it('holds a history of a templated notification whose fallback renders the version pinned at accept', () => {
+    const history = JSON.parse(readFileSync(path.join(dir, 'v15-templated-pinned-across-publish.json'), 'utf8'));
+    const results = history.events.flatMap(
+      (e: { activityTaskCompletedEventAttributes?: { result?: { payloads: { data: string }[] } } }) =>
+        (e.activityTaskCompletedEventAttributes?.result?.payloads ?? []).map((p) =>
+          JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')),
+        ),
+    ) as { provider?: string; details?: { template?: string; version?: number } }[];
+    // A second version was live by the time the SMS fallback went: it still rendered the first.
+    expect(results.find((r) => r.provider === 'twilio')?.details).toMatchObject({ template: 'receipt', version: 1 });
+  });
+
+  it('holds histories of experiments: one decided at its first look, one stopped by its signal', () => {
+    const history = (name: string) => JSON.parse(readFileSync(path.join(dir, `v15-${name}.json`), 'utf8'));
+    for (const [name, state] of [
+      ['experiment-decided', 'winner'],
+      ['experiment-stopped', 'no_winner'],
+    ] as const) {
+      const events = history(name).events as {
+        eventType: string;
+        workflowExecutionStartedEventAttributes?: { workflowType: { name: string } };
+        workflowExecutionCompletedEventAttributes?: { result: { payloads: { data: string }[] } };
+      }[];
+      expect(events[0]!.workflowExecutionStartedEventAttributes!.workflowType.name).toBe('experimentWorkflow');
+      const result = events.at(-1)!.workflowExecutionCompletedEventAttributes!.result.payloads[0]!.data;
+      expect(JSON.parse(Buffer.from(result, 'base64').toString('utf8'))).toBe(state);
+    }
+    expect(history('experiment-decided').events.map((e: { eventType: string }) => e.eventType)).toContain(
+      'EVENT_TYPE_TIMER_STARTED',
+    );
+  });
+
   // Workers bundle the workflows with the span-making interceptors or with trace propagation alone.
   it.each(files.flatMap((file) => [true, false].map((workflowSpans) => [file, workflowSpans] as const)))(
     '%s replays without a determinism error (workflow spans: %s)',

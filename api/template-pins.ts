@@ -1,0 +1,82 @@
+import type { Database } from '../db/connect';
+import { findTemplateSettings } from '../db/tenants';
+import { findTemplate, liveVersions, loadPinnedTemplate, versionReferences } from '../db/templates';
+import type { TemplatePin } from '../domain/notification';
+import { notFound, Problem } from './problems';
+
+/** How deep layouts and partials may render one another. */
+const MAX_DEPTH = 5;
+
+/**
+ * The template's version (the live one unless named) with the live version of every layout and partial
+ * it renders, directly or through another. Missing ones are refused, naming `field`, unless `lenient`
+ * (a preview warns of them instead).
+ */
+export async function pinTemplate(
+  db: Database,
+  tenantId: string,
+  key: string,
+  version: number | undefined,
+  field: string,
+  { lenient = false, alsoVersions = [] as number[] } = {},
+): Promise<TemplatePin> {
+  const template = await findTemplate(db, tenantId, key);
+  if (!template) {
+    throw lenient
+      ? notFound(`No template ${key}`)
+      : new Problem(422, 'Unknown template', `No template "${key}": create it with PUT /templates/${key}`, field);
+  }
+  const pinned = version ?? template.liveVersion;
+  const row = template.versions.find((v) => v.version === pinned);
+  if (pinned === null || !row) {
+    const detail = version ? `Template ${key} has no version ${version}` : `Template ${key} has no live version`;
+    throw lenient ? notFound(detail) : new Problem(422, 'Unknown template version', detail, field);
+  }
+  // An experiment's other versions may render other partials: those are pinned too.
+  const others = await versionReferences(db, tenantId, key, alsoVersions);
+  const partials: Record<string, number> = {};
+  let wanted = [...new Set([...row.references, ...[...others.values()].flat()])].filter((name) => name !== key);
+  for (let depth = 0; wanted.length > 0; depth++) {
+    if (depth >= MAX_DEPTH)
+      throw new Problem(
+        422,
+        'Templates nested too deep',
+        `${key} renders templates more than ${MAX_DEPTH} deep`,
+        field,
+      );
+    const live = await liveVersions(db, tenantId, wanted);
+    const next: string[] = [];
+    for (const name of wanted) {
+      const found = live.get(name);
+      if (!found) {
+        if (lenient) continue;
+        throw new Problem(
+          422,
+          'Unknown partial',
+          `Template ${key} renders "${name}", which has no live version: save it with PUT /templates/${name}`,
+          field,
+        );
+      }
+      partials[name] = found.version;
+      next.push(...found.references.filter((r) => r !== key && partials[r] === undefined));
+    }
+    wanted = [...new Set(next)];
+  }
+  return { key, version: pinned, partials };
+}
+
+/** The pinned template's content and sources, and the tenant's default locale, for rendering it. */
+export async function templateSources(db: Database, tenantId: string, pin: TemplatePin) {
+  const [loaded, settings] = await Promise.all([
+    loadPinnedTemplate(db, tenantId, pin),
+    findTemplateSettings(db, tenantId),
+  ]);
+  if (!loaded) throw notFound(`No version ${pin.version} of template ${pin.key}`);
+  return { ...loaded, tenantDefaultLocale: settings.defaultLocale };
+}
+
+/** The names a template renders that are no template (with a live version) yet. */
+export async function unknownReferences(db: Database, tenantId: string, references: string[]): Promise<string[]> {
+  const live = await liveVersions(db, tenantId, references);
+  return references.filter((name) => !live.has(name));
+}
