@@ -25,7 +25,7 @@ import { broadcastRoutes } from './routes/broadcasts';
 import { keyRoutes } from './routes/keys';
 import { parseJsonBody } from './json-body';
 import type { ApiContext } from './context';
-import { createRenderPool, type RenderPool } from '../runtime/render-pool';
+import { createRenderPool } from '../runtime/render-pool';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
 import { devOutboxRoutes } from './routes/dev-outbox';
 import { healthRoutes } from './routes/health';
@@ -205,6 +205,12 @@ export async function buildApi(options: ApiOptions) {
   app.setNotFoundHandler(answerUnrouted);
 
   const directory = new TenantDirectory(options.db);
+  // Without a pool of the process's, one of its own (its threads start with the first template).
+  const ownRenderPool = () => {
+    const pool = createRenderPool();
+    app.addHook('onClose', () => pool.close());
+    return pool;
+  };
   const throttleOptions = { redis: options.redis, failuresAllowed: options.authFailuresPerMinute };
   const keyThrottle = new FailedAuthThrottle('API key', throttleOptions);
   const starts = new StartDispatcher({
@@ -244,7 +250,7 @@ export async function buildApi(options: ApiOptions) {
     limits: new TenantLimits(options.tenantLimits, options.redis),
     forgetKeys: () => directory.forget(),
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
-    renderer: options.renderer ?? ownRenderPool(app),
+    renderer: options.renderer ?? ownRenderPool(),
   };
   // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);
@@ -299,17 +305,6 @@ export async function buildApi(options: ApiOptions) {
     });
   }
   return app;
-}
-
-/** Render threads for an API built without a pool: started at the first template saved or previewed. */
-function ownRenderPool(app: FastifyInstance): ApiContext['renderer'] {
-  let pool: RenderPool | undefined;
-  const started = () => (pool ??= createRenderPool());
-  app.addHook('onClose', async () => pool?.close());
-  return {
-    check: (...args) => started().check(...args),
-    preview: (...args) => started().preview(...args),
-  };
 }
 
 /**

@@ -164,9 +164,7 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
     });
   };
 
-  threads = Array.from({ length: size }, start);
-  dispatch();
-
+  // Threads start with the first job: a Herald that sends no templates never loads MJML.
   return {
     render: (job) => submit({ kind: 'render', job }),
     check: (content, sources) => submit({ kind: 'check', content, sources }),
