@@ -267,11 +267,19 @@ describe('templates: versions, rendering per channel and locale, pinning, previe
     expect(tracked).not.toBeNull();
     expect(sms!.text).not.toContain('https://shop.example/o/D-4');
 
+    const clicks = async () => {
+      const text = (await herald.api.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(/^herald_link_clicks_total\{channel="sms"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await clicks();
+    // A link preview's HEAD forwards without counting; each GET counts once.
     const head = await herald.api.inject({ method: 'HEAD', url: `/r/${tracked![1]}` });
     expect(head.statusCode).toBe(302);
+    expect(await clicks()).toBe(before);
     const click = await herald.api.inject({ method: 'GET', url: `/r/${tracked![1]}` });
     expect(click.statusCode).toBe(302);
     expect(click.headers.location).toBe('https://shop.example/o/D-4');
+    expect(await clicks()).toBe(before + 1);
     await eventually(
       () => call('GET', `/status/${id}`).then((r) => r.json()),
       (s) => s.deliveries[0].status === 'clicked',
@@ -299,6 +307,40 @@ describe('templates: versions, rendering per channel and locale, pinning, previe
     // No locale of the recipient's: the tenant's default, French.
     expect((await outbox(id))[0]!.text).toBe('Bonjour Di 1 article https://shop.example/o/E-5');
     await call('PUT', '/settings/templates', { click_tracking: true });
+  });
+
+  it('renders layouts and partials at the versions live at accept', async () => {
+    await call('PUT', '/templates/brand', { layout: '[Shop] {% block content %}{% endblock %} --' });
+    await call('PUT', '/templates/footer', { partial: 'Reply STOP to opt out' });
+    const saved = await call('PUT', '/templates/notice', {
+      sms: { text: "{% layout 'brand' %}{% block content %}Hi {{ name }}. {% render 'footer' %}{% endblock %}" },
+    });
+    expect(saved.json()).toMatchObject({ version: 1, warnings: [] });
+    const version = (await call('GET', '/templates/notice/versions/1')).json();
+    expect(version.references.sort()).toEqual(['brand', 'footer']);
+
+    const id = await notify({
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550111' }],
+      template: 'notice',
+      data: { name: 'Al' },
+      send_at: new Date(Date.now() + 3000).toISOString(),
+    });
+    // A new footer is published after the accept: the notification keeps the one it pinned.
+    await call('PUT', '/templates/footer', { partial: 'Text STOP to end' });
+    await call('POST', '/templates/footer/publish', { version: 2 });
+    await settled(id);
+    expect((await outbox(id))[0]!.text).toBe('[Shop] Hi Al. Reply STOP to opt out --');
+
+    const unknown = await call('PUT', '/templates/dangling', { sms: { text: "{% render 'nowhere' %}" } });
+    expect(unknown.json().warnings).toEqual([expect.stringContaining('"nowhere"')]);
+    const refused = await call('POST', '/notify', {
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550111' }],
+      template: 'dangling',
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ field: 'template', detail: expect.stringContaining('"nowhere"') });
   });
 
   it('deletes a template for new notifications', async () => {
