@@ -89,14 +89,8 @@ export const templateContentSchema = {
     locales: {
       type: 'object',
       maxProperties: 100,
-      description: 'Translations per BCP 47 locale, for the `t` filter',
-      propertyNames: { pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$' },
-      additionalProperties: {
-        type: 'object',
-        maxProperties: 2000,
-        propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,128}$' },
-        additionalProperties: translationSchema,
-      },
+      description: 'Translations per BCP 47 locale (`fr`, `fr-CA`), for the `t` filter: key to translation',
+      additionalProperties: { type: 'object', maxProperties: 2000, additionalProperties: translationSchema },
     },
     default_locale: {
       type: 'string',

@@ -167,10 +167,10 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
               },
             },
             metric: { type: 'string', enum: EXPERIMENT_METRICS, description: 'What counts as a success per recipient' },
-            alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.2, default: DEFAULT_ALPHA },
+            alpha: { type: 'number', minimum: 0.001, maximum: 0.2, default: DEFAULT_ALPHA },
             expected_lift: {
               type: 'number',
-              exclusiveMinimum: 0,
+              minimum: 0.01,
               maximum: 100,
               default: DEFAULT_EXPECTED_LIFT,
               description:

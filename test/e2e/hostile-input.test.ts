@@ -19,6 +19,11 @@ const TABLES = {
   devOutbox: schema.devOutbox,
   broadcasts: schema.broadcasts,
   broadcastChunks: schema.broadcastChunks,
+  templates: schema.templates,
+  templateVersions: schema.templateVersions,
+  experiments: schema.experiments,
+  experimentExposures: schema.experimentExposures,
+  trackedLinks: schema.trackedLinks,
 };
 
 /** Valid bodies to mutate: a mutated valid body gets past the first checks and probes the deeper ones. */
@@ -38,6 +43,22 @@ const VALID_BODIES: Record<string, object> = {
   'POST /admin/tenants': { id: 'tenant-x', daily_quota: 10 },
   'PATCH /admin/tenants/{tenant_id}': { burst: 5 },
   'POST /webhook/callback': { provider_message_id: 'm', status: 'delivered' },
+  'PUT /templates/{key}': {
+    sms: { text: '{{ "hi" | t: name: name }}' },
+    email: { subject: 's', mjml: '<mjml><mj-body><mj-text>{{ name }}</mj-text></mj-body></mjml>' },
+    webhook: { payload: { a: ['{{ name }}'] } },
+    locales: { en: { hi: { one: 'a', other: 'b' } } },
+    default_locale: 'en',
+  },
+  'POST /templates/{key}/preview': { channel: 'sms', locale: 'fr-CA', data: { name: 'x' } },
+  'POST /templates/{key}/experiments': {
+    variants: [
+      { name: 'a', version: 1 },
+      { name: 'b', version: 2 },
+    ],
+    metric: 'clicked',
+  },
+  'PUT /settings/templates': { default_locale: 'fr', click_tracking: false },
 };
 
 interface Operation {
