@@ -20,7 +20,7 @@ export function createExperimentActivities(db: Database) {
         if (!experiment) return { state: 'gone' };
         if (experiment.state !== 'running') return { state: experiment.state };
         const result = decide(
-          evaluationInput(experiment, await variantCounts(tx, experimentId), new Date(), input.ending),
+          evaluationInput(experiment, await variantCounts(tx, tenantId, experimentId), new Date(), input.ending),
         );
         const ended = result.state !== 'running';
         await saveEvaluation(tx, tenantId, experimentId, { state: result.state, result, ended });

@@ -5,6 +5,9 @@ import { wrapHtmlLinks, wrapTextLinks, type LinkWrapper } from '../domain/click-
 import type { Contact, DeliveryDetails, Message, TemplateRef } from '../domain/notification';
 import { createHmac } from 'node:crypto';
 import { saveTrackedLinks, type TrackedLink } from '../db/tracked-links';
+import { exposeRecipient, recordEngagement } from '../db/experiments';
+import { assignVariant } from '../domain/experiments/assignment';
+import { TemplateRenderError } from '../domain/templates/render';
 import type { RenderPool } from '../runtime/render-pool';
 import type { LinkSettings } from './links';
 
@@ -23,6 +26,8 @@ export interface TemplatedMessage {
 
 /** Pinned versions never change: a worker keeps the last few hundred it rendered. */
 const CACHED_VERSIONS = 500;
+/** Channels whose text carries clickable links: not a voice call's speech, a push banner or a webhook's JSON. */
+const TRACKED_TEXT: ReadonlySet<Channel> = new Set(['email', 'sms', 'telegram', 'slack', 'discord', 'in_app']);
 /** Characters of a redirect id: 96 bits, too many to guess. */
 const LINK_ID_LENGTH = 16;
 
@@ -48,6 +53,24 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
     return { cacheKey, found };
   };
 
+  /** The recipient's variant, recorded at this first exposure if not before; anonymous ones see the control. */
+  const variantOf = async (
+    tenantId: string,
+    experiment: NonNullable<TemplateRef['experiment']>,
+    recipientId: string,
+  ) => {
+    if (experiment.anonymous?.includes(recipientId)) return undefined;
+    const name = await exposeRecipient(
+      db,
+      tenantId,
+      experiment.id,
+      recipientId,
+      assignVariant(experiment.id, recipientId, experiment.variants),
+    );
+    const variant = experiment.variants.find((v) => v.name === name) ?? experiment.variants[0]!;
+    return { variant: variant.name, version: variant.version };
+  };
+
   return async function renderTemplated(input: {
     tenantId: string;
     notificationId: string;
@@ -57,22 +80,29 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
     step?: number;
   }): Promise<TemplatedMessage> {
     const ref = input.message.template!;
-    const assigned = ref.experiment?.assignments[input.recipient.id];
+    const assigned = ref.experiment && (await variantOf(input.tenantId, ref.experiment, input.recipient.id));
     const version = assigned?.version ?? ref.version;
     const { cacheKey, found } = pinned(input.tenantId, ref, version);
     const template = await found;
     if (!template) throw new TemplateNotFoundError(`template ${ref.key} has no version ${version}`);
-    const outcome = await renderer.render({
-      content: template.content,
-      compiledEmailHtml: template.compiledEmailHtml,
-      channel: input.channel,
-      data: ref.data,
-      locale: input.recipient.locale ?? ref.locale,
-      tenantDefaultLocale: ref.tenantLocale,
-      timeZone: input.recipient.timezone,
-      sources: template.sources,
-      cacheKey,
-    });
+    const outcome = await renderer
+      .render({
+        content: template.content,
+        compiledEmailHtml: template.compiledEmailHtml,
+        channel: input.channel,
+        data: ref.data,
+        locale: input.recipient.locale ?? ref.locale,
+        tenantDefaultLocale: ref.tenantLocale,
+        timeZone: input.recipient.timezone,
+        sources: template.sources,
+        cacheKey,
+      })
+      .catch(async (error: unknown) => {
+        // A variant that cannot render for someone fails them: its guardrail counts it.
+        if (assigned && error instanceof TemplateRenderError)
+          await recordEngagement(db, input.tenantId, ref.experiment!.id, input.recipient.id, 'failed');
+        throw error;
+      });
     const { subject, text, html, actionUrl, data, payload, blocks } = outcome.message;
     const tracked: TrackedLink[] = [];
     const wrap: LinkWrapper | undefined =
@@ -81,7 +111,7 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
         : undefined;
     const message: Message = {
       ...(subject !== undefined ? { subject } : {}),
-      text: wrap && input.channel !== 'webhook' ? wrapTextLinks(text, wrap) : text,
+      text: wrap && TRACKED_TEXT.has(input.channel) ? wrapTextLinks(text, wrap) : text,
       ...(html !== undefined ? { html: wrap ? wrapHtmlLinks(html, wrap) : html } : {}),
       ...(actionUrl ? { actions: [{ label: 'Open', url: wrap?.(actionUrl) ?? actionUrl }] } : {}),
     };
@@ -113,9 +143,12 @@ function clickWrapper(
   experimentId: string | undefined,
   keep: (link: TrackedLink) => void,
 ): LinkWrapper {
-  return (url) => {
+  return (written) => {
     // Herald's own links (acknowledge, unsubscribe) act on their own.
-    if (url.startsWith(links.publicUrl)) return undefined;
+    if (written.startsWith(links.publicUrl)) return undefined;
+    // As a Location header can carry it: an IDN host in punycode, a path percent-encoded.
+    const url = URL.canParse(written) ? new URL(written).href : undefined;
+    if (url === undefined) return undefined;
     const step = input.step ?? 0;
     const id = createHmac('sha256', links.secret)
       .update(['click', input.tenantId, input.notificationId, input.recipient.id, input.channel, step, url].join('\n'))

@@ -133,6 +133,7 @@ export async function buildNotificationRequest(
         data: (body.data ?? {}) as Record<string, unknown>,
         locale: body.locale,
         channels: everyChannel,
+        recipients: contacts,
         // Recipients given without an id have no identity to keep a variant for: they see the control.
         identified: contacts.filter((c) => !inline.some((d, i) => d === c && body.recipients![i]!.id === undefined)),
       })),

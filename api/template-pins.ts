@@ -34,8 +34,9 @@ export async function pinTemplate(
   }
   // An experiment's other versions may render other partials: those are pinned too.
   const others = await versionReferences(db, tenantId, key, alsoVersions);
+  const referencesOf = new Map([[key, [...new Set([...row.references, ...[...others.values()].flat()])]]]);
   const partials: Record<string, number> = {};
-  let wanted = [...new Set([...row.references, ...[...others.values()].flat()])].filter((name) => name !== key);
+  let wanted = referencesOf.get(key)!;
   for (let depth = 0; wanted.length > 0; depth++) {
     if (depth >= MAX_DEPTH)
       throw new Problem(
@@ -58,10 +59,19 @@ export async function pinTemplate(
         );
       }
       partials[name] = found.version;
-      next.push(...found.references.filter((r) => r !== key && partials[r] === undefined));
+      referencesOf.set(name, found.references);
+      next.push(...found.references.filter((r) => !referencesOf.has(r)));
     }
     wanted = [...new Set(next)];
   }
+  const cycle = cycleFrom(key, referencesOf);
+  if (cycle && !lenient)
+    throw new Problem(
+      422,
+      'Templates render each other',
+      `The templates render in a circle: ${cycle.join(' → ')}`,
+      field,
+    );
   return { key, version: pinned, partials };
 }
 
@@ -79,4 +89,14 @@ export async function templateSources(db: Database, tenantId: string, pin: Templ
 export async function unknownReferences(db: Database, tenantId: string, references: string[]): Promise<string[]> {
   const live = await liveVersions(db, tenantId, references);
   return references.filter((name) => !live.has(name));
+}
+
+/** A chain of templates that comes back to one already in it, if any: it would render for ever. */
+function cycleFrom(start: string, referencesOf: Map<string, string[]>, path: string[] = []): string[] | undefined {
+  if (path.includes(start)) return [...path.slice(path.indexOf(start)), start];
+  for (const next of referencesOf.get(start) ?? []) {
+    const cycle = cycleFrom(next, referencesOf, [...path, start]);
+    if (cycle) return cycle;
+  }
+  return undefined;
 }

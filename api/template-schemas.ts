@@ -45,7 +45,8 @@ export const templateContentSchema = {
       properties: {
         subject: liquid(998),
         html: liquid(262_144),
-        mjml: liquid(262_144, 'MJML, compiled to responsive HTML with its CSS inlined'),
+        // MJML grows several times over when compiled; the compiled HTML must stay within the parse limit.
+        mjml: liquid(65_536, 'MJML, compiled to responsive HTML with its CSS inlined'),
         text: liquid(131_072, 'The plain-text part; derived from the HTML when absent'),
       },
     },

@@ -1,9 +1,8 @@
 import type { Database } from '../db/connect';
-import { exposeRecipients, runningExperiment } from '../db/experiments';
+import { runningExperiment } from '../db/experiments';
 import { findTemplateVersion } from '../db/templates';
 import { findTemplateSettings } from '../db/tenants';
 import type { Channel } from '../domain/channels';
-import { assignVariant } from '../domain/experiments/assignment';
 import type { Contact, Message, TemplateRef } from '../domain/notification';
 import type { TemplateContent } from '../domain/templates/content';
 import { Problem } from './problems';
@@ -11,7 +10,8 @@ import { pinTemplate } from './template-pins';
 
 /**
  * A notification's message from a template: the version live now (or, while an experiment runs on the
- * template, each identified recipient's variant) is pinned, so every later send renders the same.
+ * template, its variants' versions) is pinned, so every later send renders the same. Recipients are
+ * exposed when their message is sent, not here: a request refused later exposes no one.
  */
 export async function templatedMessage(
   db: Database,
@@ -21,6 +21,8 @@ export async function templatedMessage(
     data: Record<string, unknown>;
     locale?: string;
     channels: Channel[];
+    recipients: Contact[];
+    /** Those with an id of their own, who keep a variant; the others see the control. */
     identified: Contact[];
   },
 ): Promise<Message> {
@@ -43,22 +45,13 @@ export async function templatedMessage(
     ...(settings.defaultLocale ? { tenantLocale: settings.defaultLocale } : {}),
     trackClicks: settings.clickTracking,
   };
-  if (experiment && request.identified.length > 0) {
-    const variants = await exposeRecipients(
-      db,
-      tenantId,
-      experiment.id,
-      request.identified.map((c) => ({
-        recipientId: c.id,
-        variant: assignVariant(experiment.id, c.id, experiment.variants),
-      })),
-    );
-    const versionOf = new Map(experiment.variants.map((v) => [v.name, v.version]));
+  if (experiment) {
+    const known = new Set(request.identified.map((c) => c.id));
+    const anonymous = request.recipients.filter((c) => !known.has(c.id)).map((c) => c.id);
     template.experiment = {
       id: experiment.id,
-      assignments: Object.fromEntries(
-        [...variants].map(([recipientId, variant]) => [recipientId, { variant, version: versionOf.get(variant)! }]),
-      ),
+      variants: experiment.variants,
+      ...(anonymous.length > 0 ? { anonymous } : {}),
     };
   }
   return { text: '', template };

@@ -47,33 +47,28 @@ export async function runningExperiment(
 }
 
 /**
- * Records each recipient's variant at first exposure and answers every recipient's variant: one
- * assigned before keeps the variant it had, whatever the weights say now.
+ * Records the recipient's variant at their first exposure and answers the variant they see: one assigned
+ * before keeps the variant it had, whatever `variant` says now.
  */
-export async function exposeRecipients(
+export async function exposeRecipient(
   db: Database,
   tenantId: string,
   experimentId: string,
-  assignments: { recipientId: string; variant: string }[],
-): Promise<Map<string, string>> {
-  if (assignments.length === 0) return new Map();
-  await db
+  recipientId: string,
+  variant: string,
+): Promise<string> {
+  const [row] = await db
     .insert(experimentExposures)
-    .values(assignments.map((a) => ({ tenantId, experimentId, ...a })))
-    .onConflictDoNothing();
-  const rows = await db
-    .select({ recipientId: experimentExposures.recipientId, variant: experimentExposures.variant })
-    .from(experimentExposures)
-    .where(
-      and(
-        eq(experimentExposures.experimentId, experimentId),
-        inArray(
-          experimentExposures.recipientId,
-          assignments.map((a) => a.recipientId),
-        ),
-      ),
-    );
-  return new Map(rows.map((r) => [r.recipientId, r.variant]));
+    .values({ tenantId, experimentId, recipientId, variant })
+    .onConflictDoUpdate({
+      target: [experimentExposures.experimentId, experimentExposures.recipientId],
+      // A no-op update, so the row that was there comes back; the tenant must be the same one.
+      set: { variant: sql`${experimentExposures.variant}` },
+      setWhere: eq(experimentExposures.tenantId, tenantId),
+    })
+    .returning({ variant: experimentExposures.variant });
+  if (!row) throw new Error(`experiment ${experimentId} belongs to another tenant`);
+  return row.variant;
 }
 
 /**
@@ -99,7 +94,14 @@ export async function recordEngagement(
   const experimentIsRunning = db
     .select({ id: experiments.id })
     .from(experiments)
-    .where(and(eq(experiments.id, experimentId), eq(experiments.state, 'running'), counts));
+    .where(
+      and(
+        eq(experiments.tenantId, tenantId),
+        eq(experiments.id, experimentId),
+        eq(experiments.state, 'running'),
+        counts,
+      ),
+    );
   await db
     .update(experimentExposures)
     .set({ [field]: new Date() })
@@ -114,7 +116,7 @@ export async function recordEngagement(
     );
 }
 
-export async function variantCounts(db: Database, experimentId: string): Promise<VariantCounts[]> {
+export async function variantCounts(db: Database, tenantId: string, experimentId: string): Promise<VariantCounts[]> {
   return db
     .select({
       variant: experimentExposures.variant,
@@ -124,7 +126,7 @@ export async function variantCounts(db: Database, experimentId: string): Promise
       unsubscribed: sql<number>`count(${experimentExposures.unsubscribedAt})::int`,
     })
     .from(experimentExposures)
-    .where(eq(experimentExposures.experimentId, experimentId))
+    .where(and(eq(experimentExposures.tenantId, tenantId), eq(experimentExposures.experimentId, experimentId)))
     .groupBy(experimentExposures.variant);
 }
 
@@ -167,7 +169,10 @@ export async function recordNotificationEngagement(
 
 /** An unsubscribe counts against every running experiment the recipient was exposed to. */
 export async function recordUnsubscribe(db: Database, tenantId: string, recipientId: string): Promise<void> {
-  const running = db.select({ id: experiments.id }).from(experiments).where(eq(experiments.state, 'running'));
+  const running = db
+    .select({ id: experiments.id })
+    .from(experiments)
+    .where(and(eq(experiments.tenantId, tenantId), eq(experiments.state, 'running')));
   await db
     .update(experimentExposures)
     .set({ unsubscribedAt: new Date() })

@@ -1,7 +1,7 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database } from './connect';
 import { pseudonymOfAddress } from './recipient-pseudonyms';
-import { broadcastChunks, inboxMessages, preferences, recipients } from './schema';
+import { broadcastChunks, experimentExposures, inboxMessages, preferences, recipients, trackedLinks } from './schema';
 
 /** Drops a push token the provider called dead, so no later notification tries it again. */
 export async function removePushToken(db: Database, tenantId: string, recipientId: string, token: string) {
@@ -12,8 +12,8 @@ export async function removePushToken(db: Database, tenantId: string, recipientI
 }
 
 /**
- * Deletes what is kept about a recipient: its profile, its preferences, its in-app messages, and its
- * place in broadcasts still sending (chunks not yet sent leave it out). An id that is an address takes
+ * Deletes what is kept about a recipient: its profile, its preferences, its in-app messages, its tracked
+ * links and experiment exposures, and its place in broadcasts still sending (chunks not yet sent leave it out). An id that is an address takes
  * the pseudonym of inline recipients with that address along.
  */
 export async function deleteRecipientData(db: Database, tenantId: string, recipientId: string) {
@@ -31,6 +31,11 @@ export async function deleteRecipientData(db: Database, tenantId: string, recipi
     .delete(inboxMessages)
     .where(and(eq(inboxMessages.tenantId, tenantId), inArray(inboxMessages.recipientId, ids)))
     .returning({ id: inboxMessages.id });
+  // Its links (their URLs may name it) and its experiment exposures go too.
+  await db.delete(trackedLinks).where(and(eq(trackedLinks.tenantId, tenantId), inArray(trackedLinks.recipientId, ids)));
+  await db
+    .delete(experimentExposures)
+    .where(and(eq(experimentExposures.tenantId, tenantId), inArray(experimentExposures.recipientId, ids)));
   const unsent = await db
     .update(broadcastChunks)
     .set({

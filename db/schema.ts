@@ -410,6 +410,8 @@ export const trackedLinks = pgTable(
     url: text('url').notNull(),
     experimentId: text('experiment_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The first click: only it becomes the delivery's `clicked` receipt. */
+    clickedAt: timestamp('clicked_at', { withTimezone: true }),
   },
   (t) => [index('tracked_links_notification').on(t.tenantId, t.notificationId)],
 );

@@ -114,7 +114,13 @@ export async function saveTemplateVersion(
           eq(templateVersions.contentHash, version.contentHash),
         ),
       );
-    if (same) return { version: same.version, created: false, live: template!.liveVersion === same.version };
+    if (same) {
+      // A template deleted and saved again with a content it had: that version is live again.
+      if (template!.liveVersion === null)
+        await tx.update(templates).set({ liveVersion: same.version }).where(byKey(tenantId, key));
+      const live = (template!.liveVersion ?? same.version) === same.version;
+      return { version: same.version, created: false, live };
+    }
     const [latest] = await tx
       .select({ version: max(templateVersions.version) })
       .from(templateVersions)

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from './connect';
 import { trackedLinks } from './schema';
 
@@ -14,4 +14,14 @@ export async function saveTrackedLinks(db: Database, links: TrackedLink[]): Prom
 export async function findTrackedLink(db: Database, id: string): Promise<TrackedLinkRow | undefined> {
   const [row] = await db.select().from(trackedLinks).where(eq(trackedLinks.id, id));
   return row;
+}
+
+/** Marks the link clicked; true for its first click only. */
+export async function markClicked(db: Database, id: string): Promise<boolean> {
+  const marked = await db
+    .update(trackedLinks)
+    .set({ clickedAt: new Date() })
+    .where(and(eq(trackedLinks.id, id), isNull(trackedLinks.clickedAt)))
+    .returning({ id: trackedLinks.id });
+  return marked.length > 0;
 }

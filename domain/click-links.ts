@@ -1,7 +1,12 @@
-/** Links in a message's text: http(s) URLs up to whitespace or a closing bracket or quote. */
-const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`)\]]+/g;
-/** `href` attributes with an http(s) URL, quoted either way. */
-const HREF = /(\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi;
+/** Links in a message's text: http(s) URLs up to whitespace, a closing bracket or quote, or Slack's `|label`. */
+const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`)\]|]+/g;
+/**
+ * The `href` of links people follow (`<a>`, `<area>`), quoted either way: not a stylesheet's `<link href>`,
+ * which mail clients fetch on their own and would count as clicks.
+ */
+const HREF = /(<(?:a|area)\b[^>]*?\shref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi;
+/** The character references an attribute's URL may hold. */
+const ENTITIES: Record<string, string> = { amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' };
 /** Punctuation that ends a sentence rather than the URL. */
 const TRAILING = /[.,;:!?]+$/;
 
@@ -24,9 +29,17 @@ export function wrapHtmlLinks(html: string, wrap: LinkWrapper): string {
 }
 
 function unescapeAttribute(value: string): string {
-  return value.replace(/&amp;/g, '&').replace(/&#x?0*26;/gi, '&');
+  return value.replace(
+    /&(?:#(\d+)|#x([0-9a-f]+)|([a-z]+));/gi,
+    (entity, decimal?: string, hex?: string, name?: string) =>
+      decimal
+        ? String.fromCodePoint(Number(decimal))
+        : hex
+          ? String.fromCodePoint(parseInt(hex, 16))
+          : (ENTITIES[name!.toLowerCase()] ?? entity),
+  );
 }
 
 function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;');
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

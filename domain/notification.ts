@@ -88,8 +88,11 @@ export interface TemplateRef extends TemplatePin {
   /** The tenant's settings at accept: the locale before the template's own, and whether links count clicks. */
   tenantLocale?: string;
   trackClicks: boolean;
-  /** Recipients in an experiment on the template, each with the variant and version they see. */
-  experiment?: { id: string; assignments: Record<string, { variant: string; version: number }> };
+  /**
+   * The experiment running on the template at accept: each recipient sees the variant recorded at their
+   * first exposure (assigned then by their id); those without an id of their own see the control.
+   */
+  experiment?: { id: string; variants: { name: string; version: number; weight: number }[]; anonymous?: string[] };
 }
 
 /** Everything a notification workflow needs, resolved by the API at accept time. */

@@ -29,6 +29,12 @@ import { BODY_PROBLEMS, durationSchema, idSchema, problems } from '../schemas';
 import { TEMPLATE_KEY_PATTERN } from '../template-schemas';
 
 const MAX_VARIANTS = 5;
+
+const alreadyRunning = (key: string) =>
+  new Problem(409, 'Experiment running', `An experiment on ${key} is running: stop it first`, 'key');
+/** PostgreSQL's unique_violation: the one-running-experiment-per-template index. */
+const isUniqueViolation = (error: unknown) =>
+  [error, (error as { cause?: unknown }).cause].some((e) => (e as { code?: string } | undefined)?.code === '23505');
 /** How long a stop waits for the final look before answering with what it has. */
 const STOP_WAIT_MS = 10_000;
 
@@ -94,7 +100,7 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
   const view = async (db: typeof ctx.db, row: ExperimentRow) => {
     const result =
       row.state === 'running'
-        ? evaluateExperiment(evaluationInput(row, await variantCounts(db, row.id), new Date(), false))
+        ? evaluateExperiment(evaluationInput(row, await variantCounts(db, row.tenantId, row.id), new Date(), false))
         : row.result;
     const byName = new Map(result?.variants.map((v) => [v.name, v]));
     return {
@@ -137,6 +143,8 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
   app.post(
     '/templates/:key/experiments',
     {
+      // What every recipient is sent, and which version goes live: the `admin` scope decides.
+      config: { scope: 'admin' },
       schema: {
         summary: 'Start an A/B experiment between versions of the template; the first variant is the control',
         tags: ['experiments'],
@@ -161,7 +169,7 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
                 required: ['name', 'version'],
                 properties: {
                   name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,32}$' },
-                  version: { type: 'integer', minimum: 1 },
+                  version: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
                   weight: { type: 'number', minimum: 0, maximum: 10_000, default: 1 },
                 },
               },
@@ -212,8 +220,20 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
           `Two variants are named "${names[repeated]}"`,
           `variants[${repeated}].name`,
         );
-      if (body.variants.every((v) => (v.weight ?? 1) === 0))
-        throw new Problem(422, 'No weight', 'At least one variant needs a weight above 0', 'variants');
+      if ((body.variants[0]!.weight ?? 1) === 0)
+        throw new Problem(
+          422,
+          'Control without weight',
+          'The control (the first variant) needs a weight above 0',
+          'variants[0].weight',
+        );
+      if (body.variants.slice(1).every((v) => (v.weight ?? 1) === 0))
+        throw new Problem(
+          422,
+          'Nothing to compare',
+          'At least one variant besides the control needs a weight above 0',
+          'variants',
+        );
       const minDurationMs = body.min_duration ? durationMs(body.min_duration) : 0;
       const maxDurationMs = body.max_duration ? durationMs(body.max_duration) : undefined;
       if (maxDurationMs !== undefined && maxDurationMs < minDurationMs)
@@ -231,8 +251,7 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
               `variants[${i}].version`,
             );
         });
-        if (await runningExperiment(db, tenantId, key))
-          throw new Problem(409, 'Experiment running', `An experiment on ${key} is running: stop it first`, 'key');
+        if (await runningExperiment(db, tenantId, key)) throw alreadyRunning(key);
         return insertExperiment(db, {
           id,
           tenantId,
@@ -246,6 +265,10 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
           maxDurationSeconds: maxDurationMs !== undefined ? Math.ceil(maxDurationMs / 1000) : null,
           guardrails: body.guardrails ?? null,
           state: 'running',
+        }).catch((error: unknown) => {
+          // Another request started one on the template at the same moment.
+          if (isUniqueViolation(error)) throw alreadyRunning(key);
+          throw error;
         });
       });
       try {
@@ -348,6 +371,8 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
   app.post(
     '/experiments/:id/stop',
     {
+      // What every recipient is sent, and which version goes live: the `admin` scope decides.
+      config: { scope: 'admin' },
       schema: {
         summary: 'End an experiment now: a variant that has won goes live, otherwise the control stays',
         tags: ['experiments'],
@@ -365,9 +390,13 @@ export const experimentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCo
         try {
           await handle.signal(stopExperimentSignal);
           // The final look is quick; if it is not done soon, the answer shows the experiment still running.
-          await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
+          await Promise.race([
+            handle.result().catch(() => undefined),
+            new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref()),
+          ]);
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
+          // Its evaluator is gone (terminated by an operator): it ends here, the control staying.
           await inTenant(ctx.db, tenantId, (db) => stopExperiment(db, tenantId, id));
         }
         await recordAudit(ctx.db, request, 'experiment.stopped', undefined, `${before.templateKey}:${id}`);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyBaseLogger } from 'fastify';
 import { findDelivery } from '../../db/deliveries';
-import { findTrackedLink, type TrackedLinkRow } from '../../db/tracked-links';
+import { findTrackedLink, markClicked, type TrackedLinkRow } from '../../db/tracked-links';
 import { recordEngagement, recordNotificationEngagement, recordUnsubscribe } from '../../db/experiments';
 import { linkClicks } from '../../observability/metrics';
 import { deliverReceipt } from '../receipts/deliver-receipt';
@@ -155,7 +155,13 @@ const clickRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = a
     },
     async (request, reply) => {
       const link = await linkOf(request.params.id);
-      await countClick(ctx, link, request.log);
+      // Chat apps fetch a link to show its preview: that is no one's click.
+      if (!PREVIEW_AGENTS.test(request.headers['user-agent'] ?? '')) {
+        // The recipient gets where they were going even when the count cannot be kept.
+        await countClick(ctx, link, request.log).catch((error: unknown) =>
+          request.log.warn({ err: error, link: link.id }, 'a click could not be counted'),
+        );
+      }
       return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send(null);
     },
   );
@@ -165,8 +171,14 @@ const clickRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = a
   });
 };
 
+/** Link-preview fetchers of chat apps and social sites. */
+const PREVIEW_AGENTS =
+  /Slackbot|TelegramBot|Discordbot|facebookexternalhit|Twitterbot|WhatsApp|LinkedInBot|SkypeUriPreview/i;
+
+/** Every click counts in the metric; the first one of a link is the delivery's `clicked` receipt. */
 async function countClick(ctx: ApiContext, link: TrackedLinkRow, log: FastifyBaseLogger): Promise<void> {
   linkClicks.inc({ channel: link.channel });
+  if (!(await markClicked(ctx.db, link.id))) return;
   const delivery = await findDelivery(ctx.db, link);
   if (delivery?.providerMessageId) {
     await deliverReceipt(

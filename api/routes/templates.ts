@@ -10,15 +10,20 @@ import {
   type TemplateVersionRow,
 } from '../../db/templates';
 import { inTenant } from '../../db/tenant-scope';
+import { runningExperiment, stopExperiment } from '../../db/experiments';
 import { CHANNELS } from '../../domain/channels';
 import { sha256 } from '../../domain/sha256';
 import type { TemplateContent } from '../../domain/templates/content';
 import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { notFound, Problem } from '../problems';
+import { TemplateRenderError, type TemplatePreview } from '../../domain/templates/render';
 import { BODY_PROBLEMS, problems } from '../schemas';
 import { pinTemplate, templateSources, unknownReferences } from '../template-pins';
 import { templateContentSchema, TEMPLATE_KEY_PATTERN } from '../template-schemas';
+
+/** Versions are numbered in a PostgreSQL integer. */
+const MAX_VERSION = 2_147_483_647;
 
 const keyParams = {
   type: 'object',
@@ -96,6 +101,8 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
   app.put(
     '/templates/:key',
     {
+      // Templates are what every message says: changed with the `admin` scope.
+      config: { scope: 'admin' },
       schema: {
         summary: 'Save a version of a template (a layout or a partial too); the first version goes live',
         tags: ['templates'],
@@ -109,7 +116,14 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
       const { key } = request.params;
       const content = request.body as TemplateContent;
       rejectEmpty(content);
-      const checked = await ctx.renderer.check(content, {});
+      const checked = await ctx.renderer.check(content, {}).catch((error: unknown) => {
+        // The check itself ran out of time or memory: a template this heavy would not render either.
+        if (error instanceof TemplateRenderError)
+          throw new Problem(422, 'Template too heavy', `Checking the template failed: ${error.message}`, 'body');
+        throw error;
+      });
+      if (checked.references.includes(key))
+        throw new Problem(422, 'Template renders itself', `${key} renders itself, which would never end`, 'body');
       const [problem] = checked.problems;
       if (problem) {
         const field = problem.channel === 'template' ? 'body' : `${problem.channel}.${problem.field}`;
@@ -265,6 +279,8 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
   app.post(
     '/templates/:key/publish',
     {
+      // Templates are what every message says: changed with the `admin` scope.
+      config: { scope: 'admin' },
       schema: {
         summary: 'Make a version live: notifications accepted from now on render it',
         tags: ['templates'],
@@ -274,7 +290,7 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
           type: 'object',
           additionalProperties: false,
           required: ['version'],
-          properties: { version: { type: 'integer', minimum: 1 } },
+          properties: { version: { type: 'integer', minimum: 1, maximum: MAX_VERSION } },
         },
         response: {
           200: {
@@ -301,6 +317,8 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
   app.delete(
     '/templates/:key',
     {
+      // Templates are what every message says: changed with the `admin` scope.
+      config: { scope: 'admin' },
       schema: {
         summary: 'Delete a template; notifications already accepted still render the version they pinned',
         tags: ['templates'],
@@ -311,9 +329,16 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
     },
     async (request, reply) => {
       const { key } = request.params;
-      const deleted = await inTenant(ctx.db, request.tenantId, (db) => deleteTemplate(db, request.tenantId, key));
+      const { deleted, experiment } = await inTenant(ctx.db, request.tenantId, async (db) => {
+        const gone = await deleteTemplate(db, request.tenantId, key);
+        // An experiment on it ends with it: no variant can go live on a template that is gone.
+        const running = gone ? await runningExperiment(db, request.tenantId, key) : undefined;
+        if (running) await stopExperiment(db, request.tenantId, running.id);
+        return { deleted: gone, experiment: running };
+      });
       if (!deleted) throw notFound(`No template ${key}`);
       await audit(request, 'template.deleted', key);
+      if (experiment) await audit(request, 'experiment.stopped', `${key}:${experiment.id}`);
       return reply.code(204).send(null);
     },
   );
@@ -331,7 +356,7 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
           additionalProperties: false,
           required: ['channel'],
           properties: {
-            version: { type: 'integer', minimum: 1, description: 'The live version when absent' },
+            version: { type: 'integer', minimum: 1, maximum: MAX_VERSION, description: 'The live version when absent' },
             channel: { type: 'string', enum: CHANNELS },
             locale: { type: 'string', minLength: 2, maxLength: 35 },
             timezone: { type: 'string', format: 'timezone' },
@@ -388,17 +413,24 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
         const pin = await pinTemplate(db, request.tenantId, key, request.body.version, 'version', { lenient: true });
         return { pin, ...(await templateSources(db, request.tenantId, pin)) };
       });
-      const preview = await ctx.renderer.preview({
-        content: job.content,
-        compiledEmailHtml: job.compiledEmailHtml,
-        channel,
-        data: (data ?? {}) as Record<string, unknown>,
-        locale,
-        tenantDefaultLocale: job.tenantDefaultLocale,
-        timeZone: timezone,
-        sources: job.sources,
-        lenient: true,
-      });
+      const preview = await ctx.renderer
+        .preview({
+          content: job.content,
+          compiledEmailHtml: job.compiledEmailHtml,
+          channel,
+          data: (data ?? {}) as Record<string, unknown>,
+          locale,
+          tenantDefaultLocale: job.tenantDefaultLocale,
+          timeZone: timezone,
+          sources: job.sources,
+          lenient: true,
+        })
+        // Out of time or memory on its thread: said as the reason it did not render, never a 500.
+        .catch((error: unknown): TemplatePreview => {
+          if (!(error instanceof TemplateRenderError)) throw error;
+          const problem = { channel, field: 'template', message: error.message };
+          return { rendered: { text: '' }, locale: locale ?? '', warnings: [], problems: [problem] };
+        });
       const { actionUrl, ...rendered } = preview.rendered;
       return {
         key,

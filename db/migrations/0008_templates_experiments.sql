@@ -62,7 +62,8 @@ CREATE TABLE "tracked_links" (
 	"step" integer DEFAULT 0 NOT NULL,
 	"url" text NOT NULL,
 	"experiment_id" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"clicked_at" timestamp with time zone
 );
 --> statement-breakpoint
 ALTER TABLE "audit_events" ADD COLUMN "detail" text;--> statement-breakpoint

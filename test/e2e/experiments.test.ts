@@ -112,6 +112,37 @@ describe('experiments: consistent assignment, outcomes from clicks, and a winner
     ]);
   });
 
+  it('refuses a control nobody would see, and ends an experiment whose template is deleted', async () => {
+    await twoVersions('flyer');
+    const variants = [
+      { name: 'control', version: 1, weight: 0 },
+      { name: 'b', version: 2 },
+    ];
+    const unseen = await call('POST', '/templates/flyer/experiments', { variants, metric: 'clicked' });
+    expect(unseen.statusCode).toBe(422);
+    expect(unseen.json().field).toBe('variants[0].weight');
+    const unknown = await call('POST', '/templates/flyer/experiments', {
+      variants: [
+        { name: 'a', version: 1 },
+        { name: 'b', version: 7 },
+      ],
+      metric: 'clicked',
+    });
+    expect(unknown.json()).toMatchObject({ status: 422, field: 'variants[1].version' });
+    const started = await call('POST', '/templates/flyer/experiments', {
+      variants: [
+        { name: 'a', version: 1 },
+        { name: 'b', version: 2 },
+      ],
+      metric: 'clicked',
+    });
+    expect(started.statusCode).toBe(201);
+    expect(
+      (await herald.api.inject({ method: 'DELETE', url: '/templates/flyer', headers: tenant.auth })).statusCode,
+    ).toBe(204);
+    expect((await call('GET', `/experiments/${started.json().id}`)).json()).toMatchObject({ state: 'no_winner' });
+  });
+
   it('keeps the control when stopped without a winner, and says so', async () => {
     await twoVersions('nudge');
     const experiment = (

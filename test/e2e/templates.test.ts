@@ -276,6 +276,14 @@ describe('templates: versions, rendering per channel and locale, pinning, previe
     const head = await herald.api.inject({ method: 'HEAD', url: `/r/${tracked![1]}` });
     expect(head.statusCode).toBe(302);
     expect(await clicks()).toBe(before);
+    // A chat app fetching the link for its preview is no one's click either.
+    const unfurl = await herald.api.inject({
+      method: 'GET',
+      url: `/r/${tracked![1]}`,
+      headers: { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' },
+    });
+    expect(unfurl.headers.location).toBe('https://shop.example/o/D-4');
+    expect((await call('GET', `/status/${id}`)).json().deliveries[0].status).toBe('delivered');
     const click = await herald.api.inject({ method: 'GET', url: `/r/${tracked![1]}` });
     expect(click.statusCode).toBe(302);
     expect(click.headers.location).toBe('https://shop.example/o/D-4');
@@ -332,6 +340,20 @@ describe('templates: versions, rendering per channel and locale, pinning, previe
     await settled(id);
     expect((await outbox(id))[0]!.text).toBe('[Shop] Hi Al. Reply STOP to opt out --');
 
+    // Templates that render each other in a circle would never end: refused where it can be known.
+    const itself = await call('PUT', '/templates/ouroboros', { partial: "x {% render 'ouroboros' %}" });
+    expect(itself.statusCode).toBe(422);
+    await call('PUT', '/templates/ping', { partial: "{% render 'pong' %}" });
+    await call('PUT', '/templates/pong', { partial: "{% render 'ping' %}" });
+    await call('PUT', '/templates/rally', { sms: { text: "{% render 'ping' %}" } });
+    const circle = await call('POST', '/notify', {
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550111' }],
+      template: 'rally',
+    });
+    expect(circle.statusCode).toBe(422);
+    expect(circle.json()).toMatchObject({ field: 'template', detail: expect.stringContaining('ping → pong → ping') });
+
     const unknown = await call('PUT', '/templates/dangling', { sms: { text: "{% render 'nowhere' %}" } });
     expect(unknown.json().warnings).toEqual([expect.stringContaining('"nowhere"')]);
     const refused = await call('POST', '/notify', {
@@ -341,6 +363,19 @@ describe('templates: versions, rendering per channel and locale, pinning, previe
     });
     expect(refused.statusCode).toBe(422);
     expect(refused.json()).toMatchObject({ field: 'template', detail: expect.stringContaining('"nowhere"') });
+  });
+
+  it('changes templates only with the admin scope, and refuses versions past what exists', async () => {
+    const key = (await call('POST', '/keys', { name: 'sender', scopes: ['send', 'read'] })).json().key as string;
+    const sender = { authorization: `Bearer ${key}` };
+    expect((await call('PUT', '/templates/order-shipped', { sms: { text: 'x' } }, sender)).statusCode).toBe(403);
+    expect((await call('POST', '/templates/order-shipped/publish', { version: 1 }, sender)).statusCode).toBe(403);
+    expect((await call('POST', '/templates/order-shipped/preview', { channel: 'sms' }, sender)).statusCode).toBe(200);
+    expect((await call('POST', '/templates/order-shipped/publish', { version: 99_999_999_999 })).statusCode).toBe(400);
+    expect((await call('POST', '/templates/order-shipped/publish', { version: 999 })).statusCode).toBe(404);
+    expect((await call('POST', '/templates/order-shipped/preview', { channel: 'sms', version: 999 })).statusCode).toBe(
+      404,
+    );
   });
 
   it('deletes a template for new notifications', async () => {

@@ -18,6 +18,23 @@ describe('links in a message sent through the click redirect', () => {
     expect(wrapped).toContain('href="mailto:a@b"');
   });
 
+  it("leaves a stylesheet's href alone: mail clients fetch it themselves", () => {
+    const html =
+      '<link href="https://fonts.example/css?family=Ubuntu" rel="stylesheet"><a class="b" href="https://x.example/">x</a>';
+    const wrapped = wrapHtmlLinks(html, tracked);
+    expect(wrapped).toContain('<link href="https://fonts.example/css?family=Ubuntu"');
+    expect(wrapped).toContain(`<a class="b" href="${tracked('https://x.example/')}"`);
+  });
+
+  it("decodes the character references Liquid's escaping writes, and stops at Slack's label", () => {
+    expect(wrapHtmlLinks(`<a href="https://x.example/?q=it&#39;s&#38;b=1">x</a>`, (u) => `[${u}]`)).toBe(
+      `<a href="[https://x.example/?q=it&#39;s&amp;b=1]">x</a>`,
+    );
+    expect(wrapTextLinks('<https://x.example/o|Your order>', (u) => `T(${u})`)).toBe(
+      '<T(https://x.example/o)|Your order>',
+    );
+  });
+
   it('leaves a URL alone when the wrapper declines it', () => {
     const own = (url: string) => (url.startsWith('https://herald.example') ? undefined : tracked(url));
     expect(wrapTextLinks('Ack: https://herald.example/ack/t', own)).toBe('Ack: https://herald.example/ack/t');
