@@ -46,8 +46,8 @@ export function problems<S extends keyof typeof PROBLEMS>(...statuses: S[]) {
   >;
 }
 
-/** Problems every authenticated operation with a JSON body can answer. */
-export const BODY_PROBLEMS = [400, 401, 413, 415] as const;
+/** Problems every authenticated operation with a JSON body can answer: 422 for a NUL in a free-form part. */
+export const BODY_PROBLEMS = [400, 401, 413, 415, 422] as const;
 
 const contactFields = {
   email: { type: 'string', format: 'email', maxLength: 254 },
