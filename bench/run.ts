@@ -148,6 +148,16 @@ async function main() {
       return count <= smtp.received.length;
     }, timeoutMs);
 
+  const pidsOf = () => ({
+    herald: [heraldPid],
+    temporal: temporalPid ? [temporalPid] : [],
+    postgres: postgresPids(),
+  });
+  const serverPids = () => {
+    const { temporal, postgres } = pidsOf();
+    return [...temporal, ...postgres];
+  };
+
   try {
     if (only !== 'templates') {
       // 1. Baselines.
@@ -171,15 +181,6 @@ async function main() {
 
       // The server's own CPU (Temporal and, on a cluster, its PostgreSQL) per trivial workflow, against which
       // its CPU per send drained below says how much more work a notification is for it.
-      const pidsOf = () => ({
-        herald: [heraldPid],
-        temporal: temporalPid ? [temporalPid] : [],
-        postgres: postgresPids(),
-      });
-      const serverPids = () => {
-        const { temporal, postgres } = pidsOf();
-        return [...temporal, ...postgres];
-      };
       const serverCpuBeforeTrivial = cpuTimes(serverPids());
       const trivial = await trivialWorkflows(temporalAddress, client, sizes.trivial);
       const serverMsPerTrivial = (1000 * cpuSecondsSince(serverCpuBeforeTrivial, serverPids())) / sizes.trivial;
@@ -600,7 +601,8 @@ async function main() {
     }
 
     // 11. Templates: rendered at send time against finished text, per channel, and their cache's memory.
-    await templateStages({ base, auth, smtp }, sizes, { record, check });
+    const pids = () => ({ herald: [heraldPid], server: serverPids() });
+    await templateStages({ base, auth, smtp, pids }, sizes, { record, check });
   } finally {
     await connection.close();
     await herald.stop();

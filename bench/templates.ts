@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { renderTimes } from './render-times';
 import { fmt, type Report } from './report';
-import { templatedDrain, type Herald } from './templated-drain';
+import { CONCURRENCY, templatedDrain, type Herald } from './templated-drain';
 
 export interface TemplateSizes {
   /** Emails of each kind, finished text and templated. */
@@ -23,20 +23,38 @@ const WARM_RENDERS = 50;
 const STAGE = 'templates';
 
 export async function templateStages(herald: Herald, sizes: TemplateSizes, report: Report): Promise<void> {
-  const drain = await templatedDrain(herald, sizes.templated, report);
+  const { text, template } = await templatedDrain(herald, sizes.templated, report);
+  const rounds = ({ rounds }: { rounds: number[] }) =>
+    `/min, median of ${rounds.length} rounds (${fmt(Math.min(...rounds))}–${fmt(Math.max(...rounds))})`;
   report.record({
     stage: STAGE,
-    figure: `${sizes.templated} emails, finished text (rendered beforehand): deliveries drained, accept to last send`,
-    value: drain.textPerMinute,
-    unit: '/min',
+    figure: `${sizes.templated} emails with finished text (rendered beforehand): deliveries drained, accept to last send`,
+    value: text.perMinute,
+    unit: rounds(text),
   });
   report.record({
     stage: STAGE,
     figure: `the same ${sizes.templated} from an MJML template (en/fr, 10 variables), target ≥ ×0.95`,
-    value: drain.templatePerMinute,
-    unit: '/min',
+    value: template.perMinute,
+    unit: rounds(template),
     baseline: 'finished text',
-    ratio: drain.templatePerMinute / drain.textPerMinute,
+    ratio: template.perMinute / text.perMinute,
+  });
+  report.record({
+    stage: STAGE,
+    figure: `the same ${sizes.templated} requests accepted, ${CONCURRENCY} at a time: with a template`,
+    value: template.acceptedPerSecond,
+    unit: `req/s (finished text ${fmt(text.acceptedPerSecond)} req/s)`,
+    baseline: 'finished text',
+    ratio: template.acceptedPerSecond / text.acceptedPerSecond,
+  });
+  report.record({
+    stage: STAGE,
+    figure: 'CPU per templated send: Herald (render threads included) / Temporal server',
+    value: template.heraldMs,
+    unit: `ms / ${fmt(template.serverMs)} ms (finished text ${fmt(text.heraldMs)} / ${fmt(text.serverMs)} ms)`,
+    baseline: "finished text's Herald CPU",
+    ratio: template.heraldMs / text.heraldMs,
   });
 
   for (const { channel, pool, inProcess } of await renderTimes(sizes.renders, WARM_RENDERS)) {
