@@ -35,9 +35,12 @@ export class CompiledTemplate {
     return engine;
   }
 
-  /** A Liquid string parsed by the engine for its output; `id` names the string within this version. */
-  parse(id: string, source: string, html: boolean): Template[] {
-    const key = `${html ? 'html' : 'text'}\u0000${id}`;
+  /**
+   * A Liquid string parsed by the engine for its output, kept by the string itself: fields of different
+   * channels share names (`text`, `title`) but not their sources.
+   */
+  parse(source: string, html: boolean): Template[] {
+    const key = `${html ? 'html' : 'text'}\u0000${source}`;
     let templates = this.parsed.get(key);
     if (!templates) {
       templates = this.engine(html).parse(source);

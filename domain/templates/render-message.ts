@@ -211,7 +211,7 @@ class MessageRender {
     else {
       let templates: Template[];
       try {
-        templates = this.compiled.parse(field, source, html);
+        templates = this.compiled.parse(source, html);
       } catch (error) {
         throw located(error, this.channel, field);
       }
@@ -260,7 +260,7 @@ class MessageRender {
     }
     if (!/\{[{%]/.test(text)) return text;
     try {
-      const templates = this.compiled.parse(`translation\u0000${text}`, text, html);
+      const templates = this.compiled.parse(text, html);
       return this.liquid(html, templates, args);
     } catch (error) {
       // Rethrown as ours: liquidjs would otherwise report the translation's line as the field's.

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { sql } from 'drizzle-orm';
 import * as schema from '../../db/schema';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 
@@ -45,7 +46,7 @@ const VALID_BODIES: Record<string, object> = {
   'POST /webhook/callback': { provider_message_id: 'm', status: 'delivered' },
   'PUT /templates/{key}': {
     sms: { text: '{{ "hi" | t: name: name }}' },
-    email: { subject: 's', mjml: '<mjml><mj-body><mj-text>{{ name }}</mj-text></mj-body></mjml>' },
+    email: { subject: 's', html: '<p>{{ name }}</p>' },
     webhook: { payload: { a: ['{{ name }}'] } },
     locales: { en: { hi: { one: 'a', other: 'b' } } },
     default_locale: 'en',
@@ -83,11 +84,15 @@ describe('hostile input: thousands of random and malformed requests at every rou
   });
   afterAll(() => herald?.stop());
 
+  /** Every table's row count, in one query: it runs twice for each of thousands of requests. */
   async function counts(): Promise<Record<string, number>> {
-    const entries = await Promise.all(
-      Object.entries(TABLES).map(async ([name, table]) => [name, await herald.db.$count(table)] as const),
+    const columns = Object.entries(TABLES).map(
+      ([name, table]) => sql`(select count(*)::int from ${table}) as ${sql.identifier(name)}`,
     );
-    return Object.fromEntries(entries);
+    const { rows } = (await herald.db.execute(sql`select ${sql.join(columns, sql`, `)}`)) as unknown as {
+      rows: Record<string, number>[];
+    };
+    return rows[0]!;
   }
 
   const weirdString = fc.oneof(

@@ -1,6 +1,7 @@
 import { templateReferences, type TemplateContent } from '../../domain/templates/content';
 import {
   checkTemplate,
+  CompiledTemplateCache,
   compileEmail,
   previewTemplate,
   previewWarnings,
@@ -101,6 +102,20 @@ describe('rendering every channel', () => {
     const email = (await render(content, 'email', { name: '<i>Bo</i>' })).message;
     expect(email.html).toBe('<p>Hi <b>&lt;i&gt;Bo&lt;/i&gt;</b></p>');
     expect(email.subject).toBe('Hi <b><i>Bo</i></b>');
+  });
+});
+
+describe('one compiled version, shared by every channel that renders it', () => {
+  it("renders each channel's own body, though fields of several channels share a name", async () => {
+    const cache = new CompiledTemplateCache();
+    const shared = (channel: RenderJob['channel']) =>
+      renderTemplate(job(everyChannel, channel, person, { cacheKey: 'tenant/order@1' }), cache);
+    const texts = [];
+    for (const channel of ['sms', 'telegram', 'discord', 'voice', 'slack'] as const)
+      texts.push((await shared(channel)).message.text);
+    expect(texts).toEqual(['SMS Ada A-7', 'Telegram Ada', 'Discord Ada', 'Voice Ada', 'Slack A-7']);
+    expect((await shared('push')).message).toMatchObject({ subject: 'Push A-7', text: 'For Ada' });
+    expect((await shared('in_app')).message).toMatchObject({ subject: 'In-app A-7', text: 'For Ada' });
   });
 });
 
