@@ -155,6 +155,7 @@ async function main(): Promise<number> {
           apisOk: graceful.apis.length > 0 && graceful.apis.every((a) => a.exitCode === 0 && a.cut === 0),
         },
         answeredInTheEnd,
+        plan.mode,
       ),
     };
     await writeReport(report, runDir);
