@@ -1,6 +1,7 @@
 import type { Database } from '../db/connect';
 import { findTemplateSettings } from '../db/tenants';
-import { findTemplate, liveVersions, loadPinnedTemplate, versionReferences } from '../db/templates';
+import { liveVersions, loadPinnedTemplate, templateOutline, type VersionOutline } from '../db/templates';
+import type { Channel } from '../domain/channels';
 import type { TemplatePin } from '../domain/notification';
 import { notFound, Problem } from './problems';
 
@@ -10,7 +11,7 @@ const MAX_DEPTH = 5;
 /**
  * The template's version (the live one unless named) with the live version of every layout and partial
  * it renders, directly or through another. Missing ones are refused, naming `field`, unless `lenient`
- * (a preview warns of them instead).
+ * (a preview warns of them instead); so is a version without a body for one of `channels`.
  */
 export async function pinTemplate(
   db: Database,
@@ -18,23 +19,27 @@ export async function pinTemplate(
   key: string,
   version: number | undefined,
   field: string,
-  { lenient = false, alsoVersions = [] as number[] } = {},
+  { lenient = false, alsoVersions = [] as number[], channels = [] as Channel[] } = {},
 ): Promise<TemplatePin> {
-  const template = await findTemplate(db, tenantId, key);
+  const template = await templateOutline(db, tenantId, key, [...(version ? [version] : []), ...alsoVersions]);
   if (!template) {
     throw lenient
       ? notFound(`No template ${key}`)
       : new Problem(422, 'Unknown template', `No template "${key}": create it with PUT /templates/${key}`, field);
   }
   const pinned = version ?? template.liveVersion;
-  const row = template.versions.find((v) => v.version === pinned);
+  const row = pinned === null ? undefined : template.versions.get(pinned);
   if (pinned === null || !row) {
     const detail = version ? `Template ${key} has no version ${version}` : `Template ${key} has no live version`;
     throw lenient ? notFound(detail) : new Problem(422, 'Unknown template version', detail, field);
   }
-  // An experiment's other versions may render other partials: those are pinned too.
-  const others = await versionReferences(db, tenantId, key, alsoVersions);
-  const referencesOf = new Map([[key, [...new Set([...row.references, ...[...others.values()].flat()])]]]);
+  // An experiment's other versions may render other partials, and must have the same channels.
+  const others = alsoVersions.map((v) => [v, template.versions.get(v)] as const);
+  for (const [v, outline] of [[pinned, row] as const, ...others])
+    if (outline) rejectMissingBodies(key, v, outline, channels);
+  const referencesOf = new Map([
+    [key, [...new Set([...row.references, ...others.flatMap(([, o]) => o?.references ?? [])])]],
+  ]);
   const partials: Record<string, number> = {};
   let wanted = referencesOf.get(key)!;
   for (let depth = 0; wanted.length > 0; depth++) {
@@ -89,6 +94,19 @@ export async function templateSources(db: Database, tenantId: string, pin: Templ
 export async function unknownReferences(db: Database, tenantId: string, references: string[]): Promise<string[]> {
   const live = await liveVersions(db, tenantId, references);
   return references.filter((name) => !live.has(name));
+}
+
+function rejectMissingBodies(key: string, version: number, outline: VersionOutline, channels: Channel[]): void {
+  for (const channel of new Set(channels)) {
+    if (!outline.channels.includes(channel)) {
+      throw new Problem(
+        422,
+        'Template lacks a channel',
+        `Template ${key} (version ${version}) has no ${channel} body: add one, or leave ${channel} out`,
+        'channels',
+      );
+    }
+  }
 }
 
 /** A chain of templates that comes back to one already in it, if any: it would render for ever. */

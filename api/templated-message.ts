@@ -1,11 +1,8 @@
 import type { Database } from '../db/connect';
 import { runningExperiment } from '../db/experiments';
-import { findTemplateVersion } from '../db/templates';
 import { findTemplateSettings } from '../db/tenants';
 import type { Channel } from '../domain/channels';
 import type { Contact, Message, TemplateRef } from '../domain/notification';
-import type { TemplateContent } from '../domain/templates/content';
-import { Problem } from './problems';
 import { pinTemplate } from './template-pins';
 
 /**
@@ -27,17 +24,14 @@ export async function templatedMessage(
   },
 ): Promise<Message> {
   const { key } = request;
-  const experiment = await runningExperiment(db, tenantId, key);
-  const control = experiment?.variants[0];
-  const pin = await pinTemplate(db, tenantId, key, control?.version, 'template', {
+  const [experiment, settings] = await Promise.all([
+    runningExperiment(db, tenantId, key),
+    findTemplateSettings(db, tenantId),
+  ]);
+  const pin = await pinTemplate(db, tenantId, key, experiment?.variants[0]?.version, 'template', {
     alsoVersions: experiment?.variants.map((v) => v.version) ?? [],
+    channels: request.channels,
   });
-  const settings = await findTemplateSettings(db, tenantId);
-  const versions = [...new Set([pin.version, ...(experiment?.variants.map((v) => v.version) ?? [])])];
-  for (const version of versions) {
-    const row = await findTemplateVersion(db, tenantId, key, version);
-    rejectMissingBodies(key, version, row!.content, request.channels);
-  }
   const template: TemplateRef = {
     ...pin,
     data: request.data,
@@ -55,17 +49,4 @@ export async function templatedMessage(
     };
   }
   return { text: '', template };
-}
-
-function rejectMissingBodies(key: string, version: number, content: TemplateContent, channels: Channel[]): void {
-  for (const channel of new Set(channels)) {
-    if (content[channel] === undefined) {
-      throw new Problem(
-        422,
-        'Template lacks a channel',
-        `Template ${key} (version ${version}) has no ${channel} body: add one, or leave ${channel} out`,
-        'channels',
-      );
-    }
-  }
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, max, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, max, or, sql } from 'drizzle-orm';
 import type { TemplateContent } from '../domain/templates/content';
 import type { Database } from './connect';
 import { templates, templateVersions } from './schema';
@@ -181,25 +181,50 @@ export async function liveVersions(
   return new Map(rows.map((r) => [r.key, { version: r.version, references: r.references }]));
 }
 
-/** The references of particular versions, for pinning what an experiment's variants name. */
-export async function versionReferences(
+/** What pinning a version needs to know of it: the templates it renders and the channels it has a body for. */
+export interface VersionOutline {
+  references: string[];
+  channels: string[];
+}
+
+/**
+ * A template's live version and the outline of the versions named and the live one, in two reads (a
+ * notification's accept makes these, so it never loads the content of every version).
+ */
+export async function templateOutline(
   db: Database,
   tenantId: string,
   key: string,
   versions: number[],
-): Promise<Map<number, string[]>> {
-  if (versions.length === 0) return new Map();
-  const rows = await db
-    .select({ version: templateVersions.version, references: templateVersions.references })
-    .from(templateVersions)
-    .where(
-      and(
-        eq(templateVersions.tenantId, tenantId),
-        eq(templateVersions.key, key),
-        inArray(templateVersions.version, versions),
-      ),
-    );
-  return new Map(rows.map((r) => [r.version, r.references]));
+): Promise<{ liveVersion: number | null; versions: Map<number, VersionOutline> } | undefined> {
+  const [template] = await db
+    .select({ liveVersion: templates.liveVersion })
+    .from(templates)
+    .where(and(byKey(tenantId, key), isNull(templates.deletedAt)));
+  if (!template) return undefined;
+  const wanted = [...new Set([...versions, ...(template.liveVersion === null ? [] : [template.liveVersion])])];
+  const rows =
+    wanted.length === 0
+      ? []
+      : await db
+          .select({
+            version: templateVersions.version,
+            references: templateVersions.references,
+            // The channels' names only: the bodies (an email's HTML) stay in the database.
+            channels: sql<string[]>`array(select jsonb_object_keys(${templateVersions.content}))`,
+          })
+          .from(templateVersions)
+          .where(
+            and(
+              eq(templateVersions.tenantId, tenantId),
+              eq(templateVersions.key, key),
+              inArray(templateVersions.version, wanted),
+            ),
+          );
+  return {
+    liveVersion: template.liveVersion,
+    versions: new Map(rows.map((r) => [r.version, { references: r.references, channels: r.channels }])),
+  };
 }
 
 /** What rendering a pinned template needs: the version's content and the sources of what it renders. */

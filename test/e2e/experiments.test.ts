@@ -143,6 +143,38 @@ describe('experiments: consistent assignment, outcomes from clicks, and a winner
     expect((await call('GET', `/experiments/${started.json().id}`)).json()).toMatchObject({ state: 'no_winner' });
   });
 
+  it("refuses at accept a channel one variant has no body for, naming the variant's version", async () => {
+    await call('PUT', '/templates/reminder', {
+      sms: { text: 'Your visit is tomorrow' },
+      push: { title: 'Visit', body: 'Tomorrow' },
+    });
+    await call('PUT', '/templates/reminder', { sms: { text: 'See you tomorrow' } });
+    const started = await call('POST', '/templates/reminder/experiments', {
+      variants: [
+        { name: 'control', version: 1 },
+        { name: 'sms-only', version: 2 },
+      ],
+      metric: 'delivered',
+    });
+    expect(started.statusCode).toBe(201);
+    const push = await call('POST', '/notify', {
+      channels: ['push'],
+      recipients: [{ id: 'patient-1', push_tokens: ['token-1'] }],
+      template: 'reminder',
+    });
+    expect(push.statusCode).toBe(422);
+    expect(push.json()).toMatchObject({
+      field: 'channels',
+      detail: 'Template reminder (version 2) has no push body: add one, or leave push out',
+    });
+    const sms = await call('POST', '/notify', {
+      channels: ['sms'],
+      recipients: recipients.slice(0, 2),
+      template: 'reminder',
+    });
+    expect(sms.statusCode).toBe(202);
+  });
+
   it('keeps the control when stopped without a winner, and says so', async () => {
     await twoVersions('nudge');
     const experiment = (

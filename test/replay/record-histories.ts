@@ -22,8 +22,6 @@ import { broadcasts, deliveries } from '../../db/schema';
 import { broadcastChunkWorkflowId, chunksOf, type BroadcastRequest } from '../../domain/broadcast';
 import { broadcastWorkflow, experimentWorkflow, notification } from '../../workflows';
 import { publishTemplateVersion, saveTemplateVersion } from '../../db/templates';
-import { insertExperiment } from '../../db/experiments';
-import { experimentExposures } from '../../db/schema';
 import { sha256 } from '../../domain/sha256';
 import type { TemplateContent } from '../../domain/templates/content';
 import { createRenderPool } from '../../runtime/render-pool';
@@ -40,6 +38,7 @@ import {
 import { loadConfig } from '../../runtime/config';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startFakeProviders, type FakeProviders } from '../support/fake-providers';
+import { seedExperiment } from '../support/experiments';
 import {
   escalationAcrossRuns,
   everyRun,
@@ -421,40 +420,23 @@ async function main() {
   }
 
   // An experiment whose first look finds a winner and makes it live, and one stopped before any winner.
-  for (const [name, outcomes] of Object.entries({ 'experiment-decided': [3, 40], 'experiment-stopped': [10, 11] })) {
+  for (const [name, outcomes] of Object.entries<[number, number]>({
+    'experiment-decided': [3, 40],
+    'experiment-stopped': [10, 11],
+  })) {
     if (!wanted(name)) continue;
     await withServer(async (env) => {
       const key = `exp-${name}`;
       await saveVersion(opened.db, key, { sms: { text: 'A' } });
       await saveVersion(opened.db, key, { sms: { text: 'B' } });
       const experimentId = `replay-${name}-${Date.now()}`;
-      await insertExperiment(opened.db, {
-        id: experimentId,
-        tenantId: 'replay',
-        templateKey: key,
-        variants: [
-          { name: 'a', version: 1, weight: 1 },
-          { name: 'b', version: 2, weight: 1 },
-        ],
-        metric: 'clicked',
-        alpha: 0.05,
-        expectedLift: 5,
-        minSamples: 30,
-        minDurationSeconds: 0,
-        state: 'running',
-      });
       // 60 recipients each saw a variant; the counts of clicks per variant are the scenario's.
-      await opened.db.insert(experimentExposures).values(
-        ['a', 'b'].flatMap((variant, v) =>
-          Array.from({ length: 60 }, (_, i) => ({
-            tenantId: 'replay',
-            experimentId,
-            recipientId: `${variant}-${i}`,
-            variant,
-            ...(i < outcomes[v]! ? { convertedAt: new Date() } : {}),
-          })),
-        ),
-      );
+      await seedExperiment(opened.db, {
+        tenantId: 'replay',
+        id: experimentId,
+        key,
+        clicks: outcomes as [number, number],
+      });
       const handle = await env.client.workflow.start(experimentWorkflow, {
         taskQueue,
         workflowId: `replay-${experimentId}`,

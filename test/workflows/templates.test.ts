@@ -5,8 +5,8 @@ import { createActivities } from '../../activities';
 import { buildProviders, closeProviders, type ProvidersByChannel } from '../../activities/providers';
 import { upsertTenant } from '../../api/tenants';
 import type { DatabaseHandle } from '../../db/connect';
-import { findExperiment, insertExperiment } from '../../db/experiments';
-import { devOutbox, experimentExposures } from '../../db/schema';
+import { findExperiment } from '../../db/experiments';
+import { devOutbox } from '../../db/schema';
 import { findTemplate, publishTemplateVersion, saveTemplateVersion } from '../../db/templates';
 import { sha256 } from '../../domain/sha256';
 import type { TemplateContent } from '../../domain/templates/content';
@@ -15,6 +15,7 @@ import { experimentWorkflow, notification } from '../../workflows';
 import { stopExperimentSignal } from '../../workflows/definitions';
 import type { HeraldWorker } from '../../worker/worker';
 import { FakeSmtpServer } from '../fakes/smtp-server';
+import { seedExperiment } from '../support/experiments';
 import { testDatabase } from '../support/herald';
 import { notificationRequest } from '../support/requests';
 import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping';
@@ -118,32 +119,7 @@ describe('templated notifications and experiments in workflows (time-skipping se
     await save(key, { sms: { text: 'A' } });
     await save(key, { sms: { text: 'B' } });
     const id = randomUUID();
-    await insertExperiment(database.db, {
-      id,
-      tenantId,
-      templateKey: key,
-      variants: [
-        { name: 'a', version: 1, weight: 1 },
-        { name: 'b', version: 2, weight: 1 },
-      ],
-      metric: 'clicked',
-      alpha: 0.05,
-      expectedLift: 5,
-      minSamples: 30,
-      minDurationSeconds: 0,
-      state: 'running',
-    });
-    await database.db.insert(experimentExposures).values(
-      ['a', 'b'].flatMap((variant, v) =>
-        Array.from({ length: 60 }, (_, i) => ({
-          tenantId,
-          experimentId: id,
-          recipientId: `${variant}-${i}`,
-          variant,
-          ...(i < clicks[v]! ? { convertedAt: new Date() } : {}),
-        })),
-      ),
-    );
+    await seedExperiment(database.db, { tenantId, id, key, clicks });
     return { key, id };
   }
 
