@@ -1,10 +1,20 @@
-FROM node:20-bookworm-slim
+# Herald's image: the compiled build (npm run build) on production dependencies only. The same image
+# runs the API (default), the worker (`node dist/main/worker.js`) and migrations (`node dist/main/migrate.js`).
+ARG NODE_VERSION=20.20.2
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+FROM node:${NODE_VERSION}-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
-COPY . .
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8080
-# The same image runs the API (default) or the worker: `node scripts/start.mjs main/worker.ts`.
-CMD ["node", "scripts/start.mjs", "main/api.ts"]
+CMD ["node", "dist/main/api.js"]

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
+import { projectRoot, scriptArgs } from '../runtime/project-files';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -73,12 +74,7 @@ async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
  * next collects it, and the database's own memory, which never shrinks, would keep initdb's peak.
  */
 async function createPgliteInChildProcess(dataDir: string): Promise<void> {
-  const root = path.resolve(__dirname, '..');
-  await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts/create-embedded-database.ts'), dataDir],
-    { cwd: root },
-  );
+  await promisify(execFile)(process.execPath, scriptArgs('create-embedded-database', dataDir), { cwd: projectRoot });
 }
 
 /** Opens (creating it if need be) the embedded database in this process. */

@@ -74,14 +74,29 @@ export async function startProductionRole(role: 'api' | 'worker') {
     logLevel: role === 'api' ? config.logLevel : undefined,
     shutdown,
   });
-  return { config, herald, temporalAddress, shutdown };
+  return { config, tracing, herald, temporalAddress, shutdown };
 }
 
 /** How long a stop may take: the workers' grace time for activities, and some for the rest. */
 export const stopDeadlineMs = (config: Config) => config.shutdownGraceMs + 15_000;
 
-/** Runs an entry point, printing only the message of a start-up failure. */
+const USAGE: Record<string, string> = {
+  herald: `Herald on embedded defaults: a Temporal dev server, PGlite (unless DATABASE_URL is set), the worker and the API.
+Settings come from the environment (PORT, HERALD_DATA_DIR, provider credentials, ...): see "Configuration" in README.md.`,
+  'herald-api': `Herald's HTTP API alone. Needs DATABASE_URL (PostgreSQL) and TEMPORAL_ADDRESS (default localhost:7233);
+listens on PORT (default 8080). Run as many as you like; see docs/deploy.md.`,
+  'herald-migrate': `Brings the schema of DATABASE_URL (PostgreSQL) up to date and exits. Several at once are safe: one
+migrates while the others wait, then finds nothing to do.`,
+  'herald-worker': `Herald's workflows and activities alone. Needs DATABASE_URL (PostgreSQL) and TEMPORAL_ADDRESS (default
+localhost:7233). Scale out freely; see docs/deploy.md.`,
+};
+
+/** Runs an entry point, printing only the message of a start-up failure; `--help` says what it needs. */
 export function run(name: string, main: () => Promise<unknown>): void {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE[name] ?? name);
+    return;
+  }
   main().catch((error: unknown) => {
     console.error(
       `[${name}] failed${name === 'herald' ? ' to start' : ''}:`,

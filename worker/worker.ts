@@ -3,7 +3,7 @@ import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Tracing } from '../observability/tracing';
 import type { Activities } from '../activities';
 import { CHANNELS, type Channel } from '../domain/channels';
@@ -16,8 +16,11 @@ export interface HeraldWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: Activities;
-  /** The workflows and their interceptors (`bundleWorkflows`): tests build it once for every worker. */
-  workflowBundle: WorkflowBundle;
+  /**
+   * The workflows and their interceptors (`bundleWorkflows`, or the file `npm run build` wrote): tests
+   * build it once for every worker.
+   */
+  workflowBundle: WorkflowBundleOption;
   shutdownGraceMs: number;
   tracing: Tracing;
   maxCachedWorkflows?: number;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { projectRoot, scriptArgs } from '../runtime/project-files';
 
 export interface BundleOptions {
   /**
@@ -37,17 +38,10 @@ export async function bundleWorkflowsInChildProcess(options: BundleOptions): Pro
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-workflows-'));
   const file = path.join(dir, 'bundle.js');
   try {
-    const root = path.resolve(__dirname, '..');
     await promisify(execFile)(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(root, 'scripts/bundle-workflows.ts'),
-        file,
-        ...(options.workflowSpans ? ['--workflow-spans'] : []),
-      ],
-      { cwd: root },
+      scriptArgs('bundle-workflows', file, ...(options.workflowSpans ? ['--workflow-spans'] : [])),
+      { cwd: projectRoot },
     );
     return { code: await readFile(file, 'utf8') };
   } finally {

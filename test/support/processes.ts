@@ -12,6 +12,8 @@ export interface NodeProcessOptions {
   direct?: boolean;
   /** Node's own flags for the entry (with `direct`), such as `--cpu-prof`, which NODE_OPTIONS may not carry. */
   nodeArgs?: string[];
+  /** Run the entry's compiled JavaScript in `dist/` (`npm run build`) with plain node, as the image does. */
+  compiled?: boolean;
 }
 
 /** One of Herald's entry points in a child process, as `npm start`, `npm run api` or `npm run worker` run it. */
@@ -22,9 +24,11 @@ export class NodeProcess {
 
   constructor(entry: string | undefined, options: NodeProcessOptions) {
     this.detached = options.detached ?? false;
-    const args = options.direct
-      ? [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(root, entry!)]
-      : [path.join(root, 'scripts/start.mjs'), ...(entry ? [entry] : [])];
+    const args = options.compiled
+      ? [path.join(root, 'dist', entry!.replace(/\.ts$/, '.js'))]
+      : options.direct
+        ? [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(root, entry!)]
+        : [path.join(root, 'scripts/start.mjs'), ...(entry ? [entry] : [])];
     this.child = spawn(process.execPath, args, {
       cwd: root,
       env: options.env,
