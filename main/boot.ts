@@ -82,9 +82,9 @@ export const stopDeadlineMs = (config: Config) => config.shutdownGraceMs + 15_00
 
 const USAGE: Record<string, string> = {
   herald: `Herald on embedded defaults: a Temporal dev server, PGlite (unless DATABASE_URL is set), the worker and the API.
-Settings come from the environment (PORT, HERALD_DATA_DIR, provider credentials, ...): see "Configuration" in README.md.`,
+Settings come from the environment (PORT, HERALD_DATA_DIR, provider credentials, ...): see docs/configuration.md.`,
   'herald-api': `Herald's HTTP API alone. Needs DATABASE_URL (PostgreSQL) and TEMPORAL_ADDRESS (default localhost:7233);
-listens on PORT (default 8080). Run as many as you like; see docs/deploy.md.`,
+listens on PORT (default 8080). Run as many as you like; see docs/deploy.md and docs/configuration.md.`,
   'herald-migrate': `Brings the schema of DATABASE_URL (PostgreSQL) up to date and exits. Several at once are safe: one
 migrates while the others wait, then finds nothing to do.`,
   'herald-worker': `Herald's workflows and activities alone. Needs DATABASE_URL (PostgreSQL) and TEMPORAL_ADDRESS (default

@@ -57,6 +57,7 @@ export class FaultLog {
 /** The one-off graceful stops, measured elsewhere (graceful.ts) but timed by the loop. */
 export interface GracefulStops {
   worker(): Promise<void>;
+  rollingRestart(): Promise<void>;
   api(): Promise<void>;
 }
 
@@ -92,6 +93,7 @@ export async function runFaults(
       log.end(event);
     }),
     at(plan.at.workerSigterm, () => graceful.worker()),
+    at(plan.at.rollingRestart, () => graceful.rollingRestart()),
     at(plan.at.temporalRestart, async () => {
       const event = log.begin('temporal-restart', shape.temporal.kind);
       await shape.temporal.stop();

@@ -54,29 +54,40 @@ export function gracefulStops(
   log: FaultLog,
   figures: GracefulFigures,
 ): GracefulStops {
+  /** A worker's SIGTERM, timed from the signal to its exit, then the worker started again. */
+  async function stopAndRestart(worker: HeraldProcess, detail: string, inFlight?: number): Promise<void> {
+    worker.reserved = true;
+    const event = log.begin('worker-sigterm', worker.name, detail);
+    const before = worker.process!.output().length;
+    const { code } = await worker.signal('SIGTERM');
+    const secondsToExit = (Date.now() - event.at) / 1000;
+    figures.workers.push({
+      worker: worker.name,
+      at: event.at,
+      secondsToExit,
+      exitCode: code,
+      activitiesInFlight: inFlight,
+      said: linesOf(worker, before),
+    });
+    worker.reserved = false;
+    await worker.restart();
+    log.end(event, `exited ${code} after ${secondsToExit.toFixed(1)} s`);
+  }
+
   return {
     async worker() {
       // With another worker up to take back what this one hands back.
       await upToTwo(shape.workers);
       const busy = await busiestWorker(shape);
       if (!busy) return void console.log('[chaos] no worker up for the graceful stop');
-      const { worker, inFlight } = busy;
-      worker.reserved = true;
-      const event = log.begin('worker-sigterm', worker.name, `${inFlight ?? 'unknown'} activities in flight`);
-      const before = worker.process!.output().length;
-      const { code } = await worker.signal('SIGTERM');
-      const secondsToExit = (Date.now() - event.at) / 1000;
-      figures.workers.push({
-        worker: worker.name,
-        at: event.at,
-        secondsToExit,
-        exitCode: code,
-        activitiesInFlight: inFlight,
-        said: linesOf(worker, before),
-      });
-      worker.reserved = false;
-      await worker.restart();
-      log.end(event, `exited ${code} after ${secondsToExit.toFixed(1)} s`);
+      await stopAndRestart(busy.worker, `${busy.inFlight ?? 'unknown'} activities in flight`, busy.inFlight);
+    },
+    // An upgrade's rolling restart: each worker in turn stopped, and started again before the next.
+    async rollingRestart() {
+      for (const [i, worker] of shape.workers.entries()) {
+        await upToTwo(shape.workers);
+        await stopAndRestart(worker, `rolling restart ${i + 1} of ${shape.workers.length}`);
+      }
     },
 
     async api() {

@@ -22,6 +22,8 @@ export interface Plan {
     apiKills: number[];
     twilioOutage: number;
     workerSigterm: number;
+    /** Every worker stopped and started again in turn, as an upgrade does while escalations wait. */
+    rollingRestart: number;
     temporalRestart: number;
     postgresRestart: number;
     redisStop: number;
@@ -52,6 +54,7 @@ export function planFor(mode: Mode): Plan {
         apiKills: [12],
         twilioOutage: 16,
         workerSigterm: 22,
+        rollingRestart: 32,
         temporalRestart: 28,
         postgresRestart: 40,
         redisStop: 20,
@@ -74,6 +77,7 @@ export function planFor(mode: Mode): Plan {
       apiKills: [50, 200],
       twilioOutage: 70,
       workerSigterm: 100,
+      rollingRestart: 160,
       temporalRestart: 130,
       postgresRestart: 170,
       redisStop: 220,

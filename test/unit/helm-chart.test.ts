@@ -118,6 +118,13 @@ function probedPort(container: Container, probe: Probe | undefined): number | un
 }
 
 describe('the Helm chart', () => {
+  it("is versioned with Herald: its appVersion, and so the image tag it runs, is package.json's version", () => {
+    const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    const chartYaml = parse(readFileSync(path.join(chart, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    expect(chartYaml.appVersion).toBe(version);
+    expect(readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8')).toContain(`## ${version} `);
+  });
+
   it('passes helm lint --strict with the default, the minimal and the full values', () => {
     // Lint leaves the required settings' `fail` unraised; the renders below check those.
     for (const values of [[], ['minimal'], ['full']]) {
