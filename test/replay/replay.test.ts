@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/herald';
 import { PATCHES } from '../../workflows/definitions';
+import * as workflows from '../../workflows';
 
 const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -22,6 +23,8 @@ function patchesIn(file: string): string[] {
 }
 
 const versionOf = (file: string) => Number(/^v(\d+)-/.exec(file)![1]);
+/** The last history version recorded by release 0.1.0's workflow code (tag v0.1.0). */
+const LAST_OF_RELEASE_0_1 = 15;
 
 /** Histories of versions before `first` never took the patch; every one of `first` did, and there are at least `min`. */
 function expectPatchFrom(patchId: string, first: number, min = 1) {
@@ -35,6 +38,18 @@ function expectPatchFrom(patchId: string, first: number, min = 1) {
 describe("replaying committed workflow histories against today's workflow code", () => {
   it('has histories to replay', () => {
     expect(files.length).toBeGreaterThanOrEqual(24);
+  });
+
+  // An upgrade resumes what the previous release started: each workflow type has histories its code recorded.
+  it('holds, for every workflow type, histories recorded by the code of release 0.1.0 or earlier', () => {
+    const typeOf = (file: string) =>
+      (
+        JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+          events: { workflowExecutionStartedEventAttributes?: { workflowType: { name: string } } }[];
+        }
+      ).events[0]!.workflowExecutionStartedEventAttributes!.workflowType.name;
+    const recorded = new Set(files.filter((f) => versionOf(f) <= LAST_OF_RELEASE_0_1).map(typeOf));
+    expect([...recorded].sort()).toEqual(Object.keys(workflows).sort());
   });
 
   it('holds histories from before and after provider failover, so both code paths replay', () => {
