@@ -49,8 +49,9 @@ export async function startProductionRole(role: 'api' | 'worker') {
   shutdown.add('the trace exporter', () => tracing.shutdown());
   // Bound before anything connects, as the SDK's endpoint is: a taken address stops the process at once.
   const metricsAddress = role === 'worker' ? config.workerMetricsAddress : undefined;
+  let ready = false;
   if (metricsAddress) {
-    const metrics = await serveMetrics(metricsAddress).catch((error: unknown) => {
+    const metrics = await serveMetrics(metricsAddress, () => ready).catch((error: unknown) => {
       throw listenError('HERALD_WORKER_METRICS_ADDRESS', metricsAddress, error);
     });
     shutdown.add('the metrics endpoint', () => {
@@ -73,6 +74,11 @@ export async function startProductionRole(role: 'api' | 'worker') {
     devOutbox: false,
     logLevel: role === 'api' ? config.logLevel : undefined,
     shutdown,
+  });
+  // Ready while it polls: steps run last-registered first, so a stop says "not ready" before anything else.
+  ready = true;
+  shutdown.add('readiness', () => {
+    ready = false;
   });
   return { config, tracing, herald, temporalAddress, shutdown };
 }

@@ -22,7 +22,11 @@ async function check(probe: () => Promise<unknown>): Promise<string> {
   }
 }
 
-/** /healthz: the process answers. /readyz: it can do its job, with the database and Temporal reachable. */
+/**
+ * /healthz: the process answers. /readyz: it can accept, which needs the database only: what it accepts
+ * while Temporal is away waits in the database and starts when Temporal is back. Temporal's state is
+ * reported too (`degraded` when it is unreachable), so a load balancer keeps the API in while it is.
+ */
 export const healthRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.get(
     '/healthz',
@@ -40,16 +44,16 @@ export const healthRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: database and Temporal reachable',
+        summary: 'Readiness: the database reachable (Temporal reported)',
         tags: ['operations'],
         response: {
           200: {
             type: 'object',
             required: ['status', 'checks'],
-            properties: { status: { type: 'string' }, checks: checksSchema },
+            properties: { status: { type: 'string', enum: ['ready', 'degraded'] }, checks: checksSchema },
           },
           503: {
-            description: 'A dependency is unreachable; `checks` says which',
+            description: 'The database is unreachable; `checks` says why',
             content: {
               'application/problem+json': {
                 schema: { ...problemSchema, properties: { ...problemSchema.properties, checks: checksSchema } },
@@ -64,11 +68,10 @@ export const healthRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
         database: await check(() => ctx.db.execute(sql`select 1`)),
         temporal: await check(() => ctx.temporal.workflowService.getSystemInfo({})),
       };
-      const ready = Object.values(checks).every((c) => c === 'ok');
-      if (!ready) reply.code(503).type('application/problem+json');
-      return ready
-        ? { status: 'ready', checks }
-        : { type: 'about:blank', title: 'Not ready', status: 503, detail: 'A dependency is unreachable', checks };
+      if (checks.database === 'ok')
+        return { status: checks.temporal === 'ok' ? ('ready' as const) : ('degraded' as const), checks };
+      reply.code(503).type('application/problem+json');
+      return { type: 'about:blank', title: 'Not ready', status: 503, detail: 'The database is unreachable', checks };
     },
   );
 };

@@ -6,9 +6,10 @@ schema=/etc/temporal/schema/postgresql/v12
 for db in temporal temporal_visibility; do
   kind=temporal
   [ "$db" = temporal_visibility ] && kind=visibility
-  sql="temporal-sql-tool --plugin postgres12 --ep $POSTGRES_SEEDS -p 5432 -u $POSTGRES_USER --pw $POSTGRES_PWD --db $db"
-  $sql create-database 2>/dev/null || echo "database $db exists"
-  $sql setup-schema -v 0.0 2>/dev/null || echo "schema of $db exists"
+  sql="temporal-sql-tool --plugin postgres12 --ep $POSTGRES_SEEDS -p $DB_PORT -u $POSTGRES_USER --pw $POSTGRES_PWD --db $db"
+  # Both fail once done; a real failure (a wrong password) stops at update-schema below.
+  $sql create-database >/dev/null 2>&1 || echo "database $db exists"
+  $sql setup-schema -v 0.0 >/dev/null 2>&1 || echo "schema of $db exists"
   $sql update-schema -d "$schema/$kind/versioned"
 done
 echo "Temporal's schemas are up to date"

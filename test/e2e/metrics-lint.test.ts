@@ -53,13 +53,18 @@ describe('metrics scrapes', () => {
     expect(lintExposition(text)).toEqual([]);
   });
 
-  it("a separate worker's endpoint", async () => {
+  it("a separate worker's endpoint, with its readiness", async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const server = await serveMetrics(address);
+    let ready = false;
+    const server = await serveMetrics(address, () => ready);
     try {
       const text = await fetch(`http://${address}/metrics`).then((r) => r.text());
       expect(text).toContain('herald_delivery_attempts_total{');
       expect(lintExposition(text)).toEqual([]);
+      // Readiness follows the worker: not ready until it polls.
+      expect((await fetch(`http://${address}/readyz`)).status).toBe(503);
+      ready = true;
+      expect((await fetch(`http://${address}/readyz`)).status).toBe(200);
     } finally {
       server.close();
     }

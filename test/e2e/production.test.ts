@@ -128,6 +128,7 @@ describe('production mode: npm run api and npm run worker as separate processes'
   });
 
   it("serves each worker's Herald metrics and the Temporal SDK's runtime metrics on their own endpoints", async () => {
+    expect((await fetch(`http://${workerMetrics}/readyz`)).status).toBe(200);
     const herald = await fetch(`http://${workerMetrics}/metrics`).then((r) => r.text());
     const sdk = await fetch(`http://${sdkMetrics}/metrics`).then((r) => r.text());
     expect(herald).toContain('herald_delivery_attempts_total');

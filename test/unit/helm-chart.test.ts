@@ -199,14 +199,14 @@ describe('the Helm chart', () => {
     expect(container.ports?.find((p) => p.name === service.ports[0]!.targetPort)?.containerPort).toBe(8081);
   });
 
-  it('probes the worker at /metrics on the port HERALD_WORKER_METRICS_ADDRESS opens', () => {
+  it('probes the worker on the port HERALD_WORKER_METRICS_ADDRESS opens: alive at /metrics, ready at /readyz', () => {
     const container = worker(render('minimal', { worker: { metrics: { port: 9500, sdkPort: 9501 } } }));
     expect(envOf(container, 'HERALD_WORKER_METRICS_ADDRESS')?.value).toBe('0.0.0.0:9500');
     expect(envOf(container, 'HERALD_SDK_METRICS_ADDRESS')?.value).toBe('0.0.0.0:9501');
-    for (const probe of [container.livenessProbe, container.readinessProbe]) {
-      expect(probe?.httpGet?.path).toBe('/metrics');
+    expect(container.livenessProbe?.httpGet?.path).toBe('/metrics');
+    expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
+    for (const probe of [container.livenessProbe, container.readinessProbe])
       expect(probedPort(container, probe)).toBe(9500);
-    }
   });
 
   it('gives both processes the database URL from a Secret, Temporal’s address, namespace and task queue', () => {
@@ -361,10 +361,10 @@ describe('the Helm chart', () => {
     expect(scaled.triggers.map((t) => t.metadata.taskQueue)).toEqual([
       'notifications',
       'notifications.email',
-      'notifications.sms',
+      'notifications.push',
       'notifications-high',
       'notifications-high.email',
-      'notifications-high.sms',
+      'notifications-high.push',
     ]);
     for (const trigger of scaled.triggers) {
       expect(trigger.type).toBe('temporal');
@@ -389,9 +389,29 @@ describe('the Helm chart', () => {
     const plain = render('minimal', { worker: { autoscaling: { enabled: true } } });
     expect(inventory(plain)).not.toContain('TriggerAuthentication/herald-temporal');
     const triggers = (find(plain, 'ScaledObject', 'herald-worker').spec as typeof scaled).triggers;
-    expect(triggers).toHaveLength(20);
+    // By default the queues of channels held to a provider's rate do not count: their backlog is the limit.
+    expect(triggers.map((t) => t.metadata.taskQueue)).toEqual(
+      ['herald', 'herald-high'].flatMap((lane) => [
+        lane,
+        ...['email', 'push', 'slack', 'webhook', 'in_app'].map((c) => `${lane}.${c}`),
+      ]),
+    );
     expect(triggers[0]!.metadata).toMatchObject({ taskQueue: 'herald', queueTypes: 'workflow,activity' });
     expect(triggers[0]!.authenticationRef).toBeUndefined();
+  });
+
+  it('refuses autoscaling over TLS that KEDA would open in plain text, and a Secret key the chart sets itself', () => {
+    const caOnly = { temporal: { tls: { existingSecret: 'temporal-ca', certKey: '', keyKey: '' } } };
+    expect(() => render('minimal', caOnly)).not.toThrow();
+    expect(() => render('minimal', caOnly, { worker: { autoscaling: { enabled: true } } })).toThrow(
+      /worker.autoscaling with temporal.tls needs a client certificate/,
+    );
+    expect(() =>
+      render('minimal', caOnly, { worker: { autoscaling: { enabled: true } }, temporal: { apiKey: { value: 'k' } } }),
+    ).not.toThrow();
+    expect(() =>
+      render('minimal', { secrets: { create: true, values: { DATABASE_URL: 'postgres://elsewhere/herald' } } }),
+    ).toThrow(/secrets.values.DATABASE_URL: the chart sets DATABASE_URL from database/);
   });
 
   it('carries the alert rules of ops/prometheus/alerts.yml, unchanged, in its PrometheusRule', () => {

@@ -16,6 +16,10 @@ const BREAKING: [RegExp, string][] = [
   [/\brename\b/i, 'add the new name beside the old one and move readers over first'],
   [/\balter\s+column\s+"?\w+"?\s+(set\s+data\s+)?type\b/i, 'add a column of the new type instead'],
   [/\balter\s+column\s+"?\w+"?\s+set\s+not\s+null\b/i, 'add the column with a default, or check in the code first'],
+  [/\bdrop\s+(index|schema|policy|constraint)\b/i, 'drop it in a later release, once no running version relies on it'],
+  // Rows the previous release writes must still be accepted.
+  [/\badd\s+column\b(?![^;]*\bdefault\b)[^;]*\bnot\s+null\b/i, 'give the new column a default, or let it be null'],
+  [/\badd\s+constraint\b|\bcreate\s+unique\s+index\b/i, 'enforce it in the code first, then in a later release'],
 ];
 
 function breakingStatements(sql: string): string[] {
@@ -31,6 +35,10 @@ describe('migrations keep the previous release running', () => {
     expect(breakingStatements('ALTER TABLE "tenants" DROP COLUMN "api_key_hash";')).toHaveLength(1);
     expect(breakingStatements('ALTER TABLE "t" ALTER COLUMN "c" SET DATA TYPE text;')).toHaveLength(1);
     expect(breakingStatements('ALTER TABLE "t" RENAME COLUMN "a" TO "b";')).toHaveLength(1);
+    expect(breakingStatements('ALTER TABLE "t" ADD COLUMN "c" text NOT NULL;')).toHaveLength(1);
+    expect(breakingStatements('ALTER TABLE "t" ADD COLUMN "c" text DEFAULT \'x\' NOT NULL;')).toEqual([]);
+    expect(breakingStatements('CREATE UNIQUE INDEX "u" ON "t" ("c");')).toHaveLength(1);
+    expect(breakingStatements('DROP POLICY "tenant_isolation" ON "t";')).toHaveLength(1);
     expect(
       breakingStatements(
         'ALTER TABLE "t" ADD COLUMN "c" text;--> statement-breakpoint\nCREATE INDEX "i" ON "t" ("c");',

@@ -85,6 +85,10 @@ Stops the render on settings that would deploy pods that cannot work, naming the
 {{- if and $tls.existingSecret (ne (empty $tls.certKey) (empty $tls.keyKey)) }}
 {{- fail "temporal.tls.certKey and temporal.tls.keyKey go together: a client certificate needs its key" }}
 {{- end }}
+{{- $apiKey := or .Values.temporal.apiKey.value .Values.temporal.apiKey.existingSecret }}
+{{- if and .Values.worker.autoscaling.enabled $tls.existingSecret (empty $tls.certKey) (not $apiKey) }}
+{{- fail "worker.autoscaling with temporal.tls needs a client certificate (temporal.tls.certKey) or temporal.apiKey: KEDA's temporal scaler builds TLS only from one of them and would connect in plain text" }}
+{{- end }}
 {{- /* Kubernetes takes the last of two variables of one name, so extra env could quietly undo a setting. */}}
 {{- $owned := dict
   "PORT" "api.port" "HOST" "the chart (0.0.0.0)"
@@ -93,7 +97,7 @@ Stops the render on settings that would deploy pods that cannot work, naming the
   "TEMPORAL_TLS_CA_PATH" "temporal.tls.*" "TEMPORAL_TLS_CERT_PATH" "temporal.tls.*" "TEMPORAL_TLS_KEY_PATH" "temporal.tls.*"
   "HERALD_SHUTDOWN_GRACE_SECONDS" "worker.shutdownGraceSeconds" "HERALD_PUBLIC_URL" "publicUrl" "HERALD_TRUST_PROXY" "api.trustProxy"
   "HERALD_WORKER_METRICS_ADDRESS" "worker.metrics.port" "HERALD_SDK_METRICS_ADDRESS" "worker.metrics.sdkPort" }}
-{{- range $where, $env := dict "env" .Values.env "api.env" .Values.api.env "worker.env" .Values.worker.env }}
+{{- range $where, $env := dict "env" .Values.env "api.env" .Values.api.env "worker.env" .Values.worker.env "secrets.values" .Values.secrets.values }}
 {{- range $name, $_ := $env }}
 {{- with get $owned $name }}
 {{- fail (printf "%s.%s: the chart sets %s from %s" $where $name $name .) }}
