@@ -66,7 +66,12 @@ export const healthRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
     async (_request, reply) => {
       const checks = {
         database: await check(() => ctx.db.execute(sql`select 1`)),
-        temporal: await check(() => ctx.temporal.workflowService.getSystemInfo({})),
+        // A deadline ends the call's own retries too, so probes of an unreachable Temporal do not pile up.
+        temporal: await check(() =>
+          ctx.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+            ctx.temporal.workflowService.getSystemInfo({}),
+          ),
+        ),
       };
       if (checks.database === 'ok')
         return { status: checks.temporal === 'ok' ? ('ready' as const) : ('degraded' as const), checks };
