@@ -249,13 +249,16 @@ function checkBroadcast(
     findings.unexpected.push(`broadcast: the provider took a message for ${to}, no recipient of it`);
 }
 
-function duplicate(name: string, arrivals: Arrival[], inputs: Inputs): Duplicate {
+export function duplicate(name: string, arrivals: Arrival[], inputs: Inputs): Duplicate {
   const sorted = [...arrivals].sort((a, b) => a.at - b.at);
   const explanations: string[] = [];
   for (let i = 1; i < sorted.length; i++) {
     const [first, next] = [sorted[i - 1]!, sorted[i]!];
     // The window opens as the first send leaves: a kill a moment before its arrival was logged still counts.
-    const faults = inputs.faults.filter((f) => CRASH_WINDOWS[f.kind] && f.at >= first.at - 1000 && f.at <= next.at);
+    const faults = inputs.faults.filter((f) => {
+      const [from, to] = crashSpan(f);
+      return CRASH_WINDOWS[f.kind] && to >= first.at - 1000 && from <= next.at;
+    });
     if (faults.length > 0)
       explanations.push(
         faults.map((f) => `${f.kind} of ${f.target} at ${inputs.clock(f.at)} (${CRASH_WINDOWS[f.kind]})`).join(' or '),
@@ -266,6 +269,18 @@ function duplicate(name: string, arrivals: Arrival[], inputs: Inputs): Duplicate
     arrivals: sorted.map((a) => ({ provider: a.provider, at: inputs.clock(a.at) })),
     explanation: explanations.length === sorted.length - 1 ? explanations.join('; ') : undefined,
   };
+}
+
+/**
+ * When a fault can cut a send between the provider's answer and its record: a kill's instant; a
+ * SIGTERM's whole stop, as sends still in flight at its grace time's end are cut then; a restarted
+ * server's whole absence.
+ */
+export function crashSpan(fault: FaultEvent): [number, number] {
+  if (fault.kind === 'worker-sigterm') return [fault.at, fault.exitedAt ?? fault.at];
+  if (fault.kind === 'temporal-restart' || fault.kind === 'postgres-restart')
+    return [fault.at, fault.endedAt ?? fault.at];
+  return [fault.at, fault.at];
 }
 
 /**

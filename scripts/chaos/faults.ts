@@ -26,6 +26,8 @@ export interface FaultEvent {
   /** Wall-clock milliseconds: when it began, and when what it broke was back. */
   at: number;
   endedAt?: number;
+  /** When a stopped process exited: a SIGTERM cuts the sends still in flight then, at its grace time's end. */
+  exitedAt?: number;
   detail?: string;
 }
 

@@ -60,7 +60,8 @@ export function gracefulStops(
     const event = log.begin('worker-sigterm', worker.name, detail);
     const before = worker.process!.output().length;
     const { code } = await worker.signal('SIGTERM');
-    const secondsToExit = (Date.now() - event.at) / 1000;
+    event.exitedAt = Date.now();
+    const secondsToExit = (event.exitedAt - event.at) / 1000;
     figures.workers.push({
       worker: worker.name,
       at: event.at,
