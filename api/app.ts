@@ -134,8 +134,9 @@ export async function buildApi(options: ApiOptions) {
           : new Problem(400, 'Invalid request', 'The URL is not valid', 'path'),
       ),
     ajv: {
-      // Unknown fields are errors, not silently dropped; values are never coerced into another type.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
+      // Unknown fields are errors, not silently dropped; values are never coerced into another type. Errors
+      // carry their schema (verbose), whose description tells the caller what the field takes.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true },
       plugins: [heraldFormats],
     },
   });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { NO_NUL } from './schemas';
+import { FORMAT_HINTS, PATTERN_HINTS } from './schemas';
 
 /** An RFC 9457 problem: every error Herald answers with has this shape. */
 export class Problem extends Error {
@@ -22,6 +22,8 @@ interface AjvIssue {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** The schema that holds the keyword (Ajv's `verbose`): its description says what the field takes. */
+  parentSchema?: { description?: string };
 }
 
 /** `/recipients/0/email` + missing `text` → `recipients[0].email.text`. */
@@ -33,11 +35,20 @@ export function fieldOf(issue: AjvIssue, scope?: string): string {
   return path || scope || 'body';
 }
 
-function describe(issue: AjvIssue): string {
+/** What is wrong and what to write instead: a pattern or format refused names the form it takes, with an example. */
+export function describe(issue: AjvIssue): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'enum') return `must be one of: ${(issue.params.allowedValues as string[]).join(', ')}`;
-  if (issue.keyword === 'pattern' && issue.params.pattern === NO_NUL) return 'must not contain a NUL character';
+  const hint =
+    issue.keyword === 'pattern'
+      ? PATTERN_HINTS[issue.params.pattern as string]
+      : issue.keyword === 'format'
+        ? FORMAT_HINTS[issue.params.format as string]
+        : undefined;
+  if (hint) return hint;
+  const takes = issue.parentSchema?.description;
+  if ((issue.keyword === 'pattern' || issue.keyword === 'format') && takes) return `is not valid: ${takes}`;
   return issue.message ?? 'is invalid';
 }
 

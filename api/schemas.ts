@@ -20,6 +20,43 @@ export const problemSchema = {
 /** PostgreSQL text cannot hold a NUL character: every string Herald keeps says so in its schema. */
 export const NO_NUL = '^[^\\u0000]*$';
 
+/** E.164 as the document states it, so generated clients and validators agree; the `phone` format adds the numbering plans. */
+export const PHONE_PATTERN = '^\\+[1-9][0-9]{6,14}$';
+/** An IANA zone's shape (`Europe/Paris`, `America/Argentina/Buenos_Aires`, `UTC`); the `timezone` format checks it exists. */
+export const TIMEZONE_PATTERN = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$';
+const ID_PATTERN = '^[^\\s/\\u0000-\\u001f\\u007f]+$';
+const TELEGRAM_CHAT_PATTERN = '^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$';
+const SLACK_WEBHOOK_PATTERN = '^https://hooks\\.slack\\.com/[^\\u0000]*$';
+const DISCORD_WEBHOOK_PATTERN = '^https://discord\\.com/api/webhooks/[^\\u0000]*$';
+const SEND_AT_PATTERN =
+  '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$';
+
+const E164 = 'a phone number in E.164 form: +, the country code and the number, digits only, e.g. +14155550100';
+const IANA_ZONE = 'an IANA time zone name, e.g. Europe/Paris, America/New_York or UTC';
+
+/** What a value refused by its pattern should look like: the fix, not the regular expression. */
+export const PATTERN_HINTS: Record<string, string> = {
+  [NO_NUL]: 'must not contain a NUL character',
+  [DURATION_PATTERN]: 'must be a duration: a whole number and a unit (ms, s, m, h or d), e.g. 90s, 5m or 2h',
+  [PHONE_PATTERN]: `must be ${E164}`,
+  [TIMEZONE_PATTERN]: `must be ${IANA_ZONE}`,
+  [ID_PATTERN]: 'must be printable, with no spaces, slashes or control characters',
+  [TELEGRAM_CHAT_PATTERN]: 'must be a Telegram chat id (digits, with - for groups) or a @channelusername',
+  [SLACK_WEBHOOK_PATTERN]: 'must be a Slack incoming webhook URL, https://hooks.slack.com/services/…',
+  [DISCORD_WEBHOOK_PATTERN]: 'must be a Discord webhook URL, https://discord.com/api/webhooks/…',
+  [SEND_AT_PATTERN]:
+    "must be an instant such as 2026-12-01T09:00:00Z, or a local time such as 2026-12-01T09:00 read in each recipient's time zone",
+};
+
+/** What a value of the right shape refused by its format should be. */
+export const FORMAT_HINTS: Record<string, string> = {
+  phone: `must be ${E164}; this one has the shape but no country's numbering plan has it (check the country code and the number's length)`,
+  timezone: `must be ${IANA_ZONE}; this one is not in the time zone database`,
+  email: 'must be an email address, e.g. ada@example.com',
+  'date-time': 'must be an RFC 3339 date and time with its offset, e.g. 2026-12-01T09:00:00Z',
+  uri: 'must be an absolute URL, e.g. https://example.com/path',
+};
+
 const PROBLEMS = {
   400: 'Invalid request: `field` names the part at fault',
   401: 'No valid API key, or a webhook signature that does not verify',
@@ -49,31 +86,36 @@ export function problems<S extends keyof typeof PROBLEMS>(...statuses: S[]) {
 /** Problems every authenticated operation with a JSON body can answer: 422 for a NUL in a free-form part. */
 export const BODY_PROBLEMS = [400, 401, 413, 415, 422] as const;
 
+/** An IANA time zone: its shape in the document, its existence checked by the `timezone` format. */
+export function timezoneSchema(description: string) {
+  return { type: 'string', maxLength: 64, pattern: TIMEZONE_PATTERN, format: 'timezone', description } as const;
+}
+
 const contactFields = {
   email: { type: 'string', format: 'email', maxLength: 254 },
-  phone: { type: 'string', format: 'phone', description: 'E.164, e.g. +14155550100' },
+  phone: { type: 'string', pattern: PHONE_PATTERN, format: 'phone', description: 'E.164, e.g. +14155550100' },
   push_tokens: {
     type: 'array',
     items: { type: 'string', minLength: 1, maxLength: 4096, pattern: NO_NUL },
     maxItems: 20,
   },
   locale: { type: 'string', minLength: 2, maxLength: 35, pattern: NO_NUL },
-  timezone: { type: 'string', format: 'timezone', description: 'IANA name, e.g. Europe/Paris' },
+  timezone: timezoneSchema('IANA name, e.g. Europe/Paris'),
   telegram_chat_id: {
     type: 'string',
-    pattern: '^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$',
+    pattern: TELEGRAM_CHAT_PATTERN,
     description: 'A chat id, or @channelusername',
   },
   slack_webhook_url: {
     type: 'string',
     maxLength: 512,
-    pattern: '^https://hooks\\.slack\\.com/[^\\u0000]*$',
+    pattern: SLACK_WEBHOOK_PATTERN,
     description: 'A Slack incoming webhook URL',
   },
   discord_webhook_url: {
     type: 'string',
     maxLength: 512,
-    pattern: '^https://discord\\.com/api/webhooks/[^\\u0000]*$',
+    pattern: DISCORD_WEBHOOK_PATTERN,
     description: 'A Discord webhook URL',
   },
 } as const;
@@ -83,7 +125,7 @@ export const idSchema = {
   type: 'string',
   minLength: 1,
   maxLength: 128,
-  pattern: '^[^\\s/\\u0000-\\u001f\\u007f]+$',
+  pattern: ID_PATTERN,
 } as const;
 export const recipientIdSchema = idSchema;
 
@@ -225,8 +267,7 @@ export const notifyBodySchema = {
     send_at: {
       type: 'string',
       maxLength: 40,
-      pattern:
-        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$',
+      pattern: SEND_AT_PATTERN,
       description:
         "An instant (`2026-12-01T09:00:00Z`), or a local time without an offset (`2026-12-01T09:00`) read in each recipient's time zone",
     },

@@ -4,7 +4,7 @@ import { CHANNELS, type Channel } from '../../domain/channels';
 import { unsubscribed, type ChannelSwitches, type Preferences } from '../../domain/preferences';
 import type { ApiContext } from '../context';
 import { Problem } from '../problems';
-import { BODY_PROBLEMS, NO_NUL, problems, recipientIdSchema } from '../schemas';
+import { BODY_PROBLEMS, NO_NUL, problems, recipientIdSchema, timezoneSchema } from '../schemas';
 import { inTenant } from '../../db/tenant-scope';
 
 const channelSwitches = {
@@ -37,7 +37,7 @@ const preferencesFields = {
     properties: {
       start: clock,
       end: clock,
-      timezone: { type: 'string', format: 'timezone', description: "Overrides the recipient's own" },
+      timezone: timezoneSchema("Overrides the recipient's own"),
     },
   },
 } as const;

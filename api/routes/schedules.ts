@@ -15,7 +15,8 @@ import {
   type NotifyBody,
 } from '../notification-request';
 import { notFound, Problem } from '../problems';
-import { BODY_PROBLEMS, idSchema, notifyBodySchema, problems } from '../schemas';
+import { explainCron } from '../../domain/cron-explain';
+import { BODY_PROBLEMS, idSchema, notifyBodySchema, problems, timezoneSchema } from '../schemas';
 
 const scheduleSchema = {
   type: 'object',
@@ -87,7 +88,7 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
               pattern: '^[0-9A-Za-z*,/?#LW -]+$',
               description: 'Five fields: minute hour day-of-month month day-of-week, e.g. `0 9 * * MON-FRI`',
             },
-            timezone: { type: 'string', format: 'timezone', description: 'IANA name; UTC if absent' },
+            timezone: timezoneSchema('IANA name; UTC if absent'),
             notification: { ...notifyBodySchema, description: 'What each run sends, as POST /notify takes it' },
           },
         },
@@ -132,7 +133,12 @@ export const scheduleRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
           throw new Problem(409, 'Schedule exists', `A schedule ${id} already exists`, 'id');
         // The client checks the cron expression's ranges; the server, its syntax.
         if (error instanceof TypeError || grpcCode(error) === GRPC_INVALID_ARGUMENT)
-          throw new Problem(422, 'Invalid cron expression', (error as Error).message, 'cron');
+          throw new Problem(
+            422,
+            'Invalid cron expression',
+            explainCron(cron) ?? `cron: ${(error as Error).message}`,
+            'cron',
+          );
         throw error;
       }
       return reply.code(201).send(await describe(tenantId, id));

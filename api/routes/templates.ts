@@ -18,7 +18,7 @@ import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { notFound, Problem } from '../problems';
 import { TemplateRenderError, type TemplatePreview } from '../../domain/templates/render';
-import { BODY_PROBLEMS, problems } from '../schemas';
+import { BODY_PROBLEMS, problems, timezoneSchema } from '../schemas';
 import { pinTemplate, templateSources, unknownReferences } from '../template-pins';
 import { templateContentSchema, TEMPLATE_KEY_PATTERN } from '../template-schemas';
 
@@ -359,7 +359,7 @@ export const templateRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCont
             version: { type: 'integer', minimum: 1, maximum: MAX_VERSION, description: 'The live version when absent' },
             channel: { type: 'string', enum: CHANNELS },
             locale: { type: 'string', minLength: 2, maxLength: 35 },
-            timezone: { type: 'string', format: 'timezone' },
+            timezone: timezoneSchema('IANA name, e.g. Europe/Paris'),
             data: { type: 'object', maxProperties: 200 },
           },
         },

@@ -359,15 +359,16 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect((await call('GET', '/schedules/daily-report')).statusCode).toBe(404);
     });
 
-    it.each(['61 25 * * *', '* * * * * * * *', 'L L L L L'])(
-      'refuses the cron expression %j, naming the field',
-      async (cron) => {
-        const res = await call('POST', '/schedules', { ...body, id: 'bad-cron', cron });
-        expect(res.statusCode).toBe(422);
-        expect(res.json().field).toBe('cron');
-        expect((await call('GET', '/schedules/bad-cron')).statusCode).toBe(404);
-      },
-    );
+    it.each([
+      ['61 25 * * *', /minute field \(the 1st\) has 61: minutes run 0–59/],
+      ['* * * * * * * *', /has 8 fields; it takes five/],
+      ['L L L L L', /minute field \(the 1st\) has "L"/],
+    ])('refuses the cron expression %j, naming the field and what it takes', async (cron, detail) => {
+      const res = await call('POST', '/schedules', { ...body, id: 'bad-cron', cron });
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ field: 'cron', detail: expect.stringMatching(detail) });
+      expect((await call('GET', '/schedules/bad-cron')).statusCode).toBe(404);
+    });
   });
 
   describe('validation', () => {

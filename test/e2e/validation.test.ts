@@ -159,6 +159,58 @@ describe('bad input', () => {
     expect(await stored()).toEqual([]);
   });
 
+  const notify = (change: Record<string, unknown>) => json(JSON.stringify({ ...valid, ...change }));
+  it.each<[string, () => ReturnType<typeof json>, string, RegExp]>([
+    [
+      'a phone number with spaces',
+      () => notify({ recipients: [{ phone: '+1 415 555 0100' }] }),
+      'recipients[0].phone',
+      /E\.164 form: \+, the country code and the number, digits only, e\.g\. \+14155550100$/,
+    ],
+    [
+      'a phone number of the right shape in no numbering plan',
+      () => notify({ recipients: [{ phone: '+19995550100' }] }),
+      'recipients[0].phone',
+      /no country's numbering plan has it/,
+    ],
+    [
+      'an empty time zone',
+      () => notify({ recipients: [{ email: 'a@example.com', timezone: '' }] }),
+      'recipients[0].timezone',
+      /IANA time zone name, e\.g\. Europe\/Paris/,
+    ],
+    [
+      'a time zone that does not exist',
+      () => notify({ recipients: [{ email: 'a@example.com', timezone: 'Mars/Olympus' }] }),
+      'recipients[0].timezone',
+      /not in the time zone database/,
+    ],
+    [
+      'a duration in words',
+      () => notify({ fallback: { channels: ['sms'], after: '5 minutes' } }),
+      'fallback.after',
+      /a whole number and a unit \(ms, s, m, h or d\), e\.g\. 90s, 5m or 2h$/,
+    ],
+    [
+      'a send_at in another form',
+      () => notify({ send_at: '01/12/2026 09:00' }),
+      'send_at',
+      /e\.g\.|such as 2026-12-01T09:00:00Z/,
+    ],
+    [
+      'an email address without a domain',
+      () => notify({ recipients: [{ email: 'ada' }] }),
+      'recipients[0].email',
+      /e\.g\. ada@example\.com$/,
+    ],
+  ])('says what %s should look like, not which pattern it missed', async (_name, send, field, detail) => {
+    const res = await send();
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field, detail: expect.stringMatching(detail) });
+    expect(res.json().detail.startsWith(`${field} must be `)).toBe(true);
+    expect(res.json().detail).not.toMatch(/pattern|format "/);
+  });
+
   it('answers 405 with Allow for a method a known path does not take, 404 for an unknown path', async () => {
     for (const method of ['DELETE', 'QUERY'] as const) {
       const res = await herald.api.inject({ method: method as 'DELETE', url: '/status/abc', headers: tenant.auth });
