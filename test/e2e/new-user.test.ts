@@ -110,7 +110,9 @@ describe('a new user with the admin CLI', () => {
 
     const keys = await admin('keys', 'list', 'acme');
     expect(keys.out).toMatch(/^hk_[0-9a-f]{10} {2}default {2}\[send,read,admin\]$/m);
-    expect((await admin('keys', 'revoke', 'acme', 'nope')).out).toMatch(/400 key_id is not valid: A key id, e\.g\. `hk_0a1b2c3d4e`/);
+    expect((await admin('keys', 'revoke', 'acme', 'nope')).out).toMatch(
+      /400 key_id is not valid: A key id, e\.g\. `hk_0a1b2c3d4e`/,
+    );
     const revoked = await admin('keys', 'revoke', 'acme', acmeKey.split('_').slice(0, 2).join('_'));
     expect(revoked).toMatchObject({ code: 0 });
     expect((await api(acmeKey, 'GET', '/audit')).status).toBe(401);
