@@ -51,13 +51,18 @@ function decide(action: NotificationAction, { snapshot, open }: Found): 'done' |
       throw conflict(`The notification is closed (${state})`);
     case 'resolve':
       if (happened(snapshot, 'resolved')) return 'done';
-      if (open && snapshot?.acknowledgement) return 'send';
-      throw conflict('Only an open, acknowledged notification can be resolved');
+      if (!open) throw conflict(`The notification is closed (${state}): nothing is left to resolve`);
+      if (snapshot?.acknowledgement) return 'send';
+      throw conflict(
+        'Only an acknowledged notification can be resolved: acknowledge it first (POST /notifications/:id/ack)',
+      );
     case 'retry':
       if (open && snapshot?.retryable) return 'send';
       if (open && state === 'sending' && snapshot?.timeline?.at(-1)?.event === 'retried') return 'done';
+      if (open || state !== 'failed')
+        throw conflict(`Only a failed notification can be retried, and this one is ${state}: nothing to retry`);
       throw conflict(
-        open ? `Only a failed notification can be retried: it is ${state}` : 'The retry window has closed',
+        'The retry window has closed (HERALD_RETRY_WINDOW_SECONDS after it failed): send it again with POST /notify',
       );
   }
 }

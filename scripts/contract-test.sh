@@ -33,7 +33,7 @@ stop() {
 trap stop EXIT
 
 for _ in $(seq 1 180); do
-  grep -q 'Herald is running' "$log" && break
+  grep -qs 'Herald is running' "$log" && break
   if ! kill -0 "$herald" 2>/dev/null; then cat "$log"; echo "Herald did not start"; exit 1; fi
   sleep 1
 done

@@ -116,6 +116,7 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       const resolve = await call('POST', `/notifications/${id}/resolve`, {});
       expect(resolve.statusCode).toBe(409);
       expect(resolve.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(resolve.json().detail).toMatch(/acknowledge it first/);
       const ack = await call('POST', `/notifications/${id}/ack`, { by: 'bo', reason: 'looking' });
       expect(ack.statusCode).toBe(202);
       expect(ack.json()).toMatchObject({
@@ -126,6 +127,24 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect((await call('POST', `/notifications/${id}/resolve`, { by: 'bo' })).statusCode).toBe(202);
       const done = await until(id, (s) => s.timeline?.some((e) => e.event === 'resolved') ?? false);
       expect(done.timeline!.map((e) => e.event)).toEqual(['step', 'acknowledged', 'skipped', 'resolved']);
+    });
+
+    it('answers a closed, acknowledged notification: acknowledged again is 202 with the first, resolve says it is closed', async () => {
+      const id = await notify({
+        channels: ['in_app'],
+        recipients: [{ id: 'flo' }],
+        message: 'Disk full',
+        escalation: { steps: [{ after: '1h', channels: ['email'] }] },
+      });
+      await until(id, (s) => s.deliveries[0]?.status === 'delivered');
+      expect((await call('POST', `/notifications/${id}/ack`, { by: 'flo' })).statusCode).toBe(202);
+      await herald.temporal.workflow.getHandle(notificationWorkflowId(tenant.id, id)).result();
+      const again = await call('POST', `/notifications/${id}/ack`, { by: 'gus' });
+      expect(again.statusCode).toBe(202);
+      expect(again.json().acknowledgement).toMatchObject({ by: 'flo' });
+      const resolve = await call('POST', `/notifications/${id}/resolve`, {});
+      expect(resolve.statusCode).toBe(409);
+      expect(resolve.json().detail).toMatch(/^The notification is closed \(\w+\): nothing is left to resolve$/);
     });
 
     it('re-opens an acknowledgement nobody resolves within ack_timeout; a resolve ends it for good', async () => {
@@ -220,7 +239,11 @@ describe('orchestration through the API: escalation, acknowledgement, cancel, re
       expect(delivered.deliveries[0]).toMatchObject({ status: 'sent', attempts: 2 });
       expect(delivered.timeline).toContainEqual(expect.objectContaining({ event: 'retried', by: 'ops' }));
       expect(smtp.received.filter((m) => m.to.includes('eve@example.com'))).toHaveLength(1);
-      expect((await call('POST', `/notifications/${id}/retry`, {})).statusCode).toBe(409);
+      const again = await call('POST', `/notifications/${id}/retry`, {});
+      expect(again.statusCode).toBe(409);
+      expect(again.json().detail).toBe(
+        'Only a failed notification can be retried, and this one is delivered: nothing to retry',
+      );
       const audit = (await call('GET', `/audit?notification_id=${id}&action=notification.retried`)).json().events;
       expect(audit).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^hk_[0-9a-f]{10}$/) })]);
     });
