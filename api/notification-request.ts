@@ -239,11 +239,18 @@ function sendTimes(sendAt: string | undefined, contacts: Contact[]) {
 export function rejectTooLong(message: Message, channels: Channel[]): void {
   for (const channel of new Set(channels)) {
     const limit = TEXT_LIMITS[channel];
-    if (limit !== undefined && message.text.length > limit) {
+    // Providers count UTF-16 units (an emoji is two, as in an SMS part); the caller counts characters.
+    const units = message.text.length;
+    if (limit !== undefined && units > limit) {
+      const characters = [...message.text].length;
+      const size =
+        characters === units
+          ? `${characters} characters`
+          : `${characters} characters, ${units} as ${channel} counts them (an emoji or other character beyond U+FFFF counts twice)`;
       throw new Problem(
         422,
         'Message too long for a channel',
-        `The text is ${message.text.length} characters; ${channel} carries at most ${limit}`,
+        `The text is ${size}; ${channel} carries at most ${limit}: shorten it by ${units - limit}, or leave ${channel} out`,
         'message.text',
       );
     }

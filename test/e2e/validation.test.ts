@@ -211,6 +211,28 @@ describe('bad input', () => {
     expect(res.json().detail).not.toMatch(/pattern|format "/);
   });
 
+  it('counts a too-long text in characters, and says how the channel counts it when that differs', async () => {
+    const res = await notify({
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550100' }],
+      message: 'a😀'.repeat(534),
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({
+      field: 'message.text',
+      detail:
+        'The text is 1068 characters, 1602 as sms counts them (an emoji or other character beyond U+FFFF counts twice); sms carries at most 1600: shorten it by 2, or leave sms out',
+    });
+    const plain = await notify({
+      channels: ['sms'],
+      recipients: [{ phone: '+14155550100' }],
+      message: 'é'.repeat(1601),
+    });
+    expect(plain.json().detail).toBe(
+      'The text is 1601 characters; sms carries at most 1600: shorten it by 1, or leave sms out',
+    );
+  });
+
   it('answers 405 with Allow for a method a known path does not take, 404 for an unknown path', async () => {
     for (const method of ['DELETE', 'QUERY'] as const) {
       const res = await herald.api.inject({ method: method as 'DELETE', url: '/status/abc', headers: tenant.auth });
