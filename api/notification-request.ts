@@ -3,7 +3,9 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/connect';
 import { findEscalationPolicy } from '../db/escalation-policies';
+import { findWebhookEndpoint } from '../db/tenants';
 import { recipients as recipientsTable } from '../db/schema';
+import { addressFieldsFor, reachableOn } from '../domain/channel-addresses';
 import { TEXT_LIMITS, type Channel } from '../domain/channels';
 import { laneTaskQueue, PRIORITY_KEYS } from '../domain/delivery-policy';
 import { localTimeToInstant } from '../domain/local-time';
@@ -113,14 +115,15 @@ export async function buildNotificationRequest(
   ];
   if (message) rejectTooLong(message, everyChannel);
   const inline = await inlineContacts(db, body.recipients ?? []);
-  const contacts = withoutRepeats([
-    ...(body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : []),
-    ...inline,
-  ]);
+  const stored = body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : [];
+  const contacts = withoutRepeats([...stored, ...inline]);
   rejectOversizedPlan(
     { recipients: contacts.length, channels: channels.length, fallback, escalation },
     body.recipients ? 'recipients' : 'recipient_ids',
   );
+  rejectUnreachable(stored, 'recipient_ids', everyChannel);
+  rejectUnreachable(inline, 'recipients', everyChannel);
+  if (everyChannel.includes('webhook')) await rejectWebhookWithoutEndpoint(db, tenantId, body);
   return {
     notificationId: ids.notificationId,
     tenantId,
@@ -255,6 +258,42 @@ export function rejectTooLong(message: Message, channels: Channel[]): void {
       );
     }
   }
+}
+
+/**
+ * A recipient none of the notification's channels can reach (primaries, fallback and escalation alike)
+ * would only ever fail: refused now, naming it and the fields that would reach it.
+ */
+function rejectUnreachable(contacts: Contact[], list: 'recipients' | 'recipient_ids', channels: Channel[]): void {
+  const index = contacts.findIndex((c) => !channels.some((channel) => reachableOn(c, channel)));
+  if (index < 0) return;
+  const unique = [...new Set(channels)];
+  const fields = addressFieldsFor(unique).join(' or ');
+  const what = list === 'recipients' ? 'This recipient' : `The stored recipient "${contacts[index]!.id}"`;
+  throw new Problem(
+    422,
+    'Recipient unreachable',
+    `${what} has no address for any of the channels ${unique.join(', ')}: give it ${fields}, or add a channel it has, such as in_app`,
+    `${list}[${index}]`,
+  );
+}
+
+/** The webhook channel posts to the tenant's endpoint: without one set, every delivery would fail. */
+async function rejectWebhookWithoutEndpoint(db: Database, tenantId: string, body: NotifyBody): Promise<void> {
+  if ((await findWebhookEndpoint(db, tenantId))?.url) return;
+  const field = body.channels.includes('webhook')
+    ? `channels[${body.channels.indexOf('webhook')}]`
+    : body.fallback?.channels.includes('webhook')
+      ? 'fallback.channels'
+      : body.escalation
+        ? 'escalation'
+        : 'category';
+  throw new Problem(
+    422,
+    'No webhook endpoint',
+    "The webhook channel posts to the tenant's endpoint, and none is set: set it with PUT /settings/webhook first",
+    field,
+  );
 }
 
 export function toMessage(message: string | Message): Message {

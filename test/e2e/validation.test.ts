@@ -124,6 +124,18 @@ describe('bad input', () => {
       422,
       'message.text',
     ],
+    [
+      'a recipient none of the channels can reach',
+      () => json(JSON.stringify({ ...valid, channels: ['sms', 'push'] })),
+      422,
+      'recipients[0]',
+    ],
+    [
+      'the webhook channel with no endpoint set',
+      () => json(JSON.stringify({ ...valid, channels: ['email', 'webhook'] })),
+      422,
+      'channels[1]',
+    ],
     ['an empty message', () => json(JSON.stringify({ ...valid, message: '' })), 400, 'message'],
     [
       'a message without text',
@@ -231,6 +243,25 @@ describe('bad input', () => {
     expect(plain.json().detail).toBe(
       'The text is 1601 characters; sms carries at most 1600: shorten it by 1, or leave sms out',
     );
+  });
+
+  it('names what would reach a recipient no channel can, and accepts one a fallback reaches', async () => {
+    const put = await herald.api.inject({
+      method: 'PUT',
+      url: '/recipients/ops-lead',
+      headers: tenant.auth,
+      payload: { email: 'lead@example.com' },
+    });
+    expect(put.statusCode).toBeLessThan(300);
+    const stored = await notify({ channels: ['sms', 'voice'], recipients: undefined, recipient_ids: ['ops-lead'] });
+    expect(stored.statusCode).toBe(422);
+    expect(stored.json()).toMatchObject({
+      field: 'recipient_ids[0]',
+      detail:
+        'The stored recipient "ops-lead" has no address for any of the channels sms, voice: give it phone, or add a channel it has, such as in_app',
+    });
+    const byFallback = await notify({ channels: ['sms'], fallback: { channels: ['email'], after: '1m' } });
+    expect(byFallback.statusCode).toBe(202);
   });
 
   it('answers 405 with Allow for a method a known path does not take, 404 for an unknown path', async () => {
