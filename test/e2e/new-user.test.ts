@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -117,5 +117,34 @@ describe('a new user with the admin CLI', () => {
     expect(revoked).toMatchObject({ code: 0 });
     expect((await api(acmeKey, 'GET', '/audit')).status).toBe(401);
     expect((await admin('frobnicate')).code).toBe(2);
+  });
+
+  /** The `sh` block of a Markdown file that holds `marker`. */
+  const shellBlock = (file: string, marker: string) => {
+    const blocks = readFileSync(path.join(root, file), 'utf8').split('```sh\n').slice(1);
+    const block = blocks.map((b) => b.split('\n```')[0]!).find((b) => b.includes(marker));
+    if (!block) throw new Error(`${file} has no sh block with ${marker}`);
+    return block;
+  };
+
+  it('runs the README quick start, then the templates walkthrough, as pasted (only the address changed)', async () => {
+    const script = [shellBlock('README.md', 'export HERALD_KEY'), shellBlock('docs/api.md', 'H=(-H')]
+      .join('\n')
+      .replaceAll('localhost:8080', base.replace('http://', ''));
+    // A folder as the reader's clone: .herald is where npm start keeps its data.
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'herald-readme-'));
+    symlinkSync(dataDir, path.join(cwd, '.herald'));
+    try {
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd,
+        env: { ...env, HERALD_KEY: '' },
+      });
+      expect(stdout.match(/"notification_id":"[^"]+"/g)).toHaveLength(3);
+      expect(stdout).toMatch(/"deliveries":\[/);
+      expect(stdout).toMatch(/"key":"order-shipped","version":1/);
+      expect(stdout).toMatch(/Allô Lou: 3 articles https:\/\/shop\.example\/o\/A-17/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
