@@ -1,12 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect';
 import { devOutbox } from '../../db/schema';
-import { emailHeaders, type OutboundMessage, type Provider, type SendResult } from './provider';
+import { emailHeaders, PermanentProviderError, type OutboundMessage, type Provider, type SendResult } from './provider';
 import { storedSends } from './stored-sends';
+
+/** Email addresses at this domain fail their first send: a failed notification and its retry, tried in dev mode. */
+export const FAIL_ONCE_DOMAIN = 'fail-once.invalid';
 
 /** Delivers into a table the user can browse at /dev/outbox: real output without provider accounts. */
 export class DevOutboxProvider implements Provider {
   readonly name = 'dev-outbox';
+  /** Deliveries to FAIL_ONCE_DOMAIN failed once already (for the life of the process: it is for trying things). */
+  private readonly failedOnce = new Set<string>();
 
   private readonly store: (row: typeof devOutbox.$inferInsert) => Promise<number>;
 
@@ -22,6 +27,12 @@ export class DevOutboxProvider implements Provider {
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
+    if (message.to.endsWith(`@${FAIL_ONCE_DOMAIN}`) && !this.failedOnce.has(message.deliveryKey)) {
+      this.failedOnce.add(message.deliveryKey);
+      throw new PermanentProviderError(
+        `the dev outbox fails the first send to an address at ${FAIL_ONCE_DOMAIN}: retry the notification to see it delivered`,
+      );
+    }
     const id = await this.store({
       tenantId: message.tenantId,
       notificationId: message.notificationId,

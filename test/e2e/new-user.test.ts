@@ -147,4 +147,21 @@ describe('a new user with the admin CLI', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   });
+
+  it('fails a first send to fail-once.invalid in the dev outbox, so a newcomer can see a retry deliver it', async () => {
+    const key = readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim();
+    const sent = await api(key, 'POST', '/notify', {
+      channels: ['email'],
+      recipients: [{ email: 'ada@fail-once.invalid' }],
+      message: 'Try me again',
+    });
+    expect(sent.status).toBe(202);
+    const id = (sent.body as { notification_id: string }).notification_id;
+    const status = async () =>
+      (await api(key, 'GET', `/status/${id}`)).body as { status: string; deliveries: { error?: string }[] };
+    const failed = await eventually(status, (s) => s.status === 'failed');
+    expect(failed.deliveries[0]!.error).toMatch(/fails the first send to an address at fail-once\.invalid/);
+    expect((await api(key, 'POST', `/notifications/${id}/retry`, {})).status).toBe(202);
+    expect((await eventually(status, (s) => s.status === 'delivered')).status).toBe('delivered');
+  });
 });

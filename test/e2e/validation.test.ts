@@ -245,14 +245,11 @@ describe('bad input', () => {
     );
   });
 
+  const putRecipient = (id: string, payload: object) =>
+    herald.api.inject({ method: 'PUT', url: `/recipients/${id}`, headers: tenant.auth, payload });
+
   it('names what would reach a recipient no channel can, and accepts one a fallback reaches', async () => {
-    const put = await herald.api.inject({
-      method: 'PUT',
-      url: '/recipients/ops-lead',
-      headers: tenant.auth,
-      payload: { email: 'lead@example.com' },
-    });
-    expect(put.statusCode).toBeLessThan(300);
+    expect((await putRecipient('ops-lead', { email: 'lead@example.com' })).statusCode).toBeLessThan(300);
     const stored = await notify({ channels: ['sms', 'voice'], recipients: undefined, recipient_ids: ['ops-lead'] });
     expect(stored.statusCode).toBe(422);
     expect(stored.json()).toMatchObject({
@@ -288,12 +285,7 @@ describe('bad input', () => {
     const route = await herald.api.inject({ method: 'GET', url: '/nope', headers: tenant.auth });
     expect(route.statusCode).toBe(404);
     expect(route.headers['content-type']).toMatch(/problem\+json/);
-    const profile = await herald.api.inject({
-      method: 'PUT',
-      url: '/recipients/x',
-      headers: tenant.auth,
-      payload: { timezone: 'Mars/Olympus' },
-    });
+    const profile = await putRecipient('x', { timezone: 'Mars/Olympus' });
     expect(profile.statusCode).toBe(400);
     expect(profile.json().field).toBe('timezone');
   });
