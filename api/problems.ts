@@ -52,6 +52,9 @@ export function describe(issue: AjvIssue): string {
   return issue.message ?? 'is invalid';
 }
 
+/** Formats that check a value of the documented shape against what exists: numbering plans, the zone database. */
+const KNOWN_VALUE_FORMATS = new Set(['phone', 'timezone']);
+
 function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error;
   if (error.validation?.length) {
@@ -62,6 +65,10 @@ function toProblem(error: FastifyError): Problem {
     const deepest = fields.reduce((best, f, i) => (depth(f) > depth(fields[best]!) ? i : best), 0);
     const issue = issues[deepest]!;
     const field = fieldOf(issue, error.validationContext);
+    // The document states the shape (a pattern); a value of that shape no numbering plan or zone database
+    // has is well-formed but names nothing: 422, as the document says of such values.
+    if (issue.keyword === 'format' && KNOWN_VALUE_FORMATS.has(issue.params.format as string))
+      return new Problem(422, 'Unknown value', `${field} ${describe(issue)}`, field);
     return new Problem(400, 'Invalid request', `${field} ${describe(issue)}`, field);
   }
   switch (error.code) {

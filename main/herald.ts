@@ -50,6 +50,9 @@ export async function startHerald(options: HeraldOptions) {
     shutdown.add('the template render threads', () => renderer.close());
     let worker: HeraldWorker | undefined;
     let workerConnection: NativeConnection | undefined;
+    // The compiled build's bundle was made by `npm run build`; from the sources it is made at start.
+    const prebuilt =
+      options.worker && !options.workflowBundle ? prebuiltWorkflowBundle(options.tracing.exported) : undefined;
     if (options.worker) {
       const connection = await connectWorker(config, temporalAddress);
       workerConnection = connection;
@@ -69,10 +72,9 @@ export async function startHerald(options: HeraldOptions) {
           links,
           renderer,
         }),
-        // The compiled build's bundle was made by `npm run build`; from the sources it is made at start.
         workflowBundle:
           options.workflowBundle ??
-          prebuiltWorkflowBundle(options.tracing.exported) ??
+          prebuilt ??
           (await bundleWorkflowsInChildProcess({ workflowSpans: options.tracing.exported })),
         shutdownGraceMs: config.shutdownGraceMs,
         tracing: options.tracing,
@@ -128,7 +130,9 @@ export async function startHerald(options: HeraldOptions) {
       const built = api;
       shutdown.add('in-flight HTTP requests', () => built.close());
     }
-    return { api, worker };
+    /** Where the worker's workflow code came from, for the start-up line: a file `npm run build` made, or made at start. */
+    const workflowsFrom = prebuilt?.codePath;
+    return { api, worker, workflowsFrom };
   } catch (error) {
     await shutdown.run();
     throw error;
