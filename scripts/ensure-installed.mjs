@@ -9,7 +9,7 @@ export function ensureInstalled() {
   if (existsSync(path.join(root, 'node_modules', '.package-lock.json'))) return;
   console.log('[herald] Installing dependencies with npm ci: about a minute on a fresh clone, once ...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // Errors only: two of Fastify's dependencies declare Node 22 and run on 20.19, and their EBADENGINE
+  // Errors only: four nested dependencies of Fastify and MJML declare Node 22 and run on 20.19, and their EBADENGINE
   // warnings would tell a reader their Node is too old when it is not.
   const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
   if (result.status === 0) console.log('[herald] Dependencies installed');
