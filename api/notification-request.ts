@@ -1,10 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/connect';
 import { findEscalationPolicy } from '../db/escalation-policies';
 import { findWebhookEndpoint } from '../db/tenants';
-import { recipients as recipientsTable } from '../db/schema';
+import { findRecipients } from '../db/recipients';
 import { addressFieldsFor, reachableOn } from '../domain/channel-addresses';
 import { TEXT_LIMITS, type Channel } from '../domain/channels';
 import { laneTaskQueue, PRIORITY_KEYS } from '../domain/delivery-policy';
@@ -19,7 +18,7 @@ import type { Preferences } from '../domain/preferences';
 import { durationMs, type Condition, type EscalationPolicy, type Strategy } from '../domain/orchestration';
 import { recipientsAttribute, searchAttributes } from '../workflows/definitions';
 import type { notification } from '../workflows';
-import { recipientFields } from './routes/recipients';
+import { recipientFields } from './recipient-fields';
 import { rejectOversizedPlan } from './plan-limits';
 import { Problem } from './problems';
 import { templatedMessage } from './templated-message';
@@ -355,10 +354,7 @@ export function withoutRepeats(contacts: Contact[], max = MAX_RECIPIENTS): Conta
 }
 
 async function resolveRecipients(db: Database, tenantId: string, ids: readonly string[]): Promise<Contact[]> {
-  const rows = await db
-    .select()
-    .from(recipientsTable)
-    .where(and(eq(recipientsTable.tenantId, tenantId), inArray(recipientsTable.id, [...ids])));
+  const rows = await findRecipients(db, tenantId, ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id, i) => {
     const row = byId.get(id);

@@ -67,6 +67,14 @@ export async function findRecipient(db: Database, tenantId: string, id: string):
   return row;
 }
 
+/** The stored profiles among `ids`, in no particular order; ids without one are left out. */
+export async function findRecipients(db: Database, tenantId: string, ids: readonly string[]): Promise<RecipientRow[]> {
+  return db
+    .select()
+    .from(recipients)
+    .where(and(eq(recipients.tenantId, tenantId), inArray(recipients.id, [...ids])));
+}
+
 /** Creates or replaces a recipient's profile. */
 export async function saveRecipient(
   db: Database,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { findRecipient, saveRecipient, type RecipientRow } from '../../db/recipients';
 import { recordAudit } from '../audit';
+import { recipientFields } from '../recipient-fields';
 import type { ApiContext } from '../context';
 import { forgetRecipient } from '../forget-recipient';
 import { notFound } from '../problems';
@@ -10,20 +11,6 @@ import { inTenant } from '../../db/tenant-scope';
 const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
 
 type Row = RecipientRow;
-
-/** A stored profile in the API's words: the one row-to-contact mapping, shared with POST /notify. */
-export function recipientFields(r: Row) {
-  return {
-    email: r.email ?? undefined,
-    phone: r.phone ?? undefined,
-    push_tokens: r.pushTokens,
-    locale: r.locale ?? undefined,
-    timezone: r.timezone ?? undefined,
-    telegram_chat_id: r.telegramChatId ?? undefined,
-    slack_webhook_url: r.slackWebhookUrl ?? undefined,
-    discord_webhook_url: r.discordWebhookUrl ?? undefined,
-  };
-}
 
 function toResponse(r: Row) {
   return { id: r.id, ...recipientFields(r), updated_at: r.updatedAt.toISOString() };
