@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Channel } from '../domain/channels';
+import { addressesOn, missingAddressOn } from '../domain/channel-addresses';
 import {
   DELIVERY_RETRY,
   FAILOVER,
@@ -157,10 +158,10 @@ export function createDeliver(
     const count = (outcome: string) => deliveryAttempts.inc({ channel, provider: provider.name, priority, outcome });
     if (attempts > 1) deliveryRetries.inc({ channel, provider: provider.name });
 
-    const addresses = plugin.addressesOf(input.recipient);
+    const addresses = addressesOn(input.recipient, channel);
     if (addresses.length === 0) {
       count('failed');
-      throw failure(plugin.missingAddress, 'permanent', { attempts });
+      throw failure(missingAddressOn(channel), 'permanent', { attempts });
     }
     const templated = input.message.template ? await templatedMessage(input, attempts) : undefined;
     const plain = plugin.render(

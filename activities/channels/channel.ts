@@ -1,5 +1,5 @@
 import type { Channel } from '../../domain/channels';
-import type { Contact, DeliveryDetails, Message, MessageAction } from '../../domain/notification';
+import type { DeliveryDetails, Message, MessageAction } from '../../domain/notification';
 
 /** A message as one channel will carry it. */
 export interface RenderedMessage {
@@ -14,17 +14,11 @@ export interface RenderedMessage {
   blocks?: unknown[];
 }
 
-/** What a channel knows: where a contact is reached on it and how a message reads there. */
+/** How a message reads on one channel (where a contact is reached on it: domain/channel-addresses). */
 export interface ChannelPlugin {
   readonly channel: Channel;
-  /** Where the contact is reached, best first; a recipient with several devices has several push tokens. */
-  addressesOf(contact: Contact): string[];
-  /** Why a contact without an address cannot be reached, for the delivery's error. */
-  readonly missingAddress: string;
   render(message: Message): RenderedMessage;
 }
-
-export const single = (address: string | undefined): string[] => (address ? [address] : []);
 
 /** Actions as plain-text lines, for channels that cannot show a button. */
 export function withActionLinks(text: string, actions: MessageAction[] | undefined): string {

@@ -1,11 +1,9 @@
-import { single, withActionLinks, type ChannelPlugin } from './channel';
+import { withActionLinks, type ChannelPlugin } from './channel';
 
 const SUBJECT_LENGTH = 78;
 
 export const emailChannel: ChannelPlugin = {
   channel: 'email',
-  addressesOf: (contact) => single(contact.email),
-  missingAddress: 'recipient has no email address',
   render: (message) => ({
     subject: message.subject ?? firstLine(message.text),
     text: withActionLinks(message.text, message.actions),

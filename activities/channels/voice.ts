@@ -1,9 +1,7 @@
-import { single, type ChannelPlugin } from './channel';
+import type { ChannelPlugin } from './channel';
 
 export const voiceChannel: ChannelPlugin = {
   channel: 'voice',
-  addressesOf: (contact) => single(contact.phone),
-  missingAddress: 'recipient has no phone number',
   // Spoken aloud: links and markup mean nothing on a call.
   render: (message) => ({ text: message.subject ? `${message.subject}. ${message.text}` : message.text }),
 };

@@ -3,7 +3,5 @@ import type { ChannelPlugin } from './channel';
 export const webhookChannel: ChannelPlugin = {
   channel: 'webhook',
   // The tenant's endpoint receives it; the recipient is named in the payload.
-  addressesOf: (contact) => [contact.id],
-  missingAddress: 'recipient has no id',
   render: (message) => ({ ...message }),
 };
