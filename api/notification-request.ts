@@ -315,20 +315,15 @@ function toContact(id: string, r: InlineRecipient): Contact {
 
 const needsPseudonym = (r: InlineRecipient) => r.id === undefined && (r.email ?? r.phone) !== undefined;
 
-/** Inline recipients as contacts, each without an id known by its pseudonym. */
-export async function inlineContacts(db: Database, list: readonly InlineRecipient[]): Promise<Contact[]> {
-  return inlineRecipients(list, list.some(needsPseudonym) ? await pseudonymKey(db) : undefined);
-}
-
 /**
  * Inline recipients as contacts. One without an id is known by a pseudonym of its email or phone
  * (`pseudonymKey`), never by the address: ids reach logs, search attributes and the links messages carry.
- * Without the key, by the address itself, as before pseudonyms.
  */
-export function inlineRecipients(list: readonly InlineRecipient[], key?: string): Contact[] {
+export async function inlineContacts(db: Database, list: readonly InlineRecipient[]): Promise<Contact[]> {
+  const key = list.some(needsPseudonym) ? await pseudonymKey(db) : undefined;
   return list.map((r, i) => {
     const address = r.email ?? r.phone;
-    const id = r.id ?? (address === undefined ? `recipient-${i + 1}` : key ? pseudonymOf(key, address) : address);
+    const id = r.id ?? (key !== undefined && address !== undefined ? pseudonymOf(key, address) : `recipient-${i + 1}`);
     return toContact(id, r);
   });
 }

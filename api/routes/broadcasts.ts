@@ -19,7 +19,7 @@ import { broadcastProgressQuery, cancelSignal } from '../../workflows/definition
 import { recordAudit } from '../audit';
 import type { ApiContext } from '../context';
 import { idFromKey, sameRequestOr409 } from '../idempotency';
-import { inlineRecipients, rejectTooLong, requestHashOf, toMessage, withoutRepeats } from '../notification-request';
+import { inlineContacts, rejectTooLong, requestHashOf, toMessage, withoutRepeats } from '../notification-request';
 import { notFound } from '../problems';
 import {
   BODY_PROBLEMS,
@@ -129,7 +129,7 @@ export const broadcastRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiCon
       const channels = body.channels as Channel[];
       const message = toMessage(body.message);
       rejectTooLong(message, channels);
-      const contacts = withoutRepeats(inlineRecipients(body.recipients), MAX_BROADCAST_RECIPIENTS);
+      const contacts = withoutRepeats(await inlineContacts(ctx.db, body.recipients), MAX_BROADCAST_RECIPIENTS);
       const chunks = chunksOf(contacts);
       const input: BroadcastRequest = {
         tenantId,

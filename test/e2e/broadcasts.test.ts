@@ -93,6 +93,40 @@ describe('broadcasts', () => {
     expect(chunksLeft).toEqual([]);
   });
 
+  it('knows recipients given without an id by a pseudonym, never by their address, and keeps their unsubscribes', async () => {
+    const addresses = ['nameless.one@example.com', 'nameless.two@example.com'];
+    // Unsubscribed by address (as a link of an earlier version or an app would): it holds for the broadcast.
+    const unsubscribed = await h.herald.api.inject({
+      method: 'PUT',
+      url: `/recipients/${addresses[1]}/preferences`,
+      headers: h.tenant.auth,
+      payload: { enabled: false },
+    });
+    expect(unsubscribed.statusCode).toBe(200);
+    const res = await post({
+      channels: ['email'],
+      recipients: addresses.map((email) => ({ email })),
+      message: { subject: 'Nameless', text: 'Hello' },
+      category: 'marketing',
+    });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().broadcast_id;
+    expect((await finished(id)).deliveries).toEqual({ sent: 1, suppressed: 1 });
+
+    const rows = await h.herald.db.select().from(deliveries).where(eq(deliveries.notificationId, id));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.recipientId).toMatch(/^anon_[0-9a-f]{32}$/);
+      for (const address of addresses) expect(JSON.stringify(row)).not.toContain(address);
+    }
+    const [mail] = h.fakes.smtp.received.filter((m) => m.subject === 'Nameless');
+    expect(mail!.to).toEqual([addresses[0]]);
+    const link = /\/unsubscribe\/([\w-]+)\.[\w-]+/.exec(mail!.headers['list-unsubscribe']!)!;
+    const claim = Buffer.from(link[1]!, 'base64url').toString('utf8');
+    expect(claim).not.toContain(addresses[0]);
+    expect(JSON.parse(claim).recipientId).toBe(rows.find((r) => r.status === 'sent')!.recipientId);
+  });
+
   it("applies a provider's receipt to a broadcast's delivery", async () => {
     const before = h.fakes.twilio.created.size;
     const res = await post({ channels: ['sms'], recipients: audience(2, 5000), message: 'Receipts too' });
