@@ -18,6 +18,7 @@ import {
   type Priority,
 } from '../domain/notification';
 import type { Database } from '../db/connect';
+import { inTenant } from '../db/tenant-scope';
 import { recordedDeliveries } from '../db/deliveries';
 import { recordEngagement } from '../db/experiments';
 import { engagementOf } from '../domain/experiments/experiment';
@@ -328,7 +329,8 @@ async function sendToFirstLiveAddress(
     } catch (error) {
       if (!(error instanceof InvalidAddressError)) throw error;
       lastInvalid = error;
-      if (input.channel === 'push') await removePushToken(db, input.tenantId, input.recipient.id, to);
+      if (input.channel === 'push')
+        await inTenant(db, input.tenantId, (tx) => removePushToken(tx, input.tenantId, input.recipient.id, to));
       log.info('dropped a dead address', { channel: input.channel, provider: provider.name });
     }
   }
@@ -367,7 +369,9 @@ async function countEngagement(
   const engagement = engagementOf(status);
   if (!details?.experimentId || !engagement) return;
   try {
-    await recordEngagement(db, input.tenantId, details.experimentId, input.recipient.id, engagement);
+    await inTenant(db, input.tenantId, (tx) =>
+      recordEngagement(tx, input.tenantId, details.experimentId!, input.recipient.id, engagement),
+    );
   } catch (error) {
     log.warn('could not count the send for its experiment', { error });
   }
@@ -375,7 +379,7 @@ async function countEngagement(
 
 /** This send as its record shows it sent by an earlier try, if one did. */
 async function sentEarlier(db: Database, input: DeliverInput, chain: Provider[]): Promise<DeliverResult | undefined> {
-  const rows = await recordedDeliveries(db, input, [input.recipient.id]);
+  const rows = await inTenant(db, input.tenantId, (tx) => recordedDeliveries(tx, input, [input.recipient.id]));
   const row = rows.find((r) => r.step === (input.step ?? 0));
   const status = row?.status as DeliveryStatus | undefined;
   if (!row || !status || !hasSucceeded({ status }) || !row.provider || !row.providerMessageId) return undefined;

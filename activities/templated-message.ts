@@ -1,4 +1,5 @@
 import type { Database } from '../db/connect';
+import { inTenant } from '../db/tenant-scope';
 import { loadPinnedTemplate, type PinnedTemplate } from '../db/templates';
 import type { Channel } from '../domain/channels';
 import { wrapHtmlLinks, wrapTextLinks, type LinkWrapper } from '../domain/click-links';
@@ -45,7 +46,7 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
     const cacheKey = `${tenantId}/${ref.key}@${version}/${JSON.stringify(ref.partials)}`;
     let found = versions.get(cacheKey);
     if (!found) {
-      found = loadPinnedTemplate(db, tenantId, pin);
+      found = inTenant(db, tenantId, (tx) => loadPinnedTemplate(tx, tenantId, pin));
       versions.set(cacheKey, found);
       found.catch(() => versions.delete(cacheKey));
       if (versions.size > CACHED_VERSIONS) versions.delete(versions.keys().next().value!);
@@ -60,12 +61,14 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
     recipientId: string,
   ) => {
     if (experiment.anonymous?.includes(recipientId)) return undefined;
-    const name = await exposeRecipient(
-      db,
-      tenantId,
-      experiment.id,
-      recipientId,
-      assignVariant(experiment.id, recipientId, experiment.variants),
+    const name = await inTenant(db, tenantId, (tx) =>
+      exposeRecipient(
+        tx,
+        tenantId,
+        experiment.id,
+        recipientId,
+        assignVariant(experiment.id, recipientId, experiment.variants),
+      ),
     );
     const variant = experiment.variants.find((v) => v.name === name) ?? experiment.variants[0]!;
     return { variant: variant.name, version: variant.version };
@@ -100,7 +103,9 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
       .catch(async (error: unknown) => {
         // A variant that cannot render for someone fails them: its guardrail counts it.
         if (assigned && error instanceof TemplateRenderError)
-          await recordEngagement(db, input.tenantId, ref.experiment!.id, input.recipient.id, 'failed');
+          await inTenant(db, input.tenantId, (tx) =>
+            recordEngagement(tx, input.tenantId, ref.experiment!.id, input.recipient.id, 'failed'),
+          );
         throw error;
       });
     const { subject, text, html, actionUrl, data, payload, blocks } = outcome.message;
@@ -115,7 +120,7 @@ export function createTemplateRendering(db: Database, renderer: Pick<RenderPool,
       ...(html !== undefined ? { html: wrap ? wrapHtmlLinks(html, wrap) : html } : {}),
       ...(actionUrl ? { actions: [{ label: 'Open', url: wrap?.(actionUrl) ?? actionUrl }] } : {}),
     };
-    await saveTrackedLinks(db, tracked);
+    if (tracked.length > 0) await inTenant(db, input.tenantId, (tx) => saveTrackedLinks(tx, tracked));
     return {
       message,
       extras: {

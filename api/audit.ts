@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/connect';
+import { inTenant } from '../db/tenant-scope';
 import { insertAuditEvent } from '../db/audit-events';
 
 export const AUDIT_ACTIONS = [
@@ -35,5 +36,7 @@ export async function recordAudit(
   detail?: string,
 ): Promise<void> {
   const { tenantId, actor } = 'actor' in by ? by : { tenantId: by.tenantId, actor: by.caller.keyId };
-  await insertAuditEvent(db, { tenantId, actor, action, notificationId, target, detail });
+  await inTenant(db, tenantId, (tx) =>
+    insertAuditEvent(tx, { tenantId, actor, action, notificationId, target, detail }),
+  );
 }

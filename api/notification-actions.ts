@@ -118,7 +118,7 @@ export async function actOnNotification(
       };
       await signal(ctx, found, acknowledgeSignal, acknowledgement);
       // Acknowledged by one of its recipients: an experiment measuring acknowledgements counts it.
-      await recordNotificationEngagement(ctx.db, tenantId, id, by.by, 'acknowledged');
+      await inTenant(ctx.db, tenantId, (tx) => recordNotificationEngagement(tx, tenantId, id, by.by, 'acknowledged'));
       return { done: false, acknowledgement };
     }
     const definition = { cancel: cancelSignal, resolve: resolveSignal, retry: retrySignal }[action];

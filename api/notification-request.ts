@@ -12,6 +12,7 @@ import { recipientPlan } from '../domain/recipient-plan';
 import { sha256 } from '../domain/sha256';
 import { readManyPreferences } from '../db/preferences';
 import { pseudonymKey } from '../db/recipient-pseudonyms';
+import { inTenant } from '../db/tenant-scope';
 import { PSEUDONYM_PREFIX, pseudonymOf } from '../domain/recipient-pseudonym';
 import type { Contact, Message, NotificationRequest, Priority } from '../domain/notification';
 import type { Preferences } from '../domain/preferences';
@@ -105,7 +106,7 @@ export async function buildNotificationRequest(
   const escalation = body.escalation
     ? toEscalationPolicy(body.escalation)
     : body.category
-      ? await findEscalationPolicy(db, tenantId, body.category)
+      ? await inTenant(db, tenantId, (tx) => findEscalationPolicy(tx, tenantId, body.category!))
       : undefined;
   const everyChannel = [
     ...channels,
@@ -114,7 +115,9 @@ export async function buildNotificationRequest(
   ];
   if (message) rejectTooLong(message, everyChannel);
   const inline = await inlineContacts(db, body.recipients ?? []);
-  const stored = body.recipient_ids ? await resolveRecipients(db, tenantId, body.recipient_ids) : [];
+  const stored = body.recipient_ids
+    ? await inTenant(db, tenantId, (tx) => resolveRecipients(tx, tenantId, body.recipient_ids!))
+    : [];
   const contacts = withoutRepeats([...stored, ...inline]);
   rejectOversizedPlan(
     { recipients: contacts.length, channels: channels.length, fallback, escalation },
@@ -122,7 +125,8 @@ export async function buildNotificationRequest(
   );
   rejectUnreachable(stored, 'recipient_ids', everyChannel);
   rejectUnreachable(inline, 'recipients', everyChannel);
-  if (everyChannel.includes('webhook')) await rejectWebhookWithoutEndpoint(db, tenantId, body);
+  if (everyChannel.includes('webhook'))
+    await inTenant(db, tenantId, (tx) => rejectWebhookWithoutEndpoint(tx, tenantId, body));
   return {
     notificationId: ids.notificationId,
     tenantId,
@@ -130,15 +134,17 @@ export async function buildNotificationRequest(
     recipients: contacts,
     message:
       message ??
-      (await templatedMessage(db, tenantId, {
-        key: body.template!,
-        data: (body.data ?? {}) as Record<string, unknown>,
-        locale: body.locale,
-        channels: everyChannel,
-        recipients: contacts,
-        // Recipients given without an id have no identity to keep a variant for: they see the control.
-        identified: contacts.filter((c) => !inline.some((d, i) => d === c && body.recipients![i]!.id === undefined)),
-      })),
+      (await inTenant(db, tenantId, (tx) =>
+        templatedMessage(tx, tenantId, {
+          key: body.template!,
+          data: (body.data ?? {}) as Record<string, unknown>,
+          locale: body.locale,
+          channels: everyChannel,
+          recipients: contacts,
+          // Recipients given without an id have no identity to keep a variant for: they see the control.
+          identified: contacts.filter((c) => !inline.some((d, i) => d === c && body.recipients![i]!.id === undefined)),
+        }),
+      )),
     priority: body.priority ?? 'normal',
     category: body.category,
     metadata: body.metadata as Record<string, unknown> | undefined,

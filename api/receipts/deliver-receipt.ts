@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/connect';
+import { inTenant } from '../../db/tenant-scope';
 import { deliveries, notifications } from '../../db/schema';
 import { recordEngagement } from '../../db/experiments';
 import { engagementOf } from '../../domain/experiments/experiment';
@@ -65,7 +66,9 @@ export async function deliverReceipt(
   }
   const engagement = engagementOf(receiptOutcome(receipt).status);
   if (delivery.details?.experimentId && engagement)
-    await recordEngagement(db, delivery.tenantId, delivery.details.experimentId, delivery.recipientId, engagement);
+    await inTenant(db, delivery.tenantId, (tx) =>
+      recordEngagement(tx, delivery.tenantId, delivery.details!.experimentId!, delivery.recipientId, engagement),
+    );
   if (receipt.status === 'delivered') {
     acceptToDelivered.observe(
       { channel: delivery.channel, priority: delivery.priority },
@@ -85,7 +88,8 @@ async function applyLateReceipt(
   const { tenantId } = current;
   const outcome = advanceByReceipt(current as Pick<Delivery, 'status'>, receipt);
   if (!outcome) return;
-  await db.transaction(async (tx) => {
+  // In the tenant's scope: the provider's message id found the delivery, and nothing of another tenant's moves.
+  await inTenant(db, tenantId, async (tx) => {
     await tx
       .update(deliveries)
       .set({ ...outcome, error: outcome.error ?? null, updatedAt: new Date() })

@@ -9,6 +9,7 @@ import { changePreferences } from '../../db/preferences';
 import { unsubscribed } from '../../domain/preferences';
 import { verifyLink, type LinkClaim } from '../../domain/signed-links';
 import { recordAudit } from '../audit';
+import { inTenant } from '../../db/tenant-scope';
 import type { ApiContext } from '../context';
 import { acknowledgeFromLink } from '../notification-actions';
 import { notFound } from '../problems';
@@ -79,12 +80,8 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
     async (claim, log) => {
       const outcome = await acknowledgeFromLink(ctx, claim);
       if (outcome === 'acknowledged')
-        await recordNotificationEngagement(
-          ctx.db,
-          claim.tenantId,
-          claim.notificationId,
-          claim.recipientId,
-          'acknowledged',
+        await inTenant(ctx.db, claim.tenantId, (tx) =>
+          recordNotificationEngagement(tx, claim.tenantId, claim.notificationId, claim.recipientId, 'acknowledged'),
         );
       if (outcome === 'acknowledged')
         await recordAudit(
@@ -120,7 +117,7 @@ export const linkRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext 
       );
       log.info({ recipient_id: claim.recipientId, category: claim.category }, 'unsubscribed by link');
       if (saved === 'conflict') throw new Error('preferences changed three times during one unsubscribe');
-      await recordUnsubscribe(ctx.db, claim.tenantId, claim.recipientId);
+      await inTenant(ctx.db, claim.tenantId, (tx) => recordUnsubscribe(tx, claim.tenantId, claim.recipientId));
       return 'You are unsubscribed.';
     },
   );
@@ -178,8 +175,12 @@ const PREVIEW_AGENTS =
 /** Every click counts in the metric; the first one of a link is the delivery's `clicked` receipt. */
 async function countClick(ctx: ApiContext, link: TrackedLinkRow, log: FastifyBaseLogger): Promise<void> {
   linkClicks.inc({ channel: link.channel });
-  if (!(await markClicked(ctx.db, link.id))) return;
-  const delivery = await findDelivery(ctx.db, link);
+  // The id found the link, whichever tenant's; what the click changes is that tenant's alone.
+  const first = await inTenant(ctx.db, link.tenantId, async (tx) =>
+    (await markClicked(tx, link.id)) ? { delivery: await findDelivery(tx, link) } : undefined,
+  );
+  if (!first) return;
+  const { delivery } = first;
   if (delivery?.providerMessageId) {
     await deliverReceipt(
       ctx.db,
@@ -188,7 +189,9 @@ async function countClick(ctx: ApiContext, link: TrackedLinkRow, log: FastifyBas
       log,
     );
   } else if (link.experimentId) {
-    await recordEngagement(ctx.db, link.tenantId, link.experimentId, link.recipientId, 'clicked');
+    await inTenant(ctx.db, link.tenantId, (tx) =>
+      recordEngagement(tx, link.tenantId, link.experimentId!, link.recipientId, 'clicked'),
+    );
   }
 }
 

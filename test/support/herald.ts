@@ -73,9 +73,9 @@ export async function createTenant(handle: DatabaseHandle, limits: Partial<Tenan
 /** API and worker in this process, on the shared dev server and task queues of their own. */
 export async function startTestHerald(
   env: Record<string, string> = {},
-  options: { isolated?: boolean; workflowSpans?: boolean } = {},
+  options: { isolated?: boolean; workflowSpans?: boolean; database?: () => Promise<DatabaseHandle> } = {},
 ) {
-  const database = await (options.isolated ? isolatedDatabase() : testDatabase());
+  const database = await (options.database ?? (options.isolated ? isolatedDatabase : testDatabase))();
   const config = loadConfig({
     HERALD_TASK_QUEUE: `test-${randomUUID()}`,
     HERALD_SHUTDOWN_GRACE_SECONDS: '1',
