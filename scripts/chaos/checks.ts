@@ -30,7 +30,7 @@ export interface Inputs {
 
 export interface Duplicate {
   delivery: string;
-  arrivals: { provider: string; at: string }[];
+  arrivals: { provider: string; at: string; sender?: number }[];
   /** The fault between the arrivals that explains the second, or undefined. */
   explanation?: string;
 }
@@ -259,16 +259,33 @@ export function duplicate(name: string, arrivals: Arrival[], inputs: Inputs): Du
       const [from, to] = crashSpan(f);
       return CRASH_WINDOWS[f.kind] && to >= first.at - 1000 && from <= next.at;
     });
-    if (faults.length > 0)
-      explanations.push(
-        faults.map((f) => `${f.kind} of ${f.target} at ${inputs.clock(f.at)} (${CRASH_WINDOWS[f.kind]})`).join(' or '),
-      );
+    if (faults.length > 0) explanations.push(whichCut(first, faults, inputs));
   }
   return {
     delivery: name,
-    arrivals: sorted.map((a) => ({ provider: a.provider, at: inputs.clock(a.at) })),
+    arrivals: sorted.map((a) => ({
+      provider: a.provider,
+      at: inputs.clock(a.at),
+      ...(a.sender !== undefined ? { sender: a.sender } : {}),
+    })),
     explanation: explanations.length === sorted.length - 1 ? explanations.join('; ') : undefined,
   };
+}
+
+/**
+ * Of the crash windows around a send that went twice, the one that cut it: the stop of the worker that
+ * sent it (the providers' logs name each sender's process), else a restarted server, whose absence cuts
+ * every worker's sends. Without the sender (/proc could not tell), every window that could have.
+ */
+function whichCut(first: Arrival, faults: FaultEvent[], inputs: Inputs): string {
+  const describe = (f: FaultEvent) =>
+    `${f.kind} of ${f.target}${f.pid ? ` (pid ${f.pid})` : ''} at ${inputs.clock(f.at)} (${CRASH_WINDOWS[f.kind]})`;
+  if (first.sender === undefined) return faults.map(describe).join(' or ');
+  const own = faults.find((f) => f.pid === first.sender);
+  if (own) return `${describe(own)}: it sent the first`;
+  const servers = faults.filter((f) => f.kind === 'temporal-restart' || f.kind === 'postgres-restart');
+  if (servers.length > 0) return servers.map(describe).join(' or ');
+  return `${faults.map(describe).join(' or ')}; the first was sent by pid ${first.sender}, which none of them stopped`;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface FaultEvent {
   endedAt?: number;
   /** When a stopped process exited: a SIGTERM cuts the sends still in flight then, at its grace time's end. */
   exitedAt?: number;
+  /** The worker it stopped or killed: its process group, as the providers' logs name senders. */
+  pid?: number;
   detail?: string;
 }
 
@@ -136,6 +138,7 @@ async function killWorkers(workers: HeraldProcess[], everySeconds: number, until
     }
     const victim = up[Math.floor(Math.random() * up.length)]!;
     const event = log.begin('worker-sigkill', victim.name, `pid ${victim.pid}`);
+    event.pid = victim.pid;
     await victim.signal('SIGKILL');
     void victim.restart().then(() => log.end(event));
   }

@@ -58,6 +58,7 @@ export function gracefulStops(
   async function stopAndRestart(worker: HeraldProcess, detail: string, inFlight?: number): Promise<void> {
     worker.reserved = true;
     const event = log.begin('worker-sigterm', worker.name, detail);
+    event.pid = worker.pid;
     const before = worker.process!.output().length;
     const { code } = await worker.signal('SIGTERM');
     event.exitedAt = Date.now();

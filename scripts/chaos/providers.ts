@@ -7,6 +7,7 @@ import type { RandomFaults, RecordedRequest } from '../../test/fakes/http-fake';
 import { FakeSmtpServer, type RandomSmtpFaults } from '../../test/fakes/smtp-server';
 import { FakeTwilio, TWILIO_SID, TWILIO_TOKEN } from '../../test/fakes/twilio';
 import { FakeVonage, VONAGE_KEY, VONAGE_SECRET } from '../../test/fakes/vonage';
+import { connectionOwner } from './senders';
 
 /** Each request or session: 2 % hang, 2 % fail for now, 2 % lose their connection. */
 const HTTP_FAULTS: RandomFaults = { hang: 0.02, unavailable: 0.02, close: 0.02 };
@@ -27,6 +28,8 @@ export interface Arrival {
   key?: string;
   /** Wall-clock milliseconds. */
   at: number;
+  /** The process group (the worker's pid) that sent it, when /proc could tell. */
+  sender?: number;
 }
 
 /** The load's tag in a message's text (an SMS reads "<subject>: <text>"). */
@@ -61,6 +64,7 @@ export async function startProviders() {
   /** Requests a provider answered as the service itself would, 2xx. */
   const taken = (requests: RecordedRequest[]) =>
     requests.filter((r) => !r.faulted && typeof r.outcome === 'number' && r.outcome < 300);
+  const sender = (name: string | undefined) => (name ? { sender: Number(name) } : {});
 
   function arrivals(): Arrival[] {
     const tagOf = (text: string | undefined) => TAG.exec(text ?? '')?.[1] ?? '';
@@ -72,6 +76,7 @@ export async function startProviders() {
         to: m.to[0] ?? '',
         key: m.messageId,
         at: wall(m.receivedAt),
+        ...sender(m.sender),
       })),
       ...taken(twilio.received(/\/Messages\.json$/)).map((r): Arrival => ({
         provider: 'twilio',
@@ -79,6 +84,7 @@ export async function startProviders() {
         tag: tagOf(r.form.Body),
         to: r.form.To!,
         at: wall(r.at),
+        ...sender(r.sender),
       })),
       ...taken(vonage.received(/^\/sms\/json$/)).map((r): Arrival => ({
         provider: 'vonage',
@@ -88,6 +94,7 @@ export async function startProviders() {
         to: `+${r.form.to!.replace(/^\+/, '')}`,
         key: r.form['client-ref'],
         at: wall(r.at),
+        ...sender(r.sender),
       })),
       ...taken(webhook.requests).map((r): Arrival => {
         const data = (r.json as { data?: { text?: string; recipient_id?: string } } | undefined)?.data;
@@ -98,6 +105,7 @@ export async function startProviders() {
           to: data?.recipient_id ?? '',
           key: String(r.headers['webhook-id'] ?? ''),
           at: wall(r.at),
+          ...sender(r.sender),
         };
       }),
     ];
@@ -130,6 +138,12 @@ export async function startProviders() {
     env,
     arrivals,
     faultsServed,
+    /** From now on each connection is traced to the process group, of those `groups` names, that opened it. */
+    traceSenders(groups: () => number[]) {
+      const senderOf = (clientPort: number, serverPort: number) =>
+        connectionOwner(clientPort, serverPort, groups())?.toString();
+      for (const fake of [smtp, twilio, vonage, webhook]) fake.senderOf = senderOf;
+    },
     /** Every SMS sent to Twilio fails for now: the channel fails over to Vonage. */
     twilioDown(down: boolean) {
       twilio.down = down

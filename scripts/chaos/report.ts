@@ -74,7 +74,7 @@ export function printSummary(report: Report, runDir: string): void {
     'Duplicates',
     f.duplicates.map(
       (d) =>
-        `${d.delivery} at ${d.arrivals.map((a) => `${a.at} (${a.provider})`).join(', ')}: ${d.explanation ?? 'UNEXPLAINED'}`,
+        `${d.delivery} at ${d.arrivals.map((a) => `${a.at} (${a.provider}${a.sender ? `, pid ${a.sender}` : ''})`).join(', ')}: ${d.explanation ?? 'UNEXPLAINED'}`,
     ),
   );
   list('Status without a provider', f.phantoms);
@@ -127,7 +127,7 @@ export function figuresMarkdown(report: Report): string {
     ...(f.duplicates.length
       ? f.duplicates.map(
           (d) =>
-            `- ${d.delivery}: ${d.arrivals.map((a) => `${a.at} (${a.provider})`).join(', ')}. ${d.explanation ?? '**Unexplained.**'}`,
+            `- ${d.delivery}: ${d.arrivals.map((a) => `${a.at} (${a.provider}${a.sender ? `, pid ${a.sender}` : ''})`).join(', ')}. ${d.explanation ?? '**Unexplained.**'}`,
         )
       : ['- none']),
     '',

@@ -60,6 +60,8 @@ async function main(): Promise<number> {
 
   try {
     shape = await startShape(plan, runDir, providers);
+    const workers = shape.workers;
+    providers.traceSenders(() => workers.flatMap((w) => w.pid ?? []));
     const tenant = await createTenant(shape, `${providers.webhook.url}/hook`);
     const client = new HeraldClient(
       shape.apis.map((a) => a.url!),

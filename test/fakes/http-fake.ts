@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface RecordedRequest {
   method: string;
@@ -20,6 +20,8 @@ export interface RecordedRequest {
   faulted?: boolean;
   /** performance.now() when a hung request's connection closed (the client gave up); unset while open. */
   closedAt?: number;
+  /** Who held the connection's client end, when `senderOf` could tell. */
+  sender?: string;
 }
 
 export interface Reply {
@@ -56,7 +58,10 @@ export abstract class FakeHttpProvider {
   down?: Fault;
   /** Faults drawn at random for requests that meet neither of the above. */
   randomFaults?: RandomFaults;
+  /** Names who holds a new connection's client end (its port, and this server's), for `sender`. */
+  senderOf?: (clientPort: number, serverPort: number) => string | undefined;
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  private readonly senders = new WeakMap<Socket, string>();
   private readonly hung = new Set<http.ServerResponse>();
   private port = 0;
 
@@ -65,6 +70,10 @@ export abstract class FakeHttpProvider {
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
+    this.server.on('connection', (socket: Socket) => {
+      const sender = this.senderOf?.(socket.remotePort!, this.port);
+      if (sender) this.senders.set(socket, sender);
+    });
     return this;
   }
 
@@ -108,6 +117,7 @@ export abstract class FakeHttpProvider {
         : {},
       json: parseJson(body),
       at: performance.now(),
+      ...(this.senders.has(req.socket) ? { sender: this.senders.get(req.socket) } : {}),
     };
     this.requests.push(recorded);
     const fault = this.faults.shift() ?? this.down ?? randomFault(this.randomFaults);

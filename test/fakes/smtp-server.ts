@@ -12,6 +12,8 @@ export interface ReceivedMail {
   headers: Record<string, string>;
   /** performance.now() when the message was complete: benchmarks time deliveries by it. */
   receivedAt: number;
+  /** Who held the session's client end, when `senderOf` could tell. */
+  sender?: string;
 }
 
 type Reply = { code: number; message: string };
@@ -43,6 +45,10 @@ export class FakeSmtpServer {
   randomFaults?: RandomSmtpFaults;
   /** Random faults met so far, by kind. */
   readonly faultsMet = { drop: 0, transient: 0, hang: 0 };
+  /** Names who holds a new session's client end (its port, and this server's), for `sender`. */
+  senderOf?: (clientPort: number, serverPort: number) => string | undefined;
+  /** Who holds each open session's client end, by its port. */
+  private readonly senders = new Map<number, string>();
   private readonly server: SMTPServer;
   /** Open client sockets by their port, so a fault can drop a session's connection. */
   private readonly sockets = new Map<number, Socket>();
@@ -75,7 +81,7 @@ export class FakeSmtpServer {
         if (next) return callback(Object.assign(new Error(next.message), { responseCode: next.code }));
         callback();
       },
-      onData: (stream, _session, callback) => {
+      onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
@@ -90,6 +96,7 @@ export class FakeSmtpServer {
             messageId: parsed.messageId,
             headers: Object.fromEntries(parsed.headers.map((h) => [h.key, h.value])),
             receivedAt,
+            ...(this.senders.has(session.remotePort) ? { sender: this.senders.get(session.remotePort) } : {}),
           });
           this.notify();
           callback();
@@ -102,7 +109,12 @@ export class FakeSmtpServer {
     this.server.server.on('connection', (socket: Socket) => {
       const port = socket.remotePort!;
       this.sockets.set(port, socket);
-      socket.on('close', () => this.sockets.delete(port));
+      const sender = this.senderOf?.(port, this.port);
+      if (sender) this.senders.set(port, sender);
+      socket.on('close', () => {
+        this.sockets.delete(port);
+        this.senders.delete(port);
+      });
     });
   }
 

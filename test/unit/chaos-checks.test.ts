@@ -1,12 +1,22 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { duplicate, type Inputs } from '../../scripts/chaos/checks';
+import { connectionOwner } from '../../scripts/chaos/senders';
 import type { FaultEvent } from '../../scripts/chaos/faults';
 import type { Arrival } from '../../scripts/chaos/providers';
 
-const arrival = (at: number): Arrival => ({ provider: 'smtp', channel: 'email', tag: 'b807', to: 'r807', at });
+const arrival = (at: number, sender?: number): Arrival => ({
+  provider: 'smtp',
+  channel: 'email',
+  tag: 'b807',
+  to: 'r807',
+  at,
+  ...(sender ? { sender } : {}),
+});
 
-function explain(fault: FaultEvent, firstAt: number, secondAt: number) {
-  const inputs = { faults: [fault], clock: (at: number) => `+${at / 1000}s` } as unknown as Inputs;
-  return duplicate('broadcast/b807', [arrival(firstAt), arrival(secondAt)], inputs).explanation;
+function explain(faults: FaultEvent | FaultEvent[], firstAt: number, secondAt: number, sender?: number) {
+  const inputs = { faults: [faults].flat(), clock: (at: number) => `+${at / 1000}s` } as unknown as Inputs;
+  return duplicate('broadcast/b807', [arrival(firstAt, sender), arrival(secondAt)], inputs).explanation;
 }
 
 describe('the chaos suite explains a duplicate by the fault whose window holds its first send', () => {
@@ -34,5 +44,43 @@ describe('the chaos suite explains a duplicate by the fault whose window holds i
   it('a fault that cannot re-send (Redis stopping) explains nothing', () => {
     const redis: FaultEvent = { kind: 'redis-stop', target: 'redis', at: 35_000, endedAt: 65_000 };
     expect(explain(redis, 35_300, 37_800)).toBeUndefined();
+  });
+
+  it('names the stop of the worker that sent the first, of several in the window', () => {
+    const kills: FaultEvent[] = [
+      { kind: 'worker-sigkill', target: 'worker-1', at: 30_000, pid: 101 },
+      { kind: 'worker-sigkill', target: 'worker-2', at: 30_400, pid: 202 },
+    ];
+    expect(explain(kills, 29_800, 42_000, 202)).toBe(
+      'worker-sigkill of worker-2 (pid 202) at +30.4s (killed after the provider took it and before Temporal had the result; the retry sent it again): it sent the first',
+    );
+    // Sent by a worker no fault stopped: a restarted server is what cut it.
+    const restart: FaultEvent = { kind: 'temporal-restart', target: 'dev-server', at: 29_000, endedAt: 33_000 };
+    expect(explain([...kills, restart], 29_800, 42_000, 303)).toMatch(/^temporal-restart of dev-server at \+29s/);
+    // Neither: the candidates, and whose send it was.
+    expect(explain(kills, 29_800, 42_000, 303)).toMatch(/the first was sent by pid 303, which none of them stopped$/);
+    // No sender known: every window that could have.
+    expect(explain(kills, 29_800, 42_000)).toMatch(/worker-1 .* or worker-sigkill of worker-2/);
+  });
+});
+
+describe("the providers' logs name the process that opened each connection", () => {
+  it('finds the process group holding the client end of a loopback connection', async () => {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const ownGroup = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    const owners: (number | undefined)[] = [];
+    const server = net.createServer((socket) => {
+      const port = (server.address() as net.AddressInfo).port;
+      owners.push(
+        connectionOwner(socket.remotePort!, port, [ownGroup]),
+        connectionOwner(socket.remotePort!, port, [1]),
+      );
+      socket.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.on('close', resolve));
+    server.close();
+    expect(owners).toEqual([ownGroup, undefined]);
   });
 });
