@@ -56,8 +56,10 @@ export interface DispatcherOptions {
    * one arrives and answers in milliseconds; 0: they never do. Accepts are durable before they are started.
    */
   burstHoldMs?: number;
-  /** Accepts within BURST_SPAN_MS that make a burst; BURST_THRESHOLD by default. */
+  /** Accepts within `burstSpanMs` that make a burst; BURST_THRESHOLD by default. */
   burstThreshold?: number;
+  /** The span those accepts fall within; BURST_SPAN_MS by default. */
+  burstSpanMs?: number;
   /**
    * A worker's yield in this process: a high-priority notification counts as under way from its accept
    * until its workflow has started, so the worker's main lane gives way before its first task arrives.
@@ -106,6 +108,7 @@ export class StartDispatcher {
   private readonly window: number;
   private readonly inFlightMs: number;
   private readonly burst: BurstHold;
+  private readonly burstSpanMs: number;
   private readonly sweeps: NodeJS.Timeout;
   /** The sweep under way, if any: one at a time, and a stop ends it between two broadcasts. */
   private sweeping?: Promise<void>;
@@ -118,9 +121,10 @@ export class StartDispatcher {
     this.claimMs = options.claimMs ?? 10_000;
     this.window = options.window ?? 128;
     this.inFlightMs = options.inFlightMs ?? 10_000;
+    this.burstSpanMs = options.burstSpanMs ?? BURST_SPAN_MS;
     this.burst = new BurstHold({
       threshold: options.burstThreshold ?? BURST_THRESHOLD,
-      spanMs: BURST_SPAN_MS,
+      spanMs: this.burstSpanMs,
       maxHoldMs: options.burstHoldMs ?? 0,
     });
     this.running = this.loop();
@@ -284,7 +288,7 @@ export class StartDispatcher {
         this.options.log.warn({ err: error }, 'could not delete started workflow starts'),
       );
       // Held, it looks again at the pace of the burst's span, not at every accept's wake-up.
-      if (holdingLow && claimed.length === 0) await sleep(BURST_SPAN_MS);
+      if (holdingLow && claimed.length === 0) await sleep(this.burstSpanMs);
       else if (claimed.length === 0 || started.length < claimed.length) await this.idle();
     }
   }

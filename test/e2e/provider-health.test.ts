@@ -85,8 +85,12 @@ describe('provider health: channel isolation', () => {
       }),
     );
     expect(email.status).toBe('delivered');
-    // The hung sends time out after 30 s: until then the third SMS waits for a slot.
-    expect(atTwilio()).toBe(2);
+    // When the email reached its server, both SMS slots were still held by sends Twilio never answered
+    // (each gives up after the provider timeout), and the third SMS had not yet had a slot.
+    const mailAt = h.fakes.smtp.received.find((m) => m.to.includes('flow@example.com'))!.receivedAt;
+    const smsBefore = h.fakes.twilio.requests.filter((r) => /001[012]$/.test(r.form.To ?? '') && r.at < mailAt);
+    expect(smsBefore).toHaveLength(2);
+    for (const r of smsBefore) expect(r.closedAt === undefined || r.closedAt > mailAt).toBe(true);
     for (const id of stuck) expect((await h.status(id)).status).toBe('sending');
   });
 });
