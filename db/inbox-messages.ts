@@ -1,13 +1,186 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database } from './connect';
 import { inboxMessages } from './schema';
 
-/** A recipient's in-app messages, newest first. */
-export function listInboxMessages(db: Database, tenantId: string, recipientId: string, limit: number) {
+/**
+ * What part of an inbox to look at: the feed (neither archived nor snoozed), the feed's unread or
+ * unseen messages, the archived ones, the snoozed ones, or everything.
+ */
+export type InboxView = 'feed' | 'unread' | 'unseen' | 'archived' | 'snoozed' | 'all';
+
+/** A position in an inbox, newest first: the last message of a page, exactly as the database orders it. */
+export interface InboxKey {
+  /** `created_at` as the database writes it, to the microsecond. */
+  createdAt: string;
+  id: number;
+}
+
+export interface InboxFilter {
+  view: InboxView;
+  category?: string;
+  /** The moment snoozes are judged by. */
+  now: Date;
+}
+
+export type InboxAction = 'seen' | 'read' | 'unread' | 'archive' | 'unarchive' | 'snooze';
+
+/** The messages one change applies to: these ids, or every message of a view (of one category). */
+export type InboxTarget = { ids: number[] } | { all: true; category?: string };
+
+export interface InboxCounts {
+  unread: number;
+  unseen: number;
+  total: number;
+}
+
+const m = inboxMessages;
+const ofRecipient = (tenantId: string, recipientId: string) =>
+  and(eq(m.tenantId, tenantId), eq(m.recipientId, recipientId))!;
+const awake = (now: Date) => or(isNull(m.snoozedUntil), lte(m.snoozedUntil, now))!;
+const inFeed = (now: Date) => and(isNull(m.archivedAt), awake(now))!;
+
+function viewCondition(view: InboxView, now: Date): SQL | undefined {
+  switch (view) {
+    case 'feed':
+      return inFeed(now);
+    case 'unread':
+      return and(inFeed(now), isNull(m.readAt));
+    case 'unseen':
+      return and(inFeed(now), isNull(m.seenAt));
+    case 'archived':
+      return isNotNull(m.archivedAt);
+    case 'snoozed':
+      return and(isNull(m.archivedAt), gt(m.snoozedUntil, now));
+    case 'all':
+      return undefined;
+  }
+}
+
+/**
+ * A page of a recipient's inbox, newest first, after `after` (the last message of the page before).
+ * Keyed on (created_at, id): messages that arrive meanwhile go to the top, never into a later page,
+ * so paging on neither repeats nor skips one.
+ */
+export function listInbox(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  filter: InboxFilter,
+  limit: number,
+  after?: InboxKey,
+) {
   return db
-    .select()
-    .from(inboxMessages)
-    .where(and(eq(inboxMessages.tenantId, tenantId), eq(inboxMessages.recipientId, recipientId)))
-    .orderBy(desc(inboxMessages.id))
+    .select({ ...columnsOf(), key: sql<string>`${m.createdAt}::text`.as('key') })
+    .from(m)
+    .where(
+      and(
+        ofRecipient(tenantId, recipientId),
+        viewCondition(filter.view, filter.now),
+        filter.category !== undefined ? eq(m.category, filter.category) : undefined,
+        after ? sql`(${m.createdAt}, ${m.id}) < (${after.createdAt}::timestamptz, ${after.id})` : undefined,
+      ),
+    )
+    .orderBy(desc(m.createdAt), desc(m.id))
     .limit(limit);
+}
+
+const columnsOf = () => ({
+  id: m.id,
+  notificationId: m.notificationId,
+  category: m.category,
+  subject: m.subject,
+  text: m.text,
+  html: m.html,
+  actions: m.actions,
+  createdAt: m.createdAt,
+  seenAt: m.seenAt,
+  readAt: m.readAt,
+  archivedAt: m.archivedAt,
+  snoozedUntil: m.snoozedUntil,
+});
+
+/** The feed's unread, unseen and total counts, in one statement. */
+export async function inboxCounts(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  now: Date,
+  category?: string,
+): Promise<InboxCounts> {
+  const [row] = await db
+    .select({
+      total: count(),
+      unread: sql<number>`count(*) filter (where ${m.readAt} is null)`.mapWith(Number),
+      unseen: sql<number>`count(*) filter (where ${m.seenAt} is null)`.mapWith(Number),
+    })
+    .from(m)
+    .where(
+      and(
+        ofRecipient(tenantId, recipientId),
+        inFeed(now),
+        category !== undefined ? eq(m.category, category) : undefined,
+      ),
+    );
+  return { unread: row?.unread ?? 0, unseen: row?.unseen ?? 0, total: row?.total ?? 0 };
+}
+
+/**
+ * Changes the state of the target messages; the ids of those it changed. Marking read marks seen too, keeping
+ * when a message was first seen: "mark all read" moves no one's `seen_at`. `all` takes the feed's
+ * messages (the archive's, to unarchive).
+ */
+export async function changeInbox(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  action: InboxAction,
+  target: InboxTarget,
+  now: Date,
+  snoozeUntil?: Date,
+): Promise<number[]> {
+  const changes: Record<InboxAction, PgUpdateSetSource<typeof m>> = {
+    seen: { seenAt: sql`coalesce(${m.seenAt}, ${now})` },
+    read: { readAt: sql`coalesce(${m.readAt}, ${now})`, seenAt: sql`coalesce(${m.seenAt}, ${now})` },
+    unread: { readAt: null },
+    archive: { archivedAt: sql`coalesce(${m.archivedAt}, ${now})` },
+    unarchive: { archivedAt: null },
+    snooze: { snoozedUntil: snoozeUntil },
+  };
+  // Only messages the action changes: `changed` counts real changes.
+  const needs: Record<InboxAction, SQL | undefined> = {
+    seen: isNull(m.seenAt),
+    read: isNull(m.readAt),
+    unread: isNotNull(m.readAt),
+    archive: isNull(m.archivedAt),
+    unarchive: isNotNull(m.archivedAt),
+    snooze: isNull(m.archivedAt),
+  };
+  const which =
+    'ids' in target
+      ? inArray(m.id, target.ids)
+      : and(
+          action === 'unarchive' ? undefined : inFeed(now),
+          target.category !== undefined ? eq(m.category, target.category) : undefined,
+        );
+  const changed = await db
+    .update(m)
+    .set(changes[action])
+    .where(and(ofRecipient(tenantId, recipientId), which, needs[action]))
+    .returning({ id: m.id });
+  return changed.map((row) => row.id);
+}
+
+/** Deletes one message; false when the recipient has none with that id. */
+export async function deleteInboxMessage(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  id: number,
+): Promise<boolean> {
+  const deleted = await db
+    .delete(m)
+    .where(and(ofRecipient(tenantId, recipientId), eq(m.id, id)))
+    .returning({ id: m.id });
+  return deleted.length > 0;
 }

@@ -262,10 +262,18 @@ export const inboxMessages = pgTable(
       .$type<MessageAction[]>()
       .notNull()
       .default(sql`'[]'::jsonb`),
+    /** The recipient's states, each when it began: seen in a list, read (opened), archived, snoozed until. */
+    seenAt: timestamp('seen_at', { withTimezone: true }),
     readAt: timestamp('read_at', { withTimezone: true }),
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('inbox_messages_recipient').on(t.tenantId, t.recipientId, t.id)],
+  (t) => [
+    index('inbox_messages_recipient').on(t.tenantId, t.recipientId, t.id),
+    // The feed's order and its pages' keys.
+    index('inbox_messages_feed').on(t.tenantId, t.recipientId, t.createdAt, t.id),
+  ],
 );
 
 /** Each recipient's preferences; `version` makes every change conditional on the one it read. */

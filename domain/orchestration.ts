@@ -5,7 +5,8 @@ import type { Delivery, DeliveryStatus } from './notification';
  * What must have happened for a later step to be skipped: a provider took a message (`sent`), it was
  * confirmed (`delivered`), the recipient engaged (`opened`, `clicked`), or someone acknowledged it.
  */
-export const CONDITIONS = ['sent', 'delivered', 'opened', 'clicked', 'acknowledged'] as const;
+/** `read`: opened on some channel (an email opened, an in-app message read), as `opened` is. */
+export const CONDITIONS = ['sent', 'delivered', 'opened', 'read', 'clicked', 'acknowledged'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 
 /** `any`: one primary channel reaching the recipient is enough; `all`: every primary must. */
@@ -102,7 +103,13 @@ const LEVEL: Record<DeliveryStatus, number> = {
   opened: 3,
   clicked: 4,
 };
-const REQUIRED: Record<Exclude<Condition, 'acknowledged'>, number> = { sent: 1, delivered: 2, opened: 3, clicked: 4 };
+const REQUIRED: Record<Exclude<Condition, 'acknowledged'>, number> = {
+  sent: 1,
+  delivered: 2,
+  opened: 3,
+  read: 3,
+  clicked: 4,
+};
 
 /**
  * Whether one recipient's deliveries meet a condition. Under `all`, every primary delivery must meet it

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect';
 import { inboxMessages } from '../../db/schema';
+import { inboxMessageId } from '../../domain/inbox';
 import type { OutboundMessage, Provider, SendResult } from './provider';
 import { storedSends } from './stored-sends';
 
@@ -32,6 +33,6 @@ export class InboxProvider implements Provider {
       html: message.html,
       actions: message.actions ?? [],
     });
-    return { providerMessageId: `inbox-${id}`, status: 'delivered' };
+    return { providerMessageId: inboxMessageId(id), status: 'delivered' };
   }
 }

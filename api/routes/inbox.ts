@@ -1,19 +1,78 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import { listInboxMessages } from '../../db/inbox-messages';
-import type { ApiContext } from '../context';
-import { problems, recipientIdSchema, storedMessageFields } from '../schemas';
+import {
+  changeInbox,
+  deleteInboxMessage,
+  inboxCounts,
+  listInbox,
+  type InboxAction,
+  type InboxCounts,
+  type InboxKey,
+  type InboxTarget,
+  type InboxView,
+} from '../../db/inbox-messages';
 import { inTenant } from '../../db/tenant-scope';
+import { pool } from '../../domain/pool';
+import { inboxMessageId } from '../../domain/inbox';
+import { deliverReceipt } from '../receipts/deliver-receipt';
+import type { ApiContext } from '../context';
+import { badRequest, notFound, Problem } from '../problems';
+import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
-/** What the in_app channel stored for a recipient, newest first. */
+const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
+const VIEWS = ['feed', 'unread', 'unseen', 'archived', 'snoozed', 'all'] as const satisfies readonly InboxView[];
+/** One change takes at most this many ids; `all` takes any number. */
+const MAX_IDS = 500;
+/** Read receipts handed to their notifications at once. */
+const RECEIPTS_AT_ONCE = 8;
+const stateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
+const categorySchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
+
+const countsSchema = {
+  type: 'object',
+  required: ['unread', 'unseen', 'total'],
+  description: 'The feed (neither archived nor snoozed now): messages not read, not seen, and all of them',
+  properties: { unread: { type: 'integer' }, unseen: { type: 'integer' }, total: { type: 'integer' } },
+} as const;
+
+const messageSchema = {
+  type: 'object',
+  required: ['id', 'notification_id', 'text', 'created_at', 'seen_at', 'read_at', 'archived_at', 'snoozed_until'],
+  properties: {
+    ...storedMessageFields,
+    category: { type: 'string' },
+    actions: {
+      type: 'array',
+      items: { type: 'object', properties: { label: { type: 'string' }, url: { type: 'string' } } },
+    },
+    seen_at: stateTime('When it was first shown in a list'),
+    read_at: stateTime('When it was read (opened)'),
+    archived_at: stateTime('When it was archived'),
+    snoozed_until: stateTime('Out of the feed until then'),
+  },
+} as const;
+
+const ACTIONS: Record<InboxAction, string> = {
+  seen: 'Mark messages seen (shown in a list, not yet opened)',
+  read: 'Mark messages read, and seen if they were not',
+  unread: 'Mark messages unread (when each was seen stays)',
+  archive: 'Archive messages: out of the feed',
+  unarchive: 'Bring archived messages back to the feed',
+  snooze: 'Take messages out of the feed until a time',
+};
+
+/**
+ * A recipient's in-app inbox: the messages the in_app channel stored, newest first, each with its
+ * states (seen, read, archived, snoozed), pages keyed by position, counts, and changes by ids or by filter.
+ */
 export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.get(
     '/recipients/:id/inbox',
     {
       schema: {
-        summary: "A recipient's in-app messages, newest first",
-        tags: ['recipients'],
+        summary: "A recipient's in-app messages, newest first, a page at a time",
+        tags: ['inbox'],
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: recipientIdSchema } },
+        params,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -23,6 +82,17 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
               pattern: '^(200|1[0-9]{2}|[1-9][0-9]?)$',
               description: '1 to 200; 50 when absent',
             },
+            view: {
+              type: 'string',
+              enum: VIEWS,
+              description: 'feed (neither archived nor snoozed; the default), unread, unseen, archived, snoozed or all',
+            },
+            category: categorySchema,
+            after: {
+              type: 'string',
+              maxLength: 200,
+              description: "The page after this one: the previous page's `next`",
+            },
           },
         },
         response: {
@@ -30,21 +100,8 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
             type: 'object',
             required: ['messages'],
             properties: {
-              messages: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['id', 'notification_id', 'text', 'created_at'],
-                  properties: {
-                    ...storedMessageFields,
-                    category: { type: 'string' },
-                    actions: {
-                      type: 'array',
-                      items: { type: 'object', properties: { label: { type: 'string' }, url: { type: 'string' } } },
-                    },
-                  },
-                },
-              },
+              messages: { type: 'array', items: messageSchema },
+              next: { type: 'string', description: 'Give as `after` for the next page; absent on the last' },
             },
           },
           ...problems(400, 401),
@@ -53,8 +110,12 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request) => {
       const { tenantId } = request;
-      const limit = Number(request.query.limit ?? 50);
-      const rows = await inTenant(ctx.db, tenantId, (db) => listInboxMessages(db, tenantId, request.params.id, limit));
+      const { limit = '50', view = 'feed', category, after } = request.query;
+      const size = Number(limit);
+      const rows = await inTenant(ctx.db, tenantId, (db) =>
+        listInbox(db, tenantId, request.params.id, { view, category, now: new Date() }, size, pageKey(after)),
+      );
+      const last = rows.at(-1);
       return {
         messages: rows.map((r) => ({
           id: r.id,
@@ -65,8 +126,168 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           html: r.html ?? undefined,
           actions: r.actions,
           created_at: r.createdAt.toISOString(),
+          seen_at: r.seenAt?.toISOString() ?? null,
+          read_at: r.readAt?.toISOString() ?? null,
+          archived_at: r.archivedAt?.toISOString() ?? null,
+          snoozed_until: r.snoozedUntil?.toISOString() ?? null,
         })),
+        ...(rows.length === size && last ? { next: keyText({ createdAt: last.key, id: last.id }) } : {}),
       };
     },
   );
+
+  app.get(
+    '/recipients/:id/inbox/counts',
+    {
+      schema: {
+        summary: "A recipient's unread, unseen and total counts",
+        tags: ['inbox'],
+        security: [{ bearer: [] }],
+        params,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { category: categorySchema },
+        },
+        response: { 200: countsSchema, ...problems(400, 401) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request;
+      const counts = await inTenant(ctx.db, tenantId, (db) =>
+        inboxCounts(db, tenantId, request.params.id, new Date(), request.query.category),
+      );
+      return { ...counts };
+    },
+  );
+
+  for (const [action, summary] of Object.entries(ACTIONS) as [InboxAction, string][]) {
+    app.post(
+      `/recipients/:id/inbox/${action}`,
+      {
+        schema: {
+          summary,
+          tags: ['inbox'],
+          security: [{ bearer: [] }],
+          params,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            description: 'The messages: `ids`, or `all` (with `category` to take one category only)',
+            properties: {
+              ids: { type: 'array', minItems: 1, maxItems: MAX_IDS, items: { type: 'integer', minimum: 1 } },
+              all: { type: 'boolean', const: true },
+              category: categorySchema,
+              ...(action === 'snooze' ? { until: { type: 'string', format: 'date-time' } } : {}),
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['changed', 'counts'],
+              properties: {
+                changed: { type: 'integer', description: 'Messages whose state this changed' },
+                counts: countsSchema,
+              },
+            },
+            ...problems(...BODY_PROBLEMS),
+          },
+        },
+      },
+      async (request) => {
+        const { tenantId } = request;
+        const body = request.body as { ids?: number[]; all?: true; category?: string; until?: string };
+        const target = targetOf(body);
+        const now = new Date();
+        const until = action === 'snooze' ? snoozeUntil(body.until, now) : undefined;
+        const { changed, counts } = await inTenant(
+          ctx.db,
+          tenantId,
+          async (db): Promise<{ changed: number[]; counts: InboxCounts }> => {
+            const ids = await changeInbox(db, tenantId, request.params.id, action, target, now, until);
+            return { changed: ids, counts: await inboxCounts(db, tenantId, request.params.id, now) };
+          },
+        );
+        // Reading a message is its delivery's `opened` receipt: a fallback `unless: read` is not sent.
+        if (action === 'read')
+          await pool(changed.length, RECEIPTS_AT_ONCE, (i) =>
+            deliverReceipt(
+              ctx.db,
+              ctx.temporal,
+              { providerMessageId: inboxMessageId(changed[i]!), status: 'opened' },
+              request.log,
+            ).then(() => undefined),
+          );
+        return { changed: changed.length, counts };
+      },
+    );
+  }
+
+  app.delete(
+    '/recipients/:id/inbox/:message_id',
+    {
+      schema: {
+        summary: 'Delete one in-app message',
+        tags: ['inbox'],
+        security: [{ bearer: [] }],
+        params: {
+          type: 'object',
+          required: ['id', 'message_id'],
+          properties: { id: recipientIdSchema, message_id: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } },
+        },
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = request;
+      const { id, message_id } = request.params;
+      const deleted = await inTenant(ctx.db, tenantId, (db) =>
+        deleteInboxMessage(db, tenantId, id, Number(message_id)),
+      );
+      if (!deleted) throw notFound(`Recipient ${id} has no in-app message ${message_id}`);
+      return reply.code(204).send(null);
+    },
+  );
 };
+
+function targetOf(body: { ids?: number[]; all?: true; category?: string }): InboxTarget {
+  if (body.ids && body.all) throw new Problem(422, 'Ids or all', 'Give `ids` or `all`, not both', 'all');
+  if (body.ids) {
+    if (body.category !== undefined)
+      throw new Problem(422, 'Category with ids', '`category` narrows `all`; with `ids`, leave it out', 'category');
+    return { ids: body.ids };
+  }
+  if (body.all) return { all: true, ...(body.category !== undefined ? { category: body.category } : {}) };
+  throw new Problem(422, 'No messages named', 'Name the messages: `ids` (up to 500), or `all: true`', 'ids');
+}
+
+function snoozeUntil(until: string | undefined, now: Date): Date {
+  if (until === undefined)
+    throw new Problem(
+      422,
+      'Snooze until when',
+      'Give `until`: when the messages come back, e.g. 2030-01-01T09:00:00Z',
+      'until',
+    );
+  const at = new Date(until);
+  if (at <= now)
+    throw new Problem(422, 'Snooze in the past', `\`until\` (${until}) has passed: give a later time`, 'until');
+  return at;
+}
+
+/** A page's key as the client carries it: opaque, and checked when it comes back. */
+function keyText(key: InboxKey): string {
+  return Buffer.from(JSON.stringify([key.createdAt, key.id])).toString('base64url');
+}
+
+function pageKey(text: string | undefined): InboxKey | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/.test(createdAt))
+      if (Number.isInteger(id) && (id as number) > 0) return { createdAt, id: id as number };
+  } catch {
+    // Not ours: said below.
+  }
+  throw badRequest('after', "`after` is not a page key Herald gave: pass the previous page's `next` as it came");
+}

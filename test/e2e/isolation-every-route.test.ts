@@ -20,7 +20,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
   let herald: TestHerald;
   let a: TestTenant;
   let b: TestTenant;
-  const ids = { notification: '', key: '', webhookSecret: '', broadcast: '', experiment: '' };
+  const ids = { notification: '', key: '', webhookSecret: '', broadcast: '', experiment: '', inboxMessage: '' };
 
   const call = (as: TestTenant, method: Method, url: string, payload?: object) =>
     herald.api.inject({ method, url, headers: as.auth, payload });
@@ -66,6 +66,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
       () => call(a, 'GET', `/status/${delivered}`).then((r) => r.json()),
       (s) => s.status === 'delivered',
     );
+    ids.inboxMessage = String((await call(a, 'GET', '/recipients/ada/inbox')).json().messages[0].id);
     const pending = await call(a, 'POST', '/notify', {
       channels: ['email'],
       recipient_ids: ['ada'],
@@ -109,6 +110,21 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'GET /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },
     'DELETE /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },
     'GET /recipients/{id}/inbox': { url: () => '/recipients/ada/inbox', expect: 'nothing of A' },
+    'GET /recipients/{id}/inbox/counts': { url: () => '/recipients/ada/inbox/counts', expect: 'nothing of A' },
+    ...Object.fromEntries(
+      ['seen', 'read', 'unread', 'archive', 'unarchive', 'snooze'].map((action) => [
+        `POST /recipients/{id}/inbox/${action}`,
+        {
+          url: () => `/recipients/ada/inbox/${action}`,
+          body: { ids: [Number(ids.inboxMessage)], ...(action === 'snooze' ? { until: '2099-01-01T00:00:00Z' } : {}) },
+          expect: 'nothing of A' as const,
+        },
+      ]),
+    ),
+    'DELETE /recipients/{id}/inbox/{message_id}': {
+      url: () => `/recipients/ada/inbox/${ids.inboxMessage}`,
+      expect: 404,
+    },
     'GET /recipients/{id}/preferences': { url: () => '/recipients/ada/preferences', expect: 'nothing of A' },
     'PUT /recipients/{id}': {
       url: () => '/recipients/ada',
@@ -196,7 +212,9 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
       version: 1,
       channels: { sms: false },
     });
-    expect((await call(a, 'GET', '/recipients/ada/inbox')).json().messages).toHaveLength(1);
+    expect((await call(a, 'GET', '/recipients/ada/inbox')).json().messages).toEqual([
+      expect.objectContaining({ seen_at: null, read_at: null, archived_at: null, snoozed_until: null }),
+    ]);
     expect((await call(a, 'GET', '/escalation-policies/oncall')).json()).toMatchObject({
       steps: [{ after: '5m', channels: ['sms'] }],
     });

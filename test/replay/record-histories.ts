@@ -53,7 +53,7 @@ import { startTimeSkippingServer, startWorkerOn } from '../support/time-skipping
 const version = process.argv[2] ?? 'v2';
 
 /** Waits until the workflow's first delivery knows its provider id, then signals receipts for it. */
-async function receipts(handle: WorkflowHandle, statuses: ('sent' | 'delivered')[]) {
+async function receipts(handle: WorkflowHandle, statuses: ('sent' | 'delivered' | 'opened')[]) {
   for (;;) {
     const s = await handle.query(statusQuery);
     const id = s.deliveries[0]?.providerMessageId;
@@ -162,6 +162,15 @@ const scenarios: Record<string, Scenario> = {
   'fallback-skipped-by-receipt': {
     input: { fallback: { channels: ['sms'], afterMs: 5 * MINUTE, unless: 'delivered' } },
     during: (handle) => receipts(handle, ['delivered']),
+  },
+  // An in-app message read in the inbox: its `opened` receipt meets `unless: read`.
+  'fallback-skipped-by-inbox-read': {
+    input: {
+      channels: ['in_app'],
+      recipients: [{ id: 'reader', email: 'reader@example.com' }],
+      fallback: { channels: ['email'], afterMs: 5 * MINUTE, unless: 'read' },
+    },
+    during: (handle) => receipts(handle, ['opened']),
   },
   'escalation-acknowledged': {
     input: { ...oncall, escalation },
