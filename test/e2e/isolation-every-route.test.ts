@@ -116,7 +116,13 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
         `POST /recipients/{id}/inbox/${action}`,
         {
           url: () => `/recipients/ada/inbox/${action}`,
-          body: { ids: [Number(ids.inboxMessage)], ...(action === 'snooze' ? { until: '2099-01-01T00:00:00Z' } : {}) },
+          // A's message, by its id, known once the setup has run.
+          get body() {
+            return {
+              ids: [Number(ids.inboxMessage)],
+              ...(action === 'snooze' ? { until: '2099-01-01T00:00:00Z' } : {}),
+            };
+          },
           expect: 'nothing of A' as const,
         },
       ]),
