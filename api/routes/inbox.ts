@@ -15,13 +15,15 @@ import { pool } from '../../domain/pool';
 import { inboxMessageId } from '../../domain/inbox';
 import { deliverReceipt } from '../receipts/deliver-receipt';
 import type { ApiContext } from '../context';
-import { badRequest, notFound, Problem } from '../problems';
+import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
 const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
 const VIEWS = ['feed', 'unread', 'unseen', 'archived', 'snoozed', 'all'] as const satisfies readonly InboxView[];
 /** One change takes at most this many ids; `all` takes any number. */
 const MAX_IDS = 500;
+/** The largest message id PostgreSQL's `serial` holds: a larger one names no message. */
+const MAX_MESSAGE_ID = 2_147_483_647;
 /** Read receipts handed to their notifications at once. */
 const RECEIPTS_AT_ONCE = 8;
 const stateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
@@ -90,7 +92,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
             category: categorySchema,
             after: {
               type: 'string',
-              maxLength: 200,
+              pattern: '^[A-Za-z0-9_-]{1,200}$',
               description: "The page after this one: the previous page's `next`",
             },
           },
@@ -104,7 +106,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
               next: { type: 'string', description: 'Give as `after` for the next page; absent on the last' },
             },
           },
-          ...problems(400, 401),
+          ...problems(400, 401, 422),
         },
       },
     },
@@ -175,7 +177,12 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
             additionalProperties: false,
             description: 'The messages: `ids`, or `all` (with `category` to take one category only)',
             properties: {
-              ids: { type: 'array', minItems: 1, maxItems: MAX_IDS, items: { type: 'integer', minimum: 1 } },
+              ids: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_IDS,
+                items: { type: 'integer', minimum: 1, maximum: MAX_MESSAGE_ID },
+              },
               all: { type: 'boolean', const: true },
               category: categorySchema,
               ...(action === 'snooze' ? { until: { type: 'string', format: 'date-time' } } : {}),
@@ -224,7 +231,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   }
 
   app.delete(
-    '/recipients/:id/inbox/:message_id',
+    '/recipients/:id/inbox/messages/:message_id',
     {
       schema: {
         summary: 'Delete one in-app message',
@@ -241,9 +248,10 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     async (request, reply) => {
       const { tenantId } = request;
       const { id, message_id } = request.params;
-      const deleted = await inTenant(ctx.db, tenantId, (db) =>
-        deleteInboxMessage(db, tenantId, id, Number(message_id)),
-      );
+      const messageId = Number(message_id);
+      const deleted =
+        messageId <= MAX_MESSAGE_ID &&
+        (await inTenant(ctx.db, tenantId, (db) => deleteInboxMessage(db, tenantId, id, messageId)));
       if (!deleted) throw notFound(`Recipient ${id} has no in-app message ${message_id}`);
       return reply.code(204).send(null);
     },
@@ -289,5 +297,10 @@ function pageKey(text: string | undefined): InboxKey | undefined {
   } catch {
     // Not ours: said below.
   }
-  throw badRequest('after', "`after` is not a page key Herald gave: pass the previous page's `next` as it came");
+  throw new Problem(
+    422,
+    'Unknown page',
+    "`after` is not a page key Herald gave: pass the previous page's `next` as it came",
+    'after',
+  );
 }

@@ -133,12 +133,12 @@ describe('the in-app inbox', () => {
     ]);
     expect(idsOf(await list('keeper'))).toEqual(sorted([k2!.id, k1!.id]));
 
-    expect((await call('DELETE', `/recipients/keeper/inbox/${k1!.id}`)).statusCode).toBe(204);
-    const again = await call('DELETE', `/recipients/keeper/inbox/${k1!.id}`);
+    expect((await call('DELETE', `/recipients/keeper/inbox/messages/${k1!.id}`)).statusCode).toBe(204);
+    const again = await call('DELETE', `/recipients/keeper/inbox/messages/${k1!.id}`);
     expect(again.statusCode).toBe(404);
     expect(idsOf(await list('keeper', '?view=all'))).toEqual(sorted([k3!.id, k2!.id]));
     // Another recipient's message is not this one's to change.
-    expect((await call('DELETE', `/recipients/reader/inbox/${k2!.id}`)).statusCode).toBe(404);
+    expect((await call('DELETE', `/recipients/reader/inbox/messages/${k2!.id}`)).statusCode).toBe(404);
     expect((await act('reader', 'archive', { ids: [k2!.id] })).changed).toBe(0);
   });
 
@@ -191,7 +191,11 @@ describe('the in-app inbox', () => {
     });
     expect(await problem('read', { ids: [] })).toMatchObject({ status: 400, field: 'ids' });
     const badKey = await call('GET', '/recipients/someone/inbox?after=not-a-key');
-    expect(badKey.statusCode).toBe(400);
+    expect(badKey.statusCode).toBe(422);
     expect(badKey.json()).toMatchObject({ field: 'after' });
+    expect((await call('GET', '/recipients/someone/inbox?after=a.b')).statusCode).toBe(400);
+    // An id past what the database holds names no message.
+    expect((await call('DELETE', '/recipients/someone/inbox/messages/9999999999')).statusCode).toBe(404);
+    expect(await problem('read', { ids: [9999999999] })).toMatchObject({ status: 400, field: 'ids[0]' });
   });
 });

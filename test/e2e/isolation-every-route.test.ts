@@ -127,8 +127,8 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
         },
       ]),
     ),
-    'DELETE /recipients/{id}/inbox/{message_id}': {
-      url: () => `/recipients/ada/inbox/${ids.inboxMessage}`,
+    'DELETE /recipients/{id}/inbox/messages/{message_id}': {
+      url: () => `/recipients/ada/inbox/messages/${ids.inboxMessage}`,
       expect: 404,
     },
     'GET /recipients/{id}/preferences': { url: () => '/recipients/ada/preferences', expect: 'nothing of A' },
