@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Database } from '../db/connect';
+import { inTenant } from '../db/tenant-scope';
 import { recordedDeliveries } from '../db/deliveries';
 import { DELIVERY_RETRY, FAILOVER, PERMANENT_FAILURE, retryDelayMs, SENDS_IN_FLIGHT } from '../domain/delivery-policy';
 import { hasSucceeded, type DeliveryStatus } from '../domain/notification';
@@ -118,10 +119,12 @@ async function sentEarlier(
   send: DeliverBatchInput['send'],
   items: BatchItem[],
 ): Promise<Map<string, SendOutcome>> {
-  const rows = await recordedDeliveries(
-    db,
-    send,
-    items.map((i) => i.recipient.id),
+  const rows = await inTenant(db, send.tenantId, (tx) =>
+    recordedDeliveries(
+      tx,
+      send,
+      items.map((i) => i.recipient.id),
+    ),
   );
   const wanted = new Map(items.map((i) => [itemKey(i), i]));
   const earlier = new Map<string, SendOutcome>();

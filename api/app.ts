@@ -14,6 +14,8 @@ import { trackAllowedMethods } from './allowed-methods';
 import { drainOnClose } from './drain';
 import type { Redis } from 'ioredis';
 import { adminAuth, bearerAuth } from './auth';
+import { recipientCaller } from './recipient-tokens';
+import { recipientTokenRoutes } from './routes/recipient-tokens';
 import { FailedAuthThrottle } from './auth-throttle';
 import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits';
 import { problems } from './schemas';
@@ -238,6 +240,7 @@ export async function buildApi(options: ApiOptions) {
     recipientIds.length > GROUPED_READ_MAX_RECIPIENTS
       ? readManyPreferences(options.db, tenantId, recipientIds)
       : groupedReads.add({ tenantId, recipientIds });
+  const linkSecret = once(async () => options.linkSecret ?? storedSecret(options.db, 'link-signing'));
   const context: ApiContext = {
     db: options.db,
     temporal: options.temporal,
@@ -247,12 +250,14 @@ export async function buildApi(options: ApiOptions) {
     receiptWindowMs: options.receiptWindowMs,
     retryWindowMs: options.retryWindowMs ?? 0,
     experimentEvaluateEveryMs: options.experimentEvaluateEveryMs ?? 60_000,
-    linkSecret: once(async () => options.linkSecret ?? storedSecret(options.db, 'link-signing')),
+    linkSecret,
     webhookSecret: options.webhookSecret,
     publicUrl: options.publicUrl,
     twilioAuthToken: options.twilioAuthToken,
     sendgridWebhookPublicKey: options.sendgridWebhookPublicKey,
-    authenticate: bearerAuth(directory, keyThrottle),
+    authenticate: bearerAuth(directory, keyThrottle, {
+      recipientCaller: async (token) => recipientCaller(options.db, await linkSecret(), token),
+    }),
     limits: new TenantLimits(options.tenantLimits, options.redis),
     forgetKeys: () => directory.forget(),
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
@@ -286,6 +291,7 @@ export async function buildApi(options: ApiOptions) {
     await tenantScoped.register(broadcastRoutes, context);
     await tenantScoped.register(recipientRoutes, context);
     await tenantScoped.register(inboxRoutes, context);
+    await tenantScoped.register(recipientTokenRoutes, context);
     await tenantScoped.register(settingsRoutes, context);
     await tenantScoped.register(actionRoutes, context);
     await tenantScoped.register(preferenceRoutes, context);

@@ -3,6 +3,7 @@ import { sha256 } from '../domain/sha256';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FailedAuthThrottle } from './auth-throttle';
 import { Problem } from './problems';
+import { RECIPIENT_TOKEN_PREFIX } from './recipient-tokens';
 import type { Caller, Scope, TenantDirectory } from './tenants';
 
 declare module 'fastify' {
@@ -13,6 +14,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a key needs for this route; reads need `read` and writes `send` unless a route says otherwise. */
     scope?: Scope;
+    /** A recipient token opens this route for its own recipient (the route's `:id`) as well as a key does. */
+    recipientToken?: boolean;
   }
 }
 
@@ -40,11 +43,16 @@ export function requiredScope(request: FastifyRequest): Scope {
 export function bearerAuth(
   directory: TenantDirectory,
   throttle: FailedAuthThrottle,
-  options: { allowQueryKey?: boolean } = {},
+  options: {
+    allowQueryKey?: boolean;
+    /** The caller a recipient token stands for, when it is good. */
+    recipientCaller?: (token: string) => Promise<(Caller & { recipientId: string }) | undefined>;
+  } = {},
 ) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const key = bearerToken(request, options.allowQueryKey);
     if (!key) throw unauthorized('An API key is required: send "Authorization: Bearer <api key>"');
+    if (key.startsWith(RECIPIENT_TOKEN_PREFIX)) return authenticateRecipient(request, key);
     const known = () => directory.wasLive(key);
     const caller = known()
       ? await directory.callerForKey(key)
@@ -57,6 +65,23 @@ export function bearerAuth(
     if (!caller.scopes.includes(scope))
       throw new Problem(403, 'Forbidden', `This API key lacks the "${scope}" scope`, 'authorization');
   };
+
+  /** A browser's token: its own recipient's inbox routes, nothing else. A forged one costs no query. */
+  async function authenticateRecipient(request: FastifyRequest, token: string) {
+    if (!request.routeOptions.config?.recipientToken || !options.recipientCaller)
+      throw unauthorized("A recipient token opens only its recipient's inbox: this route takes an API key");
+    const caller = await options.recipientCaller(token);
+    if (!caller)
+      throw unauthorized(
+        'The recipient token is not valid, has expired, or its recipient was deleted: get a new one from POST /recipients/:id/tokens',
+      );
+    const { id } = request.params as { id?: string };
+    if (id !== caller.recipientId)
+      throw new Problem(403, 'Forbidden', "This recipient token opens another recipient's inbox", 'authorization');
+    request.caller = caller;
+    request.tenantId = caller.tenantId;
+    request.log = request.log.child({ tenant: caller.tenantId, key: caller.keyId });
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { revokeInboxTokens } from '../db/inbox-tokens';
 import { deleteRecipientData } from '../db/recipients';
+import { inTenant } from '../db/tenant-scope';
 import { forgetRecipientSignal, notificationWorkflowId } from '../workflows/definitions';
 import type { ApiContext } from './context';
 
@@ -14,11 +16,13 @@ export interface Forgotten {
 }
 
 /**
- * Deletes what Herald keeps about a recipient (contact profile, preferences, in-app messages) and tells
- * every open notification naming it to send it nothing more. The workflow histories keep what was
- * sent, as the audit record; their retention ends them.
+ * Deletes what Herald keeps about a recipient (contact profile, preferences, in-app messages), refuses
+ * the inbox tokens issued for it so far, and tells every open notification naming it to send it nothing
+ * more. The workflow histories keep what was sent, as the audit record; their retention ends them.
  */
 export async function forgetRecipient(ctx: ApiContext, tenantId: string, recipientId: string, by: string) {
+  // First, so no browser holding a token reads what is left while the rest goes.
+  await inTenant(ctx.db, tenantId, (db) => revokeInboxTokens(db, tenantId, recipientId, new Date()));
   const deleted = await deleteRecipientData(ctx.db, tenantId, recipientId);
   const told = new Set<string>();
   // Accepted and not started yet: each starts with the signal in its history, before any send.

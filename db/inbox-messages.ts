@@ -11,8 +11,8 @@ export type InboxView = 'feed' | 'unread' | 'unseen' | 'archived' | 'snoozed' | 
 
 /** A position in an inbox, newest first: the last message of a page, exactly as the database orders it. */
 export interface InboxKey {
-  /** `created_at` as the database writes it, to the microsecond. */
-  createdAt: string;
+  /** `created_at` in microseconds since 1970, as a decimal integer: exact, whatever the server's date style. */
+  createdAtMicros: string;
   id: number;
 }
 
@@ -71,14 +71,19 @@ export function listInbox(
   after?: InboxKey,
 ) {
   return db
-    .select({ ...columnsOf(), key: sql<string>`${m.createdAt}::text`.as('key') })
+    .select({
+      ...columnsOf(),
+      key: sql<string>`(extract(epoch from ${m.createdAt}) * 1000000)::bigint::text`.as('key'),
+    })
     .from(m)
     .where(
       and(
         ofRecipient(tenantId, recipientId),
         viewCondition(filter.view, filter.now),
         filter.category !== undefined ? eq(m.category, filter.category) : undefined,
-        after ? sql`(${m.createdAt}, ${m.id}) < (${after.createdAt}::timestamptz, ${after.id})` : undefined,
+        after
+          ? sql`(${m.createdAt}, ${m.id}) < (timestamptz 'epoch' + ${after.createdAtMicros}::bigint * interval '1 microsecond', ${after.id})`
+          : undefined,
       ),
     )
     .orderBy(desc(m.createdAt), desc(m.id))
@@ -126,7 +131,7 @@ export async function inboxCounts(
 }
 
 /**
- * Changes the state of the target messages; the ids of those it changed. Marking read marks seen too, keeping
+ * Changes the state of the target messages; those it changed, with their notifications. Marking read marks seen too, keeping
  * when a message was first seen: "mark all read" moves no one's `seen_at`. `all` takes the feed's
  * messages (the archive's, to unarchive).
  */
@@ -138,7 +143,7 @@ export async function changeInbox(
   target: InboxTarget,
   now: Date,
   snoozeUntil?: Date,
-): Promise<number[]> {
+): Promise<{ id: number; notificationId: string }[]> {
   const changes: Record<InboxAction, PgUpdateSetSource<typeof m>> = {
     seen: { seenAt: sql`coalesce(${m.seenAt}, ${now})` },
     read: { readAt: sql`coalesce(${m.readAt}, ${now})`, seenAt: sql`coalesce(${m.seenAt}, ${now})` },
@@ -167,8 +172,8 @@ export async function changeInbox(
     .update(m)
     .set(changes[action])
     .where(and(ofRecipient(tenantId, recipientId), which, needs[action]))
-    .returning({ id: m.id });
-  return changed.map((row) => row.id);
+    .returning({ id: m.id, notificationId: m.notificationId });
+  return changed;
 }
 
 /** Deletes one message; false when the recipient has none with that id. */

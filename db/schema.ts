@@ -423,3 +423,17 @@ export const trackedLinks = pgTable(
   },
   (t) => [index('tracked_links_notification').on(t.tenantId, t.notificationId)],
 );
+
+/**
+ * When a recipient's inbox tokens stopped being good: tokens issued before are refused (the recipient
+ * was deleted). Only the id is kept, so a token made for the deleted recipient opens nothing.
+ */
+export const inboxTokenRevocations = pgTable(
+  'inbox_token_revocations',
+  {
+    tenantId: text('tenant_id').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.recipientId] })],
+);

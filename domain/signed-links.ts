@@ -3,7 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** What a link in a message lets its holder do without an API key. */
 export type LinkClaim =
   | { purpose: 'ack'; tenantId: string; notificationId: string; recipientId: string; channel: string }
-  | { purpose: 'unsubscribe'; tenantId: string; recipientId: string; category?: string };
+  | { purpose: 'unsubscribe'; tenantId: string; recipientId: string; category?: string }
+  /** A recipient's inbox, for a browser: `issuedAt` (ms) dates it against a later revocation. */
+  | { purpose: 'inbox'; tenantId: string; recipientId: string; issuedAt: number };
 
 /** Ack links stop working after a week; unsubscribe links must keep working for as long as mail is kept. */
 export const ACK_LINK_TTL_SECONDS = 7 * 86_400;

@@ -5,16 +5,13 @@ import {
   inboxCounts,
   listInbox,
   type InboxAction,
-  type InboxCounts,
   type InboxKey,
   type InboxTarget,
   type InboxView,
 } from '../../db/inbox-messages';
 import { inTenant } from '../../db/tenant-scope';
-import { pool } from '../../domain/pool';
-import { inboxMessageId } from '../../domain/inbox';
-import { deliverReceipt } from '../receipts/deliver-receipt';
 import type { ApiContext } from '../context';
+import { sendReadReceipts } from '../inbox-receipts';
 import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
@@ -24,8 +21,6 @@ const VIEWS = ['feed', 'unread', 'unseen', 'archived', 'snoozed', 'all'] as cons
 const MAX_IDS = 500;
 /** The largest message id PostgreSQL's `serial` holds: a larger one names no message. */
 const MAX_MESSAGE_ID = 2_147_483_647;
-/** Read receipts handed to their notifications at once. */
-const RECEIPTS_AT_ONCE = 8;
 const stateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
 const categorySchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
 
@@ -65,11 +60,13 @@ const ACTIONS: Record<InboxAction, string> = {
 /**
  * A recipient's in-app inbox: the messages the in_app channel stored, newest first, each with its
  * states (seen, read, archived, snoozed), pages keyed by position, counts, and changes by ids or by filter.
+ * A tenant's API key opens every recipient's; a recipient token (POST /recipients/:id/tokens) its own.
  */
 export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext }> = async (app, ctx) => {
   app.get(
     '/recipients/:id/inbox',
     {
+      config: { recipientToken: true },
       schema: {
         summary: "A recipient's in-app messages, newest first, a page at a time",
         tags: ['inbox'],
@@ -133,7 +130,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           archived_at: r.archivedAt?.toISOString() ?? null,
           snoozed_until: r.snoozedUntil?.toISOString() ?? null,
         })),
-        ...(rows.length === size && last ? { next: keyText({ createdAt: last.key, id: last.id }) } : {}),
+        ...(rows.length === size && last ? { next: keyText({ createdAtMicros: last.key, id: last.id }) } : {}),
       };
     },
   );
@@ -141,6 +138,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   app.get(
     '/recipients/:id/inbox/counts',
     {
+      config: { recipientToken: true },
       schema: {
         summary: "A recipient's unread, unseen and total counts",
         tags: ['inbox'],
@@ -167,6 +165,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     app.post(
       `/recipients/:id/inbox/${action}`,
       {
+        config: { recipientToken: true },
         schema: {
           summary,
           tags: ['inbox'],
@@ -207,24 +206,11 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
         const target = targetOf(body);
         const now = new Date();
         const until = action === 'snooze' ? snoozeUntil(body.until, now) : undefined;
-        const { changed, counts } = await inTenant(
-          ctx.db,
-          tenantId,
-          async (db): Promise<{ changed: number[]; counts: InboxCounts }> => {
-            const ids = await changeInbox(db, tenantId, request.params.id, action, target, now, until);
-            return { changed: ids, counts: await inboxCounts(db, tenantId, request.params.id, now) };
-          },
-        );
-        // Reading a message is its delivery's `opened` receipt: a fallback `unless: read` is not sent.
-        if (action === 'read')
-          await pool(changed.length, RECEIPTS_AT_ONCE, (i) =>
-            deliverReceipt(
-              ctx.db,
-              ctx.temporal,
-              { providerMessageId: inboxMessageId(changed[i]!), status: 'opened' },
-              request.log,
-            ).then(() => undefined),
-          );
+        const { changed, counts } = await inTenant(ctx.db, tenantId, async (db) => {
+          const rows = await changeInbox(db, tenantId, request.params.id, action, target, now, until);
+          return { changed: rows, counts: await inboxCounts(db, tenantId, request.params.id, now) };
+        });
+        if (action === 'read') await sendReadReceipts(ctx.db, ctx.temporal, tenantId, changed, request.log);
         return { changed: changed.length, counts };
       },
     );
@@ -233,6 +219,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   app.delete(
     '/recipients/:id/inbox/messages/:message_id',
     {
+      config: { recipientToken: true },
       schema: {
         summary: 'Delete one in-app message',
         tags: ['inbox'],
@@ -278,6 +265,14 @@ function snoozeUntil(until: string | undefined, now: Date): Date {
       'until',
     );
   const at = new Date(until);
+  // A leap second (23:59:60) is a date-time JavaScript cannot hold.
+  if (Number.isNaN(at.getTime()))
+    throw new Problem(
+      422,
+      'Snooze until when',
+      `\`until\` (${until}) is not a time Herald can keep: give another`,
+      'until',
+    );
   if (at <= now)
     throw new Problem(422, 'Snooze in the past', `\`until\` (${until}) has passed: give a later time`, 'until');
   return at;
@@ -285,15 +280,21 @@ function snoozeUntil(until: string | undefined, now: Date): Date {
 
 /** A page's key as the client carries it: opaque, and checked when it comes back. */
 function keyText(key: InboxKey): string {
-  return Buffer.from(JSON.stringify([key.createdAt, key.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([key.createdAtMicros, key.id])).toString('base64url');
 }
 
 function pageKey(text: string | undefined): InboxKey | undefined {
   if (text === undefined) return undefined;
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/.test(createdAt))
-      if (Number.isInteger(id) && (id as number) > 0) return { createdAt, id: id as number };
+    const [createdAtMicros, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    // Microseconds from 1970 to 9999, and an id the database can hold.
+    if (
+      typeof createdAtMicros === 'string' &&
+      /^[0-9]{1,18}$/.test(createdAtMicros) &&
+      Number(createdAtMicros) < 253402300800e6
+    )
+      if (Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_MESSAGE_ID)
+        return { createdAtMicros, id: id as number };
   } catch {
     // Not ours: said below.
   }

@@ -39,6 +39,8 @@ function socketInode(clientPort: number, serverPort: number): string | undefined
       // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10) continue;
+      // An open connection (state 01); a closed one lingering in TIME_WAIT has no owner (inode 0).
+      if (fields[3] !== '01' || fields[9] === '0') continue;
       if (portOf(fields[1]!) === clientPort && portOf(fields[2]!) === serverPort) return fields[9];
     }
   }

@@ -148,7 +148,8 @@ describe('the in-app inbox', () => {
         channels: ['in_app'],
         recipients: [{ id: recipient, email: `${recipient}@example.com` }],
         message: `Your invoice, ${recipient}`,
-        fallback: { channels: ['email'], after: '3s', unless: 'read' },
+        // Long enough that a loaded machine reads the message before the fallback is due.
+        fallback: { channels: ['email'], after: '15s', unless: 'read' },
       });
       expect(res.statusCode).toBe(202);
       return res.json().notification_id as string;

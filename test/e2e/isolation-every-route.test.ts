@@ -111,6 +111,8 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'DELETE /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },
     'GET /recipients/{id}/inbox': { url: () => '/recipients/ada/inbox', expect: 'nothing of A' },
     'GET /recipients/{id}/inbox/counts': { url: () => '/recipients/ada/inbox/counts', expect: 'nothing of A' },
+    // A token B makes for its own `ada`: it opens B's inbox, never A's (the recipient tokens suite reads with it).
+    'POST /recipients/{id}/tokens': { url: () => '/recipients/ada/tokens', body: {}, expect: 'nothing of A' },
     ...Object.fromEntries(
       ['seen', 'read', 'unread', 'archive', 'unarchive', 'snooze'].map((action) => [
         `POST /recipients/{id}/inbox/${action}`,

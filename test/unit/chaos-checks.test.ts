@@ -59,6 +59,10 @@ describe('the chaos suite explains a duplicate by the fault whose window holds i
     expect(explain([...kills, restart], 29_800, 42_000, 303)).toMatch(/^temporal-restart of dev-server at \+29s/);
     // Neither: the candidates, and whose send it was.
     expect(explain(kills, 29_800, 42_000, 303)).toMatch(/the first was sent by pid 303, which none of them stopped$/);
+    // …which a full run counts as unexplained.
+    const inputs = { faults: kills, clock: (at: number) => `+${at / 1000}s` } as unknown as Inputs;
+    expect(duplicate('n1/r1/email', [arrival(29_800, 303), arrival(42_000)], inputs).senderNotStopped).toBe(true);
+    expect(duplicate('n1/r1/email', [arrival(29_800, 202), arrival(42_000)], inputs).senderNotStopped).toBeUndefined();
     // No sender known: every window that could have.
     expect(explain(kills, 29_800, 42_000)).toMatch(/worker-1 .* or worker-sigkill of worker-2/);
   });
@@ -73,7 +77,7 @@ describe("the providers' logs name the process that opened each connection", () 
       const port = (server.address() as net.AddressInfo).port;
       owners.push(
         connectionOwner(socket.remotePort!, port, [ownGroup]),
-        connectionOwner(socket.remotePort!, port, [1]),
+        connectionOwner(socket.remotePort!, port, [-1]),
       );
       socket.end();
     });

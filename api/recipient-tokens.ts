@@ -1,0 +1,50 @@
+import type { Database } from '../db/connect';
+import { inboxTokenStanding } from '../db/inbox-tokens';
+import { signLink, verifyLink } from '../domain/signed-links';
+import type { Caller } from './tenants';
+
+/** What every recipient token starts with: it tells one from an API key (`hk_`) before anything is looked up. */
+export const RECIPIENT_TOKEN_PREFIX = 'hrt_';
+
+/** The longest a recipient token lives, and how long when the request says nothing. */
+export const MAX_TOKEN_TTL_MS = 86_400_000;
+export const DEFAULT_TOKEN_TTL_MS = 3_600_000;
+
+/** A token that opens one recipient's inbox for a while: signed, so checking one costs no query. */
+export function issueRecipientToken(
+  secret: string,
+  tenantId: string,
+  recipientId: string,
+  ttlMs: number,
+  now = Date.now(),
+): { token: string; expiresAt: Date } {
+  const expiresAt = new Date(now + ttlMs);
+  const signed = signLink(
+    secret,
+    { purpose: 'inbox', tenantId, recipientId, issuedAt: now },
+    Math.floor(expiresAt.getTime() / 1000),
+  );
+  return { token: `${RECIPIENT_TOKEN_PREFIX}${signed}`, expiresAt };
+}
+
+/**
+ * The caller a recipient token stands for, or undefined when it is forged, expired, or issued before the
+ * recipient's tokens were revoked (the recipient deleted), or its tenant is gone.
+ */
+export async function recipientCaller(
+  db: Database,
+  secret: string,
+  token: string,
+): Promise<(Caller & { recipientId: string }) | undefined> {
+  const claim = verifyLink(secret, token.slice(RECIPIENT_TOKEN_PREFIX.length));
+  if (claim?.purpose !== 'inbox') return undefined;
+  const standing = await inboxTokenStanding(db, claim.tenantId, claim.recipientId);
+  if (!standing || (standing.revokedAt && claim.issuedAt <= standing.revokedAt.getTime())) return undefined;
+  return {
+    tenantId: claim.tenantId,
+    recipientId: claim.recipientId,
+    keyId: 'recipient-token',
+    scopes: [],
+    limits: { ratePerSecond: standing.ratePerSecond, burst: standing.burst, dailyQuota: standing.dailyQuota },
+  };
+}

@@ -1,0 +1,109 @@
+import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
+
+/** Recipient tokens: a browser reads and changes its own recipient's inbox, and nothing else. */
+describe('recipient tokens', () => {
+  let herald: TestHerald;
+  let a: TestTenant;
+  let b: TestTenant;
+  beforeAll(async () => {
+    herald = await startTestHerald();
+    [a, b] = [await herald.createTenant(), await herald.createTenant()];
+    for (const [tenant, text] of [
+      [a, 'for A'],
+      [b, 'for B'],
+    ] as const) {
+      await call(tenant.auth, 'PUT', '/recipients/ada', { email: 'ada@example.com' });
+      await call(tenant.auth, 'POST', '/notify', { channels: ['in_app'], recipient_ids: ['ada'], message: text });
+      await call(tenant.auth, 'POST', '/notify', { channels: ['in_app'], recipients: [{ id: 'bob' }], message: text });
+      await eventually(
+        () => call(tenant.auth, 'GET', '/recipients/ada/inbox').then((r) => r.json().messages.length),
+        (n) => n === 1,
+      );
+    }
+  }, 180_000);
+  afterAll(() => herald?.stop());
+
+  function call(
+    headers: Record<string, string>,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    payload?: object,
+  ) {
+    return herald.api.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+  }
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  async function tokenFor(recipient: string, body: object = {}) {
+    const res = await call(a.auth, 'POST', `/recipients/${recipient}/tokens`, body);
+    expect(res.statusCode).toBe(201);
+    return res.json() as { token: string; expires_at: string };
+  }
+
+  it("opens its recipient's inbox in its own tenant, and changes it", async () => {
+    const issued = await tokenFor('ada');
+    expect(issued.token).toMatch(/^hrt_/);
+    const lifetime = Date.parse(issued.expires_at) - Date.now();
+    expect(lifetime).toBeGreaterThan(3_500_000);
+    expect(lifetime).toBeLessThanOrEqual(3_600_000);
+    const inbox = await call(bearer(issued.token), 'GET', '/recipients/ada/inbox');
+    expect(inbox.statusCode).toBe(200);
+    expect(inbox.json().messages.map((m: { text: string }) => m.text)).toEqual(['for A']);
+    const read = await call(bearer(issued.token), 'POST', '/recipients/ada/inbox/read', { all: true });
+    expect(read.json()).toEqual({ changed: 1, counts: { unread: 0, unseen: 0, total: 1 } });
+    expect((await call(bearer(issued.token), 'GET', '/recipients/ada/inbox/counts')).json()).toMatchObject({
+      unread: 0,
+    });
+    // Tenant B's recipient of the same id is untouched.
+    expect((await call(b.auth, 'GET', '/recipients/ada/inbox/counts')).json()).toMatchObject({ unread: 1 });
+  });
+
+  it("opens nothing else: another recipient's inbox, or any other route", async () => {
+    const { token } = await tokenFor('ada');
+    const other = await call(bearer(token), 'GET', '/recipients/bob/inbox');
+    expect(other.statusCode).toBe(403);
+    expect(other.json()).toMatchObject({ field: 'authorization', detail: expect.stringMatching(/another recipient/) });
+    for (const [method, url, body] of [
+      ['GET', '/recipients/ada'],
+      ['GET', '/recipients/ada/preferences'],
+      ['POST', '/notify', { channels: ['in_app'], recipients: [{ id: 'ada' }], message: 'x' }],
+      ['POST', '/recipients/ada/tokens', {}],
+      ['GET', '/audit'],
+    ] as const) {
+      const res = await call(bearer(token), method, url, body);
+      expect({ url, status: res.statusCode }).toEqual({ url, status: 401 });
+      expect(res.json().detail).toMatch(/this route takes an API key/);
+    }
+  });
+
+  it('is refused when altered, expired, or once its recipient is deleted', async () => {
+    const { token } = await tokenFor('ada');
+    const [payload, signature] = token.slice('hrt_'.length).split('.');
+    const claim = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
+    const altered = `hrt_${Buffer.from(JSON.stringify({ ...claim, recipientId: 'bob' })).toString('base64url')}.${signature}`;
+    const forged = await call(bearer(altered), 'GET', '/recipients/bob/inbox');
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().detail).toMatch(/POST \/recipients\/:id\/tokens/);
+
+    const short = await tokenFor('ada', { ttl: '1s' });
+    await eventually(
+      () => call(bearer(short.token), 'GET', '/recipients/ada/inbox').then((r) => r.statusCode),
+      (status) => status === 401,
+      10_000,
+    );
+
+    expect((await call(a.auth, 'DELETE', '/recipients/ada')).statusCode).toBe(200);
+    expect((await call(bearer(token), 'GET', '/recipients/ada/inbox')).statusCode).toBe(401);
+    // A recipient made again under that id gets tokens of its own.
+    const fresh = await tokenFor('ada');
+    expect((await call(bearer(fresh.token), 'GET', '/recipients/ada/inbox')).json()).toEqual({ messages: [] });
+  });
+
+  it('lives 1 s to 24 h, and says so', async () => {
+    for (const ttl of ['2d', '500ms']) {
+      const res = await call(a.auth, 'POST', '/recipients/ada/tokens', { ttl });
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ field: 'ttl', detail: `ttl is ${ttl}: give 1s to 24h, e.g. 1h` });
+    }
+    const day = await tokenFor('ada', { ttl: '24h' });
+    expect(Date.parse(day.expires_at) - Date.now()).toBeGreaterThan(86_000_000);
+  });
+});
