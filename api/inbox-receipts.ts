@@ -6,26 +6,27 @@ import { pool } from '../domain/pool';
 import { notificationWorkflowId, receiptSignal } from '../workflows/definitions';
 import { deliverReceipt } from './receipts/deliver-receipt';
 
-/** Read receipts handed over at once, and at most per change (a "mark all read" of a long inbox). */
+/** Receipts handed over at once, and at most per change (a "mark all read" of a long inbox). */
 const RECEIPTS_AT_ONCE = 8;
 export const MAX_READ_RECEIPTS = 500;
 
 /**
- * Reading an in-app message is its delivery's `opened` receipt, so a fallback `unless: read` is not
- * sent. Through the record, as a provider's receipt goes; a read that beats the delivery's record (it is
+ * Reading an in-app message is its delivery's `opened` receipt (so a fallback `unless: read` is not
+ * sent), using one of its actions its `clicked` receipt. Through the record, as a provider's receipt goes; a read that beats the delivery's record (it is
  * written just after the message is stored) goes to the notification's workflow, which keeps receipts
  * for sends it has not heard back from yet. A receipt that cannot be handed over is logged: the read stands.
  */
-export async function sendReadReceipts(
+export async function sendInboxReceipts(
   db: Database,
   temporal: Client,
   tenantId: string,
   read: readonly { id: number; notificationId: string }[],
+  status: 'opened' | 'clicked',
   log: FastifyBaseLogger,
 ): Promise<void> {
   await pool(Math.min(read.length, MAX_READ_RECEIPTS), RECEIPTS_AT_ONCE, async (i) => {
     const { id, notificationId } = read[i]!;
-    const receipt = { providerMessageId: inboxMessageId(id), status: 'opened' } as const;
+    const receipt = { providerMessageId: inboxMessageId(id), status };
     try {
       if ((await deliverReceipt(db, temporal, receipt, log)) !== undefined) return;
       await temporal.workflow
@@ -34,7 +35,7 @@ export async function sendReadReceipts(
     } catch (error) {
       // Closed, with no record of the send: nothing is waiting for it.
       if (error instanceof WorkflowNotFoundError) return;
-      log.warn({ err: error, inbox_message: id }, 'could not hand over an in-app read receipt');
+      log.warn({ err: error, inbox_message: id, status }, 'could not hand over an in-app receipt');
     }
   });
 }

@@ -23,7 +23,7 @@ export interface InboxFilter {
   now: Date;
 }
 
-export type InboxAction = 'seen' | 'read' | 'unread' | 'archive' | 'unarchive' | 'snooze';
+export type InboxAction = 'seen' | 'read' | 'interacted' | 'unread' | 'archive' | 'unarchive' | 'snooze';
 
 /** The messages one change applies to: these ids, or every message of a view (of one category). */
 export type InboxTarget = { ids: number[] } | { all: true; category?: string };
@@ -101,6 +101,7 @@ const columnsOf = () => ({
   createdAt: m.createdAt,
   seenAt: m.seenAt,
   readAt: m.readAt,
+  interactedAt: m.interactedAt,
   archivedAt: m.archivedAt,
   snoozedUntil: m.snoozedUntil,
 });
@@ -147,6 +148,11 @@ export async function changeInbox(
   const changes: Record<InboxAction, PgUpdateSetSource<typeof m>> = {
     seen: { seenAt: sql`coalesce(${m.seenAt}, ${now})` },
     read: { readAt: sql`coalesce(${m.readAt}, ${now})`, seenAt: sql`coalesce(${m.seenAt}, ${now})` },
+    interacted: {
+      interactedAt: sql`coalesce(${m.interactedAt}, ${now})`,
+      readAt: sql`coalesce(${m.readAt}, ${now})`,
+      seenAt: sql`coalesce(${m.seenAt}, ${now})`,
+    },
     unread: { readAt: null },
     archive: { archivedAt: sql`coalesce(${m.archivedAt}, ${now})` },
     unarchive: { archivedAt: null },
@@ -156,6 +162,7 @@ export async function changeInbox(
   const needs: Record<InboxAction, SQL | undefined> = {
     seen: isNull(m.seenAt),
     read: isNull(m.readAt),
+    interacted: isNull(m.interactedAt),
     unread: isNotNull(m.readAt),
     archive: isNull(m.archivedAt),
     unarchive: isNotNull(m.archivedAt),

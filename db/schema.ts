@@ -265,6 +265,8 @@ export const inboxMessages = pgTable(
     /** The recipient's states, each when it began: seen in a list, read (opened), archived, snoozed until. */
     seenAt: timestamp('seen_at', { withTimezone: true }),
     readAt: timestamp('read_at', { withTimezone: true }),
+    /** When one of its action buttons was first used. */
+    interactedAt: timestamp('interacted_at', { withTimezone: true }),
     archivedAt: timestamp('archived_at', { withTimezone: true }),
     snoozedUntil: timestamp('snoozed_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -11,7 +11,7 @@ import {
 } from '../../db/inbox-messages';
 import { inTenant } from '../../db/tenant-scope';
 import type { ApiContext } from '../context';
-import { sendReadReceipts } from '../inbox-receipts';
+import { sendInboxReceipts } from '../inbox-receipts';
 import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
@@ -33,7 +33,17 @@ const countsSchema = {
 
 const messageSchema = {
   type: 'object',
-  required: ['id', 'notification_id', 'text', 'created_at', 'seen_at', 'read_at', 'archived_at', 'snoozed_until'],
+  required: [
+    'id',
+    'notification_id',
+    'text',
+    'created_at',
+    'seen_at',
+    'read_at',
+    'interacted_at',
+    'archived_at',
+    'snoozed_until',
+  ],
   properties: {
     ...storedMessageFields,
     category: { type: 'string' },
@@ -43,6 +53,7 @@ const messageSchema = {
     },
     seen_at: stateTime('When it was first shown in a list'),
     read_at: stateTime('When it was read (opened)'),
+    interacted_at: stateTime('When one of its action buttons was first used'),
     archived_at: stateTime('When it was archived'),
     snoozed_until: stateTime('Out of the feed until then'),
   },
@@ -51,11 +62,15 @@ const messageSchema = {
 const ACTIONS: Record<InboxAction, string> = {
   seen: 'Mark messages seen (shown in a list, not yet opened)',
   read: 'Mark messages read, and seen if they were not',
+  interacted: 'Record that an action button of the messages was used (read and seen too)',
   unread: 'Mark messages unread (when each was seen stays)',
   archive: 'Archive messages: out of the feed',
   unarchive: 'Bring archived messages back to the feed',
   snooze: 'Take messages out of the feed until a time',
 };
+
+/** Reading a message is its delivery's `opened` receipt; using one of its actions, its `clicked`. */
+const RECEIPTS: Partial<Record<InboxAction, 'opened' | 'clicked'>> = { read: 'opened', interacted: 'clicked' };
 
 /**
  * A recipient's in-app inbox: the messages the in_app channel stored, newest first, each with its
@@ -127,6 +142,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           created_at: r.createdAt.toISOString(),
           seen_at: r.seenAt?.toISOString() ?? null,
           read_at: r.readAt?.toISOString() ?? null,
+          interacted_at: r.interactedAt?.toISOString() ?? null,
           archived_at: r.archivedAt?.toISOString() ?? null,
           snoozed_until: r.snoozedUntil?.toISOString() ?? null,
         })),
@@ -210,7 +226,8 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           const rows = await changeInbox(db, tenantId, request.params.id, action, target, now, until);
           return { changed: rows, counts: await inboxCounts(db, tenantId, request.params.id, now) };
         });
-        if (action === 'read') await sendReadReceipts(ctx.db, ctx.temporal, tenantId, changed, request.log);
+        const receipt = RECEIPTS[action];
+        if (receipt) await sendInboxReceipts(ctx.db, ctx.temporal, tenantId, changed, receipt, request.log);
         return { changed: changed.length, counts };
       },
     );

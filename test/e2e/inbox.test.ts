@@ -2,11 +2,13 @@ import { eventually, startTestHerald, type TestHerald, type TestTenant } from '.
 
 interface Message {
   id: number;
+  notification_id: string;
   text: string;
   created_at: string;
   category?: string;
   seen_at: string | null;
   read_at: string | null;
+  interacted_at: string | null;
   archived_at: string | null;
   snoozed_until: string | null;
 }
@@ -174,6 +176,25 @@ describe('the in-app inbox', () => {
     // Not read in the app: the email goes.
     const ignored = await settled(ignores);
     expect(ignored.deliveries.map((d: { channel: string }) => d.channel).sort()).toEqual(['email', 'in_app']);
+  });
+
+  it('records an action button used: read and seen too, and its delivery `clicked`', async () => {
+    await send('clicker', ['Your report is ready']);
+    const [message] = (await list('clicker')).messages;
+    expect(await act('clicker', 'interacted', { ids: [message!.id] })).toEqual({
+      changed: 1,
+      counts: { unread: 0, unseen: 0, total: 1 },
+    });
+    const [after] = (await list('clicker')).messages;
+    expect(after!.interacted_at).toEqual(expect.any(String));
+    expect(after!.read_at).toBe(after!.interacted_at);
+    const status = await eventually(
+      () => call('GET', `/status/${message!.notification_id}`).then((r) => r.json()),
+      (s) => s.deliveries?.[0]?.status === 'clicked',
+    );
+    expect(status.deliveries[0]).toMatchObject({ channel: 'in_app', status: 'clicked' });
+    // Used again: nothing changes, and its first time stays.
+    expect((await act('clicker', 'interacted', { ids: [message!.id] })).changed).toBe(0);
   });
 
   it('says which field is wrong and how to fix it', async () => {

@@ -114,7 +114,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     // A token B makes for its own `ada`: it opens B's inbox, never A's (the recipient tokens suite reads with it).
     'POST /recipients/{id}/tokens': { url: () => '/recipients/ada/tokens', body: {}, expect: 'nothing of A' },
     ...Object.fromEntries(
-      ['seen', 'read', 'unread', 'archive', 'unarchive', 'snooze'].map((action) => [
+      ['seen', 'read', 'interacted', 'unread', 'archive', 'unarchive', 'snooze'].map((action) => [
         `POST /recipients/{id}/inbox/${action}`,
         {
           url: () => `/recipients/ada/inbox/${action}`,
@@ -221,7 +221,13 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
       channels: { sms: false },
     });
     expect((await call(a, 'GET', '/recipients/ada/inbox')).json().messages).toEqual([
-      expect.objectContaining({ seen_at: null, read_at: null, archived_at: null, snoozed_until: null }),
+      expect.objectContaining({
+        seen_at: null,
+        read_at: null,
+        interacted_at: null,
+        archived_at: null,
+        snoozed_until: null,
+      }),
     ]);
     expect((await call(a, 'GET', '/escalation-policies/oncall')).json()).toMatchObject({
       steps: [{ after: '5m', channels: ['sms'] }],
