@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import { adminAuth, bearerAuth } from './auth';
 import { recipientCaller } from './recipient-tokens';
 import { recipientTokenRoutes } from './routes/recipient-tokens';
+import { inboxSettingsRoutes } from './routes/inbox-settings';
 import { FailedAuthThrottle } from './auth-throttle';
 import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits';
 import { problems } from './schemas';
@@ -292,6 +293,7 @@ export async function buildApi(options: ApiOptions) {
     await tenantScoped.register(recipientRoutes, context);
     await tenantScoped.register(inboxRoutes, context);
     await tenantScoped.register(recipientTokenRoutes, context);
+    await tenantScoped.register(inboxSettingsRoutes, context);
     await tenantScoped.register(settingsRoutes, context);
     await tenantScoped.register(actionRoutes, context);
     await tenantScoped.register(preferenceRoutes, context);

@@ -16,9 +16,14 @@ export interface InboxKey {
   id: number;
 }
 
-export interface InboxFilter {
-  view: InboxView;
+/** Which categories to take: one (`?category=`), and those of a feed; every category when neither is given. */
+export interface CategoryFilter {
   category?: string;
+  categories?: string[];
+}
+
+export interface InboxFilter extends CategoryFilter {
+  view: InboxView;
   /** The moment snoozes are judged by. */
   now: Date;
 }
@@ -26,7 +31,7 @@ export interface InboxFilter {
 export type InboxAction = 'seen' | 'read' | 'interacted' | 'unread' | 'archive' | 'unarchive' | 'snooze';
 
 /** The messages one change applies to: these ids, or every message of a view (of one category). */
-export type InboxTarget = { ids: number[] } | { all: true; category?: string };
+export type InboxTarget = { ids: number[] } | ({ all: true } & CategoryFilter);
 
 export interface InboxCounts {
   unread: number;
@@ -39,6 +44,11 @@ const ofRecipient = (tenantId: string, recipientId: string) =>
   and(eq(m.tenantId, tenantId), eq(m.recipientId, recipientId))!;
 const awake = (now: Date) => or(isNull(m.snoozedUntil), lte(m.snoozedUntil, now))!;
 const inFeed = (now: Date) => and(isNull(m.archivedAt), awake(now))!;
+const inCategories = ({ category, categories }: CategoryFilter) =>
+  and(
+    category !== undefined ? eq(m.category, category) : undefined,
+    categories !== undefined ? inArray(m.category, categories) : undefined,
+  );
 
 function viewCondition(view: InboxView, now: Date): SQL | undefined {
   switch (view) {
@@ -80,7 +90,7 @@ export function listInbox(
       and(
         ofRecipient(tenantId, recipientId),
         viewCondition(filter.view, filter.now),
-        filter.category !== undefined ? eq(m.category, filter.category) : undefined,
+        inCategories(filter),
         after
           ? sql`(${m.createdAt}, ${m.id}) < (timestamptz 'epoch' + ${after.createdAtMicros}::bigint * interval '1 microsecond', ${after.id})`
           : undefined,
@@ -112,7 +122,7 @@ export async function inboxCounts(
   tenantId: string,
   recipientId: string,
   now: Date,
-  category?: string,
+  filter: CategoryFilter = {},
 ): Promise<InboxCounts> {
   const [row] = await db
     .select({
@@ -121,13 +131,7 @@ export async function inboxCounts(
       unseen: sql<number>`count(*) filter (where ${m.seenAt} is null)`.mapWith(Number),
     })
     .from(m)
-    .where(
-      and(
-        ofRecipient(tenantId, recipientId),
-        inFeed(now),
-        category !== undefined ? eq(m.category, category) : undefined,
-      ),
-    );
+    .where(and(ofRecipient(tenantId, recipientId), inFeed(now), inCategories(filter)));
   return { unread: row?.unread ?? 0, unseen: row?.unseen ?? 0, total: row?.total ?? 0 };
 }
 
@@ -171,10 +175,7 @@ export async function changeInbox(
   const which =
     'ids' in target
       ? inArray(m.id, target.ids)
-      : and(
-          action === 'unarchive' ? undefined : inFeed(now),
-          target.category !== undefined ? eq(m.category, target.category) : undefined,
-        );
+      : and(action === 'unarchive' ? undefined : inFeed(now), inCategories(target));
   const changed = await db
     .update(m)
     .set(changes[action])

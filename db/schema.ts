@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { BroadcastRequest } from '../domain/broadcast';
 import type { Contact, DeliveryDetails, MessageAction, NotificationRequest } from '../domain/notification';
 import type { Acknowledgement, EscalationPolicy, TimelineEvent } from '../domain/orchestration';
+import type { InboxFeed } from '../domain/inbox';
 import type { Preferences } from '../domain/preferences';
 import type { TemplateContent } from '../domain/templates/content';
 import type {
@@ -39,6 +40,11 @@ export const tenants = pgTable('tenants', {
   defaultLocale: text('default_locale'),
   /** Links in rendered templates go through Herald's signed redirect, which counts clicks. */
   clickTracking: boolean('click_tracking').notNull().default(true),
+  /** The inbox's tabs: each a name and the categories it shows (all, when it names none). */
+  inboxFeeds: jsonb('inbox_feeds')
+    .$type<InboxFeed[]>()
+    .notNull()
+    .default(sql`'[]'::jsonb`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

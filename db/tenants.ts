@@ -1,4 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
+import type { InboxFeed } from '../domain/inbox';
 import type { Database } from './connect';
 import { tenants } from './schema';
 
@@ -66,4 +67,14 @@ export async function saveTemplateSettings(db: Database, tenantId: string, setti
       ...(settings.clickTracking !== undefined ? { clickTracking: settings.clickTracking } : {}),
     })
     .where(eq(tenants.id, tenantId));
+}
+
+/** The tenant's inbox tabs, in their order. */
+export async function findInboxFeeds(db: Database, tenantId: string): Promise<InboxFeed[]> {
+  const [row] = await db.select({ feeds: tenants.inboxFeeds }).from(tenants).where(eq(tenants.id, tenantId));
+  return row?.feeds ?? [];
+}
+
+export async function saveInboxFeeds(db: Database, tenantId: string, feeds: InboxFeed[]): Promise<void> {
+  await db.update(tenants).set({ inboxFeeds: feeds }).where(eq(tenants.id, tenantId));
 }

@@ -5,11 +5,14 @@ import {
   inboxCounts,
   listInbox,
   type InboxAction,
+  type InboxCounts,
   type InboxKey,
   type InboxTarget,
   type InboxView,
 } from '../../db/inbox-messages';
 import { inTenant } from '../../db/tenant-scope';
+import { findInboxFeeds } from '../../db/tenants';
+import type { Database } from '../../db/connect';
 import type { ApiContext } from '../context';
 import { sendInboxReceipts } from '../inbox-receipts';
 import { notFound, Problem } from '../problems';
@@ -23,6 +26,12 @@ const MAX_IDS = 500;
 const MAX_MESSAGE_ID = 2_147_483_647;
 const stateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
 const categorySchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
+export const FEED_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$';
+const feedNameSchema = {
+  type: 'string',
+  pattern: FEED_NAME_PATTERN,
+  description: "One of the tenant's feeds (PUT /settings/inbox): only its categories",
+} as const;
 
 const countsSchema = {
   type: 'object',
@@ -102,6 +111,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
               description: 'feed (neither archived nor snoozed; the default), unread, unseen, archived, snoozed or all',
             },
             category: categorySchema,
+            feed: feedNameSchema,
             after: {
               type: 'string',
               pattern: '^[A-Za-z0-9_-]{1,200}$',
@@ -124,11 +134,20 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request) => {
       const { tenantId } = request;
-      const { limit = '50', view = 'feed', category, after } = request.query;
+      const { limit = '50', view = 'feed', category, feed, after } = request.query;
       const size = Number(limit);
-      const rows = await inTenant(ctx.db, tenantId, (db) =>
-        listInbox(db, tenantId, request.params.id, { view, category, now: new Date() }, size, pageKey(after)),
-      );
+      const key = pageKey(after);
+      const rows = await inTenant(ctx.db, tenantId, async (db) => {
+        const categories = feed === undefined ? {} : await feedCategories(db, tenantId, feed, 'feed');
+        return listInbox(
+          db,
+          tenantId,
+          request.params.id,
+          { view, category, ...categories, now: new Date() },
+          size,
+          key,
+        );
+      });
       const last = rows.at(-1);
       return {
         messages: rows.map((r) => ({
@@ -163,17 +182,43 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { category: categorySchema },
+          properties: {
+            category: categorySchema,
+            feeds: {
+              type: 'string',
+              pattern: '^[a-z0-9][a-z0-9_-]{0,31}(,[a-z0-9][a-z0-9_-]{0,31}){0,19}$',
+              description: "Feed names, comma-separated: each one's counts too, under `feeds`",
+            },
+          },
         },
-        response: { 200: countsSchema, ...problems(400, 401) },
+        response: {
+          200: {
+            ...countsSchema,
+            properties: {
+              ...countsSchema.properties,
+              feeds: { type: 'object', additionalProperties: countsSchema, description: 'Each feed asked for' },
+            },
+          },
+          ...problems(400, 401, 422),
+        },
       },
     },
     async (request) => {
       const { tenantId } = request;
-      const counts = await inTenant(ctx.db, tenantId, (db) =>
-        inboxCounts(db, tenantId, request.params.id, new Date(), request.query.category),
-      );
-      return { ...counts };
+      const { category, feeds } = request.query;
+      const recipientId = request.params.id;
+      const now = new Date();
+      return inTenant(ctx.db, tenantId, async (db) => {
+        const counts = await inboxCounts(db, tenantId, recipientId, now, { category });
+        if (feeds === undefined) return { ...counts };
+        const perFeed: Record<string, InboxCounts> = {};
+        for (const name of new Set(feeds.split(',')))
+          perFeed[name] = await inboxCounts(db, tenantId, recipientId, now, {
+            category,
+            ...(await feedCategories(db, tenantId, name, 'feeds')),
+          });
+        return { ...counts, feeds: perFeed };
+      });
     },
   );
 
@@ -190,7 +235,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           body: {
             type: 'object',
             additionalProperties: false,
-            description: 'The messages: `ids`, or `all` (with `category` to take one category only)',
+            description: 'The messages: `ids`, or `all` (narrowed by `category`, or by a `feed` of the tenant)',
             properties: {
               ids: {
                 type: 'array',
@@ -200,6 +245,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
               },
               all: { type: 'boolean', const: true },
               category: categorySchema,
+              feed: feedNameSchema,
               ...(action === 'snooze' ? { until: { type: 'string', format: 'date-time' } } : {}),
             },
           },
@@ -218,12 +264,13 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
       },
       async (request) => {
         const { tenantId } = request;
-        const body = request.body as { ids?: number[]; all?: true; category?: string; until?: string };
+        const body = request.body as { ids?: number[]; all?: true; category?: string; feed?: string; until?: string };
         const target = targetOf(body);
         const now = new Date();
         const until = action === 'snooze' ? snoozeUntil(body.until, now) : undefined;
         const { changed, counts } = await inTenant(ctx.db, tenantId, async (db) => {
-          const rows = await changeInbox(db, tenantId, request.params.id, action, target, now, until);
+          const feed = body.feed === undefined ? {} : await feedCategories(db, tenantId, body.feed, 'feed');
+          const rows = await changeInbox(db, tenantId, request.params.id, action, { ...target, ...feed }, now, until);
           return { changed: rows, counts: await inboxCounts(db, tenantId, request.params.id, now) };
         });
         const receipt = RECEIPTS[action];
@@ -262,11 +309,28 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   );
 };
 
-function targetOf(body: { ids?: number[]; all?: true; category?: string }): InboxTarget {
+/** A feed's categories, to narrow a query; a name the tenant has not defined is a 422 naming `field`. */
+async function feedCategories(db: Database, tenantId: string, name: string, field: string) {
+  const feeds = await findInboxFeeds(db, tenantId);
+  const feed = feeds.find((f) => f.name === name);
+  if (!feed)
+    throw new Problem(
+      422,
+      'Unknown feed',
+      feeds.length === 0
+        ? `No feed "${name}": this tenant has none (PUT /settings/inbox defines them)`
+        : `No feed "${name}": this tenant's are ${feeds.map((f) => f.name).join(', ')}`,
+      field,
+    );
+  return feed.categories ? { categories: feed.categories } : {};
+}
+
+function targetOf(body: { ids?: number[]; all?: true; category?: string; feed?: string }): InboxTarget {
   if (body.ids && body.all) throw new Problem(422, 'Ids or all', 'Give `ids` or `all`, not both', 'all');
   if (body.ids) {
-    if (body.category !== undefined)
-      throw new Problem(422, 'Category with ids', '`category` narrows `all`; with `ids`, leave it out', 'category');
+    for (const field of ['category', 'feed'] as const)
+      if (body[field] !== undefined)
+        throw new Problem(422, `${field} with ids`, `\`${field}\` narrows \`all\`; with \`ids\`, leave it out`, field);
     return { ids: body.ids };
   }
   if (body.all) return { all: true, ...(body.category !== undefined ? { category: body.category } : {}) };

@@ -55,6 +55,7 @@ const VALID_BODIES: Record<string, object> = {
   'POST /recipients/{id}/inbox/snooze': { all: true, category: 'news', until: '2099-01-01T00:00:00Z' },
   'POST /recipients/{id}/inbox/read': { ids: [1, 2] },
   'POST /recipients/{id}/tokens': { ttl: '1h' },
+  'PUT /settings/inbox': { feeds: [{ name: 'money', categories: ['billing'] }, { name: 'all' }] },
   'POST /templates/{key}/experiments': {
     variants: [
       { name: 'a', version: 1 },

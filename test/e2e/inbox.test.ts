@@ -23,7 +23,7 @@ describe('the in-app inbox', () => {
   }, 180_000);
   afterAll(() => herald?.stop());
 
-  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+  const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
     herald.api.inject({ method, url, headers: tenant.auth, ...(payload ? { payload } : {}) });
   const list = async (recipient: string, query = '') => {
     const res = await call('GET', `/recipients/${recipient}/inbox${query}`);
@@ -195,6 +195,57 @@ describe('the in-app inbox', () => {
     expect(status.deliveries[0]).toMatchObject({ channel: 'in_app', status: 'clicked' });
     // Used again: nothing changes, and its first time stays.
     expect((await act('clicker', 'interacted', { ids: [message!.id] })).changed).toBe(0);
+  });
+
+  it("narrows lists, counts and changes to the tenant's feeds", async () => {
+    const feeds = {
+      feeds: [
+        { name: 'money', categories: ['billing', 'payouts'] },
+        { name: 'social', categories: ['mentions'] },
+        { name: 'everything' },
+      ],
+    };
+    const saved = await call('PUT', '/settings/inbox', feeds);
+    expect(saved.statusCode).toBe(200);
+    expect((await call('GET', '/settings/inbox')).json()).toEqual(feeds);
+    await send('tabs', ['invoice'], 'billing');
+    await send('tabs', ['payout'], 'payouts');
+    await send('tabs', ['you were mentioned'], 'mentions');
+    await send('tabs', ['no category']);
+
+    const texts = async (query: string) => (await list('tabs', query)).messages.map((m) => m.text).sort();
+    expect(await texts('?feed=money')).toEqual(['invoice', 'payout']);
+    expect(await texts('?feed=money&category=payouts')).toEqual(['payout']);
+    expect(await texts('?feed=everything')).toHaveLength(4);
+    expect(await counts('tabs', '?feeds=money,social')).toEqual({
+      unread: 4,
+      unseen: 4,
+      total: 4,
+      feeds: { money: { unread: 2, unseen: 2, total: 2 }, social: { unread: 1, unseen: 1, total: 1 } },
+    });
+    // "Mark all read" on one tab leaves the others alone.
+    expect(await act('tabs', 'read', { all: true, feed: 'money' })).toMatchObject({
+      changed: 2,
+      counts: { unread: 2 },
+    });
+    expect((await counts('tabs', '?feeds=social')).feeds.social.unread).toBe(1);
+
+    const unknown = await call('GET', '/recipients/tabs/inbox?feed=news');
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json()).toMatchObject({
+      field: 'feed',
+      detail: 'No feed "news": this tenant\'s are money, social, everything',
+    });
+    expect((await call('GET', '/recipients/tabs/inbox/counts?feeds=money,news')).json()).toMatchObject({
+      status: 422,
+      field: 'feeds',
+    });
+    const twice = await call('PUT', '/settings/inbox', { feeds: [{ name: 'a' }, { name: 'a' }] });
+    expect(twice.json()).toMatchObject({ status: 422, field: 'feeds[1].name' });
+    expect((await call('POST', '/recipients/tabs/inbox/read', { ids: [1], feed: 'money' })).json()).toMatchObject({
+      status: 422,
+      field: 'feed',
+    });
   });
 
   it('says which field is wrong and how to fix it', async () => {

@@ -32,6 +32,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     await call(a, 'PUT', '/recipients/ada', { email: 'ada@example.com' });
     await call(a, 'PUT', '/recipients/ada/preferences', { channels: { sms: false } });
     await call(a, 'PUT', '/escalation-policies/oncall', { steps: [{ after: '5m', channels: ['sms'] }] });
+    await call(a, 'PUT', '/settings/inbox', { feeds: [{ name: 'alerts', categories: ['oncall'] }] });
     ids.webhookSecret = (
       await call(a, 'PUT', '/settings/webhook', { url: 'https://hooks.example.com/a' })
     ).json().secret;
@@ -111,6 +112,8 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'DELETE /recipients/{id}': { url: () => '/recipients/ada', expect: 404 },
     'GET /recipients/{id}/inbox': { url: () => '/recipients/ada/inbox', expect: 'nothing of A' },
     'GET /recipients/{id}/inbox/counts': { url: () => '/recipients/ada/inbox/counts', expect: 'nothing of A' },
+    'GET /settings/inbox': { url: () => '/settings/inbox', expect: 'nothing of A' },
+    'PUT /settings/inbox': { url: () => '/settings/inbox', body: { feeds: [{ name: 'b' }] }, expect: 'nothing of A' },
     // A token B makes for its own `ada`: it opens B's inbox, never A's (the recipient tokens suite reads with it).
     'POST /recipients/{id}/tokens': { url: () => '/recipients/ada/tokens', body: {}, expect: 'nothing of A' },
     ...Object.fromEntries(
@@ -250,6 +253,9 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     });
     expect((await call(a, 'GET', `/experiments/${ids.experiment}`)).json()).toMatchObject({ state: 'running' });
     expect((await call(a, 'GET', '/settings/templates')).json()).toEqual({ click_tracking: true });
+    expect((await call(a, 'GET', '/settings/inbox')).json()).toEqual({
+      feeds: [{ name: 'alerts', categories: ['oncall'] }],
+    });
     const audit = (await call(a, 'GET', `/audit?notification_id=${n()}`)).json().events;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['notification.created']);
   }
