@@ -19,6 +19,9 @@ import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
 const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
+/** What the inbox routes share: a recipient token opens them as well as a key, each is about one recipient. */
+const recipientRoute = { config: { recipientToken: true } };
+const aboutRecipient = { tags: ['inbox'], security: [{ bearer: [] }], params };
 const VIEWS = ['feed', 'unread', 'unseen', 'archived', 'snoozed', 'all'] as const satisfies readonly InboxView[];
 /** One change takes at most this many ids; `all` takes any number. */
 const MAX_IDS = 500;
@@ -90,12 +93,10 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   app.get(
     '/recipients/:id/inbox',
     {
-      config: { recipientToken: true },
+      ...recipientRoute,
       schema: {
         summary: "A recipient's in-app messages, newest first, a page at a time",
-        tags: ['inbox'],
-        security: [{ bearer: [] }],
-        params,
+        ...aboutRecipient,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -173,12 +174,10 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   app.get(
     '/recipients/:id/inbox/counts',
     {
-      config: { recipientToken: true },
+      ...recipientRoute,
       schema: {
         summary: "A recipient's unread, unseen and total counts",
-        tags: ['inbox'],
-        security: [{ bearer: [] }],
-        params,
+        ...aboutRecipient,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -226,12 +225,10 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     app.post(
       `/recipients/:id/inbox/${action}`,
       {
-        config: { recipientToken: true },
+        ...recipientRoute,
         schema: {
           summary,
-          tags: ['inbox'],
-          security: [{ bearer: [] }],
-          params,
+          ...aboutRecipient,
           body: {
             type: 'object',
             additionalProperties: false,
@@ -283,7 +280,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
   app.delete(
     '/recipients/:id/inbox/messages/:message_id',
     {
-      config: { recipientToken: true },
+      ...recipientRoute,
       schema: {
         summary: 'Delete one in-app message',
         tags: ['inbox'],
