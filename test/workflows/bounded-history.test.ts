@@ -28,6 +28,8 @@ import { startWorkerOn } from '../support/time-skipping';
 
 const { EventType } = temporal.api.enums.v1;
 type Events = temporal.api.history.v1.IHistoryEvent[];
+/** Workflow tasks a run may complete once continue-as-new is suggested: its in-flight sends' results and the move. */
+const MAX_TASKS_AFTER_SUGGESTION = 8;
 const links = { secret: 'bounded-history-test-link-secret-0123456', publicUrl: 'https://herald.test' };
 
 /**
@@ -77,7 +79,8 @@ describe(`bounded notification histories (dev server suggesting continue-as-new 
     database.db.select().from(devOutbox).where(eq(devOutbox.notificationId, notificationId));
   /**
    * A run carries on at its next safe point once the server suggests it: within a few workflow tasks (sends
-   * under way finish first). Signals that arrive meanwhile land in it whatever the workflow does.
+   * under way finish first, and on a loaded machine each send's result may come in a task of its own, as do
+   * signals that arrive meanwhile). A run that did not carry on would complete all its remaining tasks.
    */
   const bounded = (events: Events) => {
     const suggested = events.findIndex((e) => e.workflowTaskStartedEventAttributes?.suggestContinueAsNew);
@@ -85,7 +88,7 @@ describe(`bounded notification histories (dev server suggesting continue-as-new 
     const tasksAfter = events
       .slice(suggested)
       .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length;
-    return tasksAfter <= 3;
+    return tasksAfter <= MAX_TASKS_AFTER_SUGGESTION;
   };
 
   it('carries receipts across new runs while deliveries await them, each applied once and every run bounded', async () => {
