@@ -1,9 +1,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { revokeInboxTokens } from '../db/inbox-tokens';
+import { pseudonymOfAddress } from '../db/recipient-pseudonyms';
 import { deleteRecipientData } from '../db/recipients';
 import { inTenant } from '../db/tenant-scope';
 import { forgetRecipientSignal, notificationWorkflowId } from '../workflows/definitions';
 import type { ApiContext } from './context';
+import { MAX_TOKEN_TTL_MS } from './recipient-tokens';
 
 export interface Forgotten {
   profile: boolean;
@@ -21,8 +23,11 @@ export interface Forgotten {
  * more. The workflow histories keep what was sent, as the audit record; their retention ends them.
  */
 export async function forgetRecipient(ctx: ApiContext, tenantId: string, recipientId: string, by: string) {
-  // First, so no browser holding a token reads what is left while the rest goes.
-  await inTenant(ctx.db, tenantId, (db) => revokeInboxTokens(db, tenantId, recipientId, new Date()));
+  // First, so no browser holding a token reads what is left while the rest goes. An id the tenant never
+  // stored may still have tokens (an inline recipient's inbox), and an address has its pseudonym's too.
+  const alias = await pseudonymOfAddress(ctx.db, recipientId);
+  const ids = alias ? [recipientId, alias] : [recipientId];
+  await inTenant(ctx.db, tenantId, (db) => revokeInboxTokens(db, tenantId, ids, new Date(), MAX_TOKEN_TTL_MS));
   const deleted = await deleteRecipientData(ctx.db, tenantId, recipientId);
   const told = new Set<string>();
   // Accepted and not started yet: each starts with the signal in its history, before any send.

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Database } from '../db/connect';
 import { inboxTokenStanding } from '../db/inbox-tokens';
 import { signLink, verifyLink } from '../domain/signed-links';
@@ -18,13 +19,11 @@ export function issueRecipientToken(
   ttlMs: number,
   now = Date.now(),
 ): { token: string; expiresAt: Date } {
-  const expiresAt = new Date(now + ttlMs);
-  const signed = signLink(
-    secret,
-    { purpose: 'inbox', tenantId, recipientId, issuedAt: now },
-    Math.floor(expiresAt.getTime() / 1000),
-  );
-  return { token: `${RECIPIENT_TOKEN_PREFIX}${signed}`, expiresAt };
+  // Its expiry is signed in whole seconds, rounded up so it lives at least `ttlMs`: the time given back
+  // is the one it is refused after.
+  const exp = Math.ceil((now + ttlMs) / 1000);
+  const signed = signLink(tokenKey(secret), { purpose: 'inbox', tenantId, recipientId, issuedAt: now }, exp);
+  return { token: `${RECIPIENT_TOKEN_PREFIX}${signed}`, expiresAt: new Date(exp * 1000) };
 }
 
 /**
@@ -36,7 +35,7 @@ export async function recipientCaller(
   secret: string,
   token: string,
 ): Promise<(Caller & { recipientId: string }) | undefined> {
-  const claim = verifyLink(secret, token.slice(RECIPIENT_TOKEN_PREFIX.length));
+  const claim = verifyLink(tokenKey(secret), token.slice(RECIPIENT_TOKEN_PREFIX.length));
   if (claim?.purpose !== 'inbox') return undefined;
   const standing = await inboxTokenStanding(db, claim.tenantId, claim.recipientId);
   if (!standing || (standing.revokedAt && claim.issuedAt <= standing.revokedAt.getTime())) return undefined;
@@ -47,4 +46,9 @@ export async function recipientCaller(
     scopes: [],
     limits: { ratePerSecond: standing.ratePerSecond, burst: standing.burst, dailyQuota: standing.dailyQuota },
   };
+}
+
+/** A key of their own for recipient tokens, derived from the link secret: no link passes for a token, nor one for a link. */
+function tokenKey(secret: string): string {
+  return createHmac('sha256', secret).update('herald recipient tokens').digest('base64url');
 }

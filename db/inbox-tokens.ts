@@ -1,4 +1,5 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lt } from 'drizzle-orm';
+import { sha256 } from '../domain/sha256';
 import type { Database } from './connect';
 import { inboxTokenRevocations, tenants } from './schema';
 
@@ -17,19 +18,39 @@ export async function inboxTokenStanding(db: Database, tenantId: string, recipie
     .from(tenants)
     .leftJoin(
       inboxTokenRevocations,
-      and(eq(inboxTokenRevocations.tenantId, tenants.id), eq(inboxTokenRevocations.recipientId, recipientId)),
+      and(
+        eq(inboxTokenRevocations.tenantId, tenants.id),
+        eq(inboxTokenRevocations.recipientHash, sha256(recipientId)),
+      ),
     )
     .where(eq(tenants.id, tenantId));
   return row;
 }
 
-/** Every inbox token issued for the recipient until `at` is refused from now on. */
-export async function revokeInboxTokens(db: Database, tenantId: string, recipientId: string, at: Date): Promise<void> {
+/**
+ * Every inbox token issued for the recipients until `at` is refused from now on. A revocation older than
+ * the longest a token lives (`tokenLifeMs`) refuses nothing more, so the tenant's old ones go.
+ */
+export async function revokeInboxTokens(
+  db: Database,
+  tenantId: string,
+  recipientIds: string[],
+  at: Date,
+  tokenLifeMs: number,
+): Promise<void> {
+  await db
+    .delete(inboxTokenRevocations)
+    .where(
+      and(
+        eq(inboxTokenRevocations.tenantId, tenantId),
+        lt(inboxTokenRevocations.revokedAt, new Date(at.getTime() - tokenLifeMs)),
+      ),
+    );
   await db
     .insert(inboxTokenRevocations)
-    .values({ tenantId, recipientId, revokedAt: at })
+    .values(recipientIds.map((id) => ({ tenantId, recipientHash: sha256(id), revokedAt: at })))
     .onConflictDoUpdate({
-      target: [inboxTokenRevocations.tenantId, inboxTokenRevocations.recipientId],
+      target: [inboxTokenRevocations.tenantId, inboxTokenRevocations.recipientHash],
       set: { revokedAt: at },
     });
 }

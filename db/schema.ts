@@ -434,14 +434,15 @@ export const trackedLinks = pgTable(
 
 /**
  * When a recipient's inbox tokens stopped being good: tokens issued before are refused (the recipient
- * was deleted). Only the id is kept, so a token made for the deleted recipient opens nothing.
+ * was deleted). Kept only as long as a token lives, and by the id's hash, not the id.
  */
 export const inboxTokenRevocations = pgTable(
   'inbox_token_revocations',
   {
     tenantId: text('tenant_id').notNull(),
-    recipientId: text('recipient_id').notNull(),
+    /** The recipient's id hashed: a deleted recipient's id is not kept. */
+    recipientHash: text('recipient_hash').notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.recipientId] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.recipientHash] })],
 );

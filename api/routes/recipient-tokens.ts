@@ -13,6 +13,10 @@ export const recipientTokenRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: A
   app.post(
     '/recipients/:id/tokens',
     {
+      // The body is optional: none asks for the default lifetime.
+      preValidation: async (request) => {
+        if (request.body === undefined) request.body = {};
+      },
       schema: {
         summary: "A short-lived token that opens this recipient's inbox, for a browser",
         tags: ['inbox'],
@@ -37,7 +41,7 @@ export const recipientTokenRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: A
       },
     },
     async (request, reply) => {
-      const ttl = request.body?.ttl;
+      const ttl = request.body.ttl;
       const ttlMs = ttl === undefined ? DEFAULT_TOKEN_TTL_MS : durationMs(ttl);
       if (ttlMs < 1000 || ttlMs > MAX_TOKEN_TTL_MS)
         throw new Problem(422, 'Token lifetime', `ttl is ${ttl}: give 1s to 24h, e.g. 1h`, 'ttl');

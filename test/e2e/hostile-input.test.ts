@@ -25,6 +25,7 @@ const TABLES = {
   experiments: schema.experiments,
   experimentExposures: schema.experimentExposures,
   trackedLinks: schema.trackedLinks,
+  inboxTokenRevocations: schema.inboxTokenRevocations,
 };
 
 /** Valid bodies to mutate: a mutated valid body gets past the first checks and probes the deeper ones. */

@@ -1,3 +1,6 @@
+import { eq } from 'drizzle-orm';
+import { inboxTokenRevocations } from '../../db/schema';
+import { sha256 } from '../../domain/sha256';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 
 /** Recipient tokens: a browser reads and changes its own recipient's inbox, and nothing else. */
@@ -43,7 +46,9 @@ describe('recipient tokens', () => {
     expect(issued.token).toMatch(/^hrt_/);
     const lifetime = Date.parse(issued.expires_at) - Date.now();
     expect(lifetime).toBeGreaterThan(3_500_000);
-    expect(lifetime).toBeLessThanOrEqual(3_600_000);
+    expect(lifetime).toBeLessThanOrEqual(3_601_000);
+    // The time it is refused after, to the second it is signed with.
+    expect(issued.expires_at).toMatch(/:\d\d\.000Z$/);
     const inbox = await call(bearer(issued.token), 'GET', '/recipients/ada/inbox');
     expect(inbox.statusCode).toBe(200);
     expect(inbox.json().messages.map((m: { text: string }) => m.text)).toEqual(['for A']);
@@ -92,9 +97,28 @@ describe('recipient tokens', () => {
 
     expect((await call(a.auth, 'DELETE', '/recipients/ada')).statusCode).toBe(200);
     expect((await call(bearer(token), 'GET', '/recipients/ada/inbox')).statusCode).toBe(401);
+    // Kept by the id's hash, not the id; an address's pseudonym is revoked with it.
+    const revoked = () =>
+      herald.db
+        .select({ hash: inboxTokenRevocations.recipientHash })
+        .from(inboxTokenRevocations)
+        .where(eq(inboxTokenRevocations.tenantId, a.id));
+    expect(await revoked()).toEqual([{ hash: sha256('ada') }]);
+    await call(a.auth, 'PUT', '/recipients/nameless@example.com/preferences', { channels: { sms: false } });
+    expect((await call(a.auth, 'DELETE', '/recipients/nameless@example.com')).statusCode).toBe(200);
+    const hashes = (await revoked()).map((r) => r.hash);
+    expect(hashes).toHaveLength(3);
+    expect(hashes).toContain(sha256('nameless@example.com'));
+    expect(hashes.join()).not.toMatch(/ada|nameless/);
     // A recipient made again under that id gets tokens of its own.
     const fresh = await tokenFor('ada');
     expect((await call(bearer(fresh.token), 'GET', '/recipients/ada/inbox')).json()).toEqual({ messages: [] });
+  });
+
+  it('is issued without a body, for an hour', async () => {
+    const res = await herald.api.inject({ method: 'POST', url: '/recipients/ada/tokens', headers: a.auth });
+    expect(res.statusCode).toBe(201);
+    expect(Date.parse(res.json().expires_at) - Date.now()).toBeGreaterThan(3_500_000);
   });
 
   it('lives 1 s to 24 h, and says so', async () => {

@@ -178,5 +178,5 @@ async function seed(db: Database, tenantId: string) {
     channel: 'sms',
     url: 'https://example.com/',
   });
-  await db.insert(inboxTokenRevocations).values({ tenantId, recipientId: 'r1', revokedAt: now });
+  await db.insert(inboxTokenRevocations).values({ tenantId, recipientHash: 'r1', revokedAt: now });
 }
