@@ -18,10 +18,7 @@ export async function inboxTokenStanding(db: Database, tenantId: string, recipie
     .from(tenants)
     .leftJoin(
       inboxTokenRevocations,
-      and(
-        eq(inboxTokenRevocations.tenantId, tenants.id),
-        eq(inboxTokenRevocations.recipientHash, sha256(recipientId)),
-      ),
+      and(eq(inboxTokenRevocations.tenantId, tenants.id), eq(inboxTokenRevocations.recipientHash, sha256(recipientId))),
     )
     .where(eq(tenants.id, tenantId));
   return row;
