@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Database } from '../db/connect';
 import { inboxTokenStanding } from '../db/inbox-tokens';
+import { sha256 } from '../domain/sha256';
 import { signLink, verifyLink } from '../domain/signed-links';
 import type { Caller } from './tenants';
 
@@ -44,6 +45,9 @@ export async function recipientCaller(
     recipientId: claim.recipientId,
     keyId: 'recipient-token',
     scopes: [],
+    // Each recipient's browsers have an allowance of their own: many open inboxes spend none of the
+    // tenant's, and one busy browser holds back only its own recipient.
+    rateKey: `${claim.tenantId}/recipient/${sha256(claim.recipientId)}`,
     limits: { ratePerSecond: standing.ratePerSecond, burst: standing.burst, dailyQuota: standing.dailyQuota },
   };
 }

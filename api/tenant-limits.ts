@@ -44,13 +44,13 @@ export class TenantLimits {
     private readonly redis?: Redis,
   ) {}
 
-  /** Takes one request from the tenant's rate. */
+  /** Takes one request from the caller's rate: its tenant's, or its own at the tenant's rate (a browser's token). */
   async takeRequest(caller: Caller): Promise<Allowance> {
     const rate = caller.limits.ratePerSecond ?? this.defaults.ratePerSecond;
     const burst = caller.limits.burst ?? this.defaults.burst;
     const limiter = this.requestLimiter(rate, burst);
     const policy = `${rate};w=1;burst=${burst}`;
-    const { allowed, res } = await take(limiter, caller.tenantId);
+    const { allowed, res } = await take(limiter, caller.rateKey ?? caller.tenantId);
     return { allowed, limit: rate, remaining: res.remainingPoints, resetMs: res.msBeforeNext, policy };
   }
 

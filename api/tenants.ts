@@ -20,6 +20,8 @@ export interface Caller {
   keyId: string;
   scopes: readonly Scope[];
   limits: TenantLimits;
+  /** Whose request allowance the caller draws on: its tenant's when absent. */
+  rateKey?: string;
 }
 
 export function hashApiKey(key: string): string {

@@ -121,6 +121,25 @@ describe('recipient tokens', () => {
     expect(Date.parse(res.json().expires_at) - Date.now()).toBeGreaterThan(3_500_000);
   });
 
+  it("draws on an allowance of its recipient's, not its tenant's", async () => {
+    const tight = await herald.createTenant({ ratePerSecond: 1, burst: 2 });
+    const issue = async (id: string) =>
+      (await call(tight.auth, 'POST', `/recipients/${id}/tokens`, {})).json().token as string;
+    const [ada, bob] = [await issue('ada'), await issue('bob')];
+    const statuses = async (headers: Record<string, string>, url: string, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push((await call(headers, 'GET', url)).statusCode);
+      return out;
+    };
+    // The tenant's key has spent its allowance ...
+    expect(await statuses(tight.auth, '/audit', 6)).toContain(429);
+    // ... and each browser still has its own, which runs out on its own.
+    const adaSeen = await statuses(bearer(ada), '/recipients/ada/inbox/counts', 6);
+    expect(adaSeen[0]).toBe(200);
+    expect(adaSeen).toContain(429);
+    expect((await call(bearer(bob), 'GET', '/recipients/bob/inbox/counts')).statusCode).toBe(200);
+  });
+
   it('lives 1 s to 24 h, and says so', async () => {
     for (const ttl of ['2d', '500ms']) {
       const res = await call(a.auth, 'POST', '/recipients/ada/tokens', { ttl });
