@@ -1,7 +1,10 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect';
+import { statusesByProviderId } from '../db/deliveries';
+import { inTenant } from '../db/tenant-scope';
 import { inboxMessageId } from '../domain/inbox';
+import { advanceByReceipt, type DeliveryStatus } from '../domain/notification';
 import { pool } from '../domain/pool';
 import { notificationWorkflowId, receiptSignal } from '../workflows/definitions';
 import { deliverReceipt } from './receipts/deliver-receipt';
@@ -12,9 +15,11 @@ export const MAX_READ_RECEIPTS = 500;
 
 /**
  * Reading an in-app message is its delivery's `opened` receipt (so a fallback `unless: read` is not
- * sent), using one of its actions its `clicked` receipt. Through the record, as a provider's receipt goes; a read that beats the delivery's record (it is
- * written just after the message is stored) goes to the notification's workflow, which keeps receipts
- * for sends it has not heard back from yet. A receipt that cannot be handed over is logged: the read stands.
+ * sent), using one of its actions its `clicked` receipt. Through the record, as a provider's receipt
+ * goes; a read that beats the delivery's record (it is written just after the message is stored) goes to
+ * the notification's workflow, which keeps receipts for sends it has not heard back from yet. A delivery
+ * already at that status gets none (a message read, made unread and read again). A receipt that cannot be
+ * handed over is logged: the read stands.
  */
 export async function sendInboxReceipts(
   db: Database,
@@ -24,8 +29,20 @@ export async function sendInboxReceipts(
   status: 'opened' | 'clicked',
   log: FastifyBaseLogger,
 ): Promise<void> {
-  await pool(Math.min(read.length, MAX_READ_RECEIPTS), RECEIPTS_AT_ONCE, async (i) => {
-    const { id, notificationId } = read[i]!;
+  const first = read.slice(0, MAX_READ_RECEIPTS);
+  const recorded = await inTenant(db, tenantId, (tx) =>
+    statusesByProviderId(
+      tx,
+      tenantId,
+      first.map((m) => inboxMessageId(m.id)),
+    ),
+  );
+  const due = first.filter((m) => {
+    const at = recorded.get(inboxMessageId(m.id));
+    return !at || advanceByReceipt({ status: at as DeliveryStatus }, { providerMessageId: '', status }) !== undefined;
+  });
+  await pool(due.length, RECEIPTS_AT_ONCE, async (i) => {
+    const { id, notificationId } = due[i]!;
     const receipt = { providerMessageId: inboxMessageId(id), status };
     try {
       if ((await deliverReceipt(db, temporal, receipt, log)) !== undefined) return;

@@ -41,6 +41,15 @@ export async function findDelivery(
   return row;
 }
 
+/** The recorded status of a tenant's deliveries with these provider message ids, by id. */
+export async function statusesByProviderId(db: Database, tenantId: string, providerMessageIds: string[]) {
+  const rows = await db
+    .select({ id: deliveries.providerMessageId, status: deliveries.status })
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), inArray(deliveries.providerMessageId, providerMessageIds)));
+  return new Map(rows.map((r) => [r.id, r.status]));
+}
+
 /** How many of a notification's (or broadcast's) deliveries are in each status. */
 export function countDeliveriesByStatus(db: Database, tenantId: string, notificationId: string) {
   return db

@@ -1,3 +1,4 @@
+import { receiptsReceived } from '../../observability/metrics';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 
 interface Message {
@@ -156,10 +157,12 @@ describe('the in-app inbox', () => {
       expect(res.statusCode).toBe(202);
       return res.json().notification_id as string;
     };
+    // The fallback is due 15 s after the accept: a loaded machine may take longer to settle it.
     const settled = (id: string) =>
       eventually(
         () => call('GET', `/status/${id}`).then((r) => r.json()),
         (s) => !['accepted', 'sending'].includes(s.status),
+        45_000,
       );
     const [reads, ignores] = [await notify('reads'), await notify('ignores')];
     const [message] = (
@@ -176,6 +179,25 @@ describe('the in-app inbox', () => {
     // Not read in the app: the email goes.
     const ignored = await settled(ignores);
     expect(ignored.deliveries.map((d: { channel: string }) => d.channel).sort()).toEqual(['email', 'in_app']);
+  });
+
+  it('sends a read receipt once, though the message is made unread and read again', async () => {
+    await send('rereads', ['Read me twice']);
+    const [message] = (await list('rereads')).messages;
+    const opened = async () =>
+      (await receiptsReceived.get()).values.find((v) => v.labels.status === 'opened')?.value ?? 0;
+    const before = await opened();
+    await act('rereads', 'read', { ids: [message!.id] });
+    expect(await opened()).toBe(before + 1);
+    await eventually(
+      () => call('GET', `/status/${message!.notification_id}`).then((r) => r.json()),
+      (s) => s.deliveries?.[0]?.status === 'opened',
+    );
+    for (let i = 0; i < 3; i++) {
+      expect((await act('rereads', 'unread', { ids: [message!.id] })).changed).toBe(1);
+      expect((await act('rereads', 'read', { ids: [message!.id] })).changed).toBe(1);
+    }
+    expect(await opened()).toBe(before + 1);
   });
 
   it('records an action button used: read and seen too, and its delivery `clicked`', async () => {
