@@ -14,7 +14,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a key needs for this route; reads need `read` and writes `send` unless a route says otherwise. */
     scope?: Scope;
-    /** A recipient token opens this route for its own recipient (the route's `:id`) as well as a key does. */
+    /**
+     * A recipient token opens this route for its own recipient (the route's `:id`) as well as a key does;
+     * a route with no `:id` (the tenant's inbox feeds) is open to every recipient's token.
+     */
     recipientToken?: boolean;
   }
 }
@@ -75,8 +78,9 @@ export function bearerAuth(
       throw unauthorized(
         'The recipient token is not valid, has expired, or its recipient was deleted: get a new one from POST /recipients/:id/tokens',
       );
+    // A route about a recipient (`:id`) is open for the token's own; one without (the tenant's feeds) to any.
     const { id } = request.params as { id?: string };
-    if (id !== caller.recipientId)
+    if (id !== undefined && id !== caller.recipientId)
       throw new Problem(403, 'Forbidden', "This recipient token opens another recipient's inbox", 'authorization');
     request.caller = caller;
     request.tenantId = caller.tenantId;

@@ -45,8 +45,10 @@ export const inboxSettingsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Ap
   app.get(
     '/settings/inbox',
     {
+      // An inbox in a browser shows the tabs: a recipient token reads them too.
+      config: { recipientToken: true },
       schema: {
-        summary: "The tenant's inbox feeds (tabs)",
+        summary: "The tenant's inbox feeds (tabs); a recipient token reads them too",
         tags: ['settings'],
         security: [{ bearer: [] }],
         response: { 200: feedsSchema, ...problems(401) },

@@ -12,6 +12,7 @@ import {
 } from '../../db/inbox-messages';
 import { inTenant } from '../../db/tenant-scope';
 import { findInboxFeeds } from '../../db/tenants';
+import type { InboxFeed } from '../../domain/inbox';
 import type { Database } from '../../db/connect';
 import type { ApiContext } from '../context';
 import { sendInboxReceipts } from '../inbox-receipts';
@@ -210,11 +211,12 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
       return inTenant(ctx.db, tenantId, async (db) => {
         const counts = await inboxCounts(db, tenantId, recipientId, now, { category });
         if (feeds === undefined) return { ...counts };
+        const defined = await findInboxFeeds(db, tenantId);
         const perFeed: Record<string, InboxCounts> = {};
         for (const name of new Set(feeds.split(',')))
           perFeed[name] = await inboxCounts(db, tenantId, recipientId, now, {
             category,
-            ...(await feedCategories(db, tenantId, name, 'feeds')),
+            ...categoriesOf(defined, name, 'feeds'),
           });
         return { ...counts, feeds: perFeed };
       });
@@ -308,7 +310,11 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
 
 /** A feed's categories, to narrow a query; a name the tenant has not defined is a 422 naming `field`. */
 async function feedCategories(db: Database, tenantId: string, name: string, field: string) {
-  const feeds = await findInboxFeeds(db, tenantId);
+  return categoriesOf(await findInboxFeeds(db, tenantId), name, field);
+}
+
+/** The categories of one of `feeds`, found by name; a name not among them is a 422 naming `field`. */
+function categoriesOf(feeds: InboxFeed[], name: string, field: string) {
   const feed = feeds.find((f) => f.name === name);
   if (!feed)
     throw new Problem(

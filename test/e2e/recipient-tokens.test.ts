@@ -57,6 +57,9 @@ describe('recipient tokens', () => {
     expect((await call(bearer(issued.token), 'GET', '/recipients/ada/inbox/counts')).json()).toMatchObject({
       unread: 0,
     });
+    // The tenant's feeds, for the inbox's tabs; changing them takes a key.
+    expect((await call(bearer(issued.token), 'GET', '/settings/inbox')).json()).toEqual({ feeds: [] });
+    expect((await call(bearer(issued.token), 'PUT', '/settings/inbox', { feeds: [] })).statusCode).toBe(401);
     // Tenant B's recipient of the same id is untouched.
     expect((await call(b.auth, 'GET', '/recipients/ada/inbox/counts')).json()).toMatchObject({ unread: 1 });
   });
