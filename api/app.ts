@@ -26,7 +26,7 @@ import { experimentRoutes } from './routes/experiments';
 import { templateRoutes } from './routes/templates';
 import { broadcastRoutes } from './routes/broadcasts';
 import { keyRoutes } from './routes/keys';
-import { mayHoldNul, parseJsonBody, refuseNul } from './json-body';
+import { mayHoldUnstorable, parseJsonBody, refuseUnstorable } from './json-body';
 import type { ApiContext } from './context';
 import { createRenderPool } from '../runtime/render-pool';
 import { Problem, problemErrorHandler, sendProblem } from './problems';
@@ -162,17 +162,17 @@ export async function buildApi(options: ApiOptions) {
 
   // The API speaks JSON only: any other body is refused with 415, not parsed as text.
   app.removeContentTypeParser(['text/plain', 'application/json']);
-  const withNul = new WeakSet<FastifyRequest>();
+  const unstorable = new WeakSet<FastifyRequest>();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
-      if (mayHoldNul(body as string)) withNul.add(request);
+      if (mayHoldUnstorable(body as string)) unstorable.add(request);
       done(null, parseJsonBody(body as string));
     } catch (error) {
       done(error as Error, undefined);
     }
   });
   app.addHook('preHandler', async (request) => {
-    if (withNul.has(request)) refuseNul(request.body);
+    if (unstorable.has(request)) refuseUnstorable(request.body);
   });
   // A request to no route fails before the not-found handler when its body cannot be parsed
   // (a QUERY without a content type): it still gets the 404 or 405 the path deserves.

@@ -113,6 +113,12 @@ describe('bad input', () => {
       'recipients[0].locale',
     ],
     [
+      'half a surrogate pair in metadata, which JSON in PostgreSQL cannot keep',
+      () => json(JSON.stringify({ ...valid, metadata: { note: 'cut \ud83d' } })),
+      422,
+      'metadata.note',
+    ],
+    [
       'an unknown recipient id',
       () => json(JSON.stringify({ ...valid, recipients: undefined, recipient_ids: ['nobody'] })),
       422,
