@@ -103,48 +103,64 @@ export async function buildNotificationRequest(
         unless: (body.fallback.unless ?? 'delivered') as Condition,
       }
     : undefined;
-  const escalation = body.escalation
-    ? toEscalationPolicy(body.escalation)
-    : body.category
-      ? await inTenant(db, tenantId, (tx) => findEscalationPolicy(tx, tenantId, body.category!))
-      : undefined;
-  const everyChannel = [
+  const inline = await inlineContacts(db, body.recipients ?? []);
+  // What the request reads of the tenant's rows it reads in one transaction under the tenant's row
+  // security; a request naming its recipients inline, with its message, reads none.
+  const named = [
     ...channels,
     ...(fallback?.channels ?? []),
-    ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
+    ...(body.escalation?.steps.flatMap((s) => s.channels) ?? []),
   ];
-  if (message) rejectTooLong(message, everyChannel);
-  const inline = await inlineContacts(db, body.recipients ?? []);
-  const stored = body.recipient_ids
-    ? await inTenant(db, tenantId, (tx) => resolveRecipients(tx, tenantId, body.recipient_ids!))
-    : [];
-  const contacts = withoutRepeats([...stored, ...inline]);
-  rejectOversizedPlan(
-    { recipients: contacts.length, channels: channels.length, fallback, escalation },
-    body.recipients ? 'recipients' : 'recipient_ids',
-  );
-  rejectUnreachable(stored, 'recipient_ids', everyChannel);
-  rejectUnreachable(inline, 'recipients', everyChannel);
-  if (everyChannel.includes('webhook'))
-    await inTenant(db, tenantId, (tx) => rejectWebhookWithoutEndpoint(tx, tenantId, body));
+  const readsTenant =
+    (body.category !== undefined && !body.escalation) ||
+    body.recipient_ids !== undefined ||
+    named.includes('webhook') ||
+    message === undefined;
+  const resolve = async (tx: Database) => {
+    const escalation = body.escalation
+      ? toEscalationPolicy(body.escalation)
+      : body.category
+        ? await findEscalationPolicy(tx, tenantId, body.category)
+        : undefined;
+    const everyChannel = [
+      ...channels,
+      ...(fallback?.channels ?? []),
+      ...(escalation?.steps.flatMap((s) => s.channels) ?? []),
+    ];
+    if (message) rejectTooLong(message, everyChannel);
+    const stored = body.recipient_ids ? await resolveRecipients(tx, tenantId, body.recipient_ids) : [];
+    const contacts = withoutRepeats([...stored, ...inline]);
+    rejectOversizedPlan(
+      { recipients: contacts.length, channels: channels.length, fallback, escalation },
+      body.recipients ? 'recipients' : 'recipient_ids',
+    );
+    rejectUnreachable(stored, 'recipient_ids', everyChannel);
+    rejectUnreachable(inline, 'recipients', everyChannel);
+    if (everyChannel.includes('webhook')) await rejectWebhookWithoutEndpoint(tx, tenantId, body);
+    const rendered =
+      message ??
+      (await templatedMessage(tx, tenantId, {
+        key: body.template!,
+        data: (body.data ?? {}) as Record<string, unknown>,
+        locale: body.locale,
+        channels: everyChannel,
+        recipients: contacts,
+        // Recipients given without an id have no identity to keep a variant for: they see the control.
+        identified: contacts.filter((c) => !inline.some((d, i) => d === c && body.recipients![i]!.id === undefined)),
+      }));
+    return { escalation, contacts, message: rendered };
+  };
+  const {
+    escalation,
+    contacts,
+    message: resolved,
+  } = readsTenant ? await inTenant(db, tenantId, resolve) : await resolve(db);
   return {
     notificationId: ids.notificationId,
     tenantId,
     channels,
     recipients: contacts,
-    message:
-      message ??
-      (await inTenant(db, tenantId, (tx) =>
-        templatedMessage(tx, tenantId, {
-          key: body.template!,
-          data: (body.data ?? {}) as Record<string, unknown>,
-          locale: body.locale,
-          channels: everyChannel,
-          recipients: contacts,
-          // Recipients given without an id have no identity to keep a variant for: they see the control.
-          identified: contacts.filter((c) => !inline.some((d, i) => d === c && body.recipients![i]!.id === undefined)),
-        }),
-      )),
+    message: resolved,
     priority: body.priority ?? 'normal',
     category: body.category,
     metadata: body.metadata as Record<string, unknown> | undefined,
