@@ -12,11 +12,14 @@ import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { startServerSpan } from '../observability/tracing';
 import { trackAllowedMethods } from './allowed-methods';
 import { drainOnClose } from './drain';
+import { DEFAULT_STREAM_LIMITS, InboxStreams, type StreamLimits } from './inbox-streams';
+import type { Listen } from '../db/listener';
 import type { Redis } from 'ioredis';
 import { adminAuth, bearerAuth } from './auth';
 import { recipientCaller } from './recipient-tokens';
 import { recipientTokenRoutes } from './routes/recipient-tokens';
 import { inboxSettingsRoutes } from './routes/inbox-settings';
+import { inboxStreamRoutes } from './routes/inbox-stream';
 import { FailedAuthThrottle } from './auth-throttle';
 import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits';
 import { problems } from './schemas';
@@ -99,6 +102,10 @@ export interface ApiOptions {
   trustProxy?: string;
   /** Failed authentications a client address may make per minute before it gets 429; 20 when absent. */
   authFailuresPerMinute?: number;
+  /** Hears the database's announcements: the live inbox (GET /inbox/stream) needs it. */
+  listen?: Listen;
+  /** Limits of the live inbox; the defaults when absent. */
+  inboxStreams?: Partial<StreamLimits>;
   /** Checks templates when saved and renders previews; a pool of its own, started when first used, when absent. */
   renderer?: ApiContext['renderer'];
 }
@@ -143,6 +150,11 @@ export async function buildApi(options: ApiOptions) {
       plugins: [heraldFormats],
     },
   });
+  const inboxStreams = options.listen
+    ? new InboxStreams(options.db, options.listen, { ...DEFAULT_STREAM_LIMITS, ...options.inboxStreams }, app.log)
+    : undefined;
+  // Live inboxes end first: their clients reconnect elsewhere, and the drain does not wait on them.
+  if (inboxStreams) app.addHook('preClose', () => inboxStreams.stop());
   // A stop answers every request the API has taken, and ends as soon as they are answered.
   drainOnClose(app);
 
@@ -263,6 +275,7 @@ export async function buildApi(options: ApiOptions) {
     forgetKeys: () => directory.forget(),
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
     renderer: options.renderer ?? ownRenderPool(),
+    inboxStreams,
   };
   // Outside the key: health, the operators' scrape (a key narrows it to the tenant), signed receipts.
   await app.register(healthRoutes, context);
@@ -294,6 +307,7 @@ export async function buildApi(options: ApiOptions) {
     await tenantScoped.register(inboxRoutes, context);
     await tenantScoped.register(recipientTokenRoutes, context);
     await tenantScoped.register(inboxSettingsRoutes, context);
+    await tenantScoped.register(inboxStreamRoutes, context);
     await tenantScoped.register(settingsRoutes, context);
     await tenantScoped.register(actionRoutes, context);
     await tenantScoped.register(preferenceRoutes, context);

@@ -3,7 +3,7 @@ import { sha256 } from '../domain/sha256';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FailedAuthThrottle } from './auth-throttle';
 import { Problem } from './problems';
-import { RECIPIENT_TOKEN_PREFIX } from './recipient-tokens';
+import { RECIPIENT_TOKEN_PREFIX, type RecipientCaller } from './recipient-tokens';
 import type { Caller, Scope, TenantDirectory } from './tenants';
 
 declare module 'fastify' {
@@ -19,6 +19,8 @@ declare module 'fastify' {
      * a route with no `:id` (the tenant's inbox feeds) is open to every recipient's token.
      */
     recipientToken?: boolean;
+    /** The recipient token may come as `?token=` (for EventSource, which sends no headers). */
+    tokenInQuery?: boolean;
   }
 }
 
@@ -31,7 +33,10 @@ function bearerToken(request: FastifyRequest, allowQueryKey = false): string | u
     if (!match) throw unauthorized('The Authorization header must be "Bearer <api key>"');
     return match[1];
   }
-  return allowQueryKey ? (request.query as { api_key?: string }).api_key : undefined;
+  const query = request.query as { api_key?: string; token?: string };
+  // A browser's EventSource cannot set a header: the live inbox takes its recipient token in the query.
+  if (request.routeOptions.config?.tokenInQuery && query.token?.startsWith(RECIPIENT_TOKEN_PREFIX)) return query.token;
+  return allowQueryKey ? query.api_key : undefined;
 }
 
 export function requiredScope(request: FastifyRequest): Scope {
@@ -49,7 +54,7 @@ export function bearerAuth(
   options: {
     allowQueryKey?: boolean;
     /** The caller a recipient token stands for, when it is good. */
-    recipientCaller?: (token: string) => Promise<(Caller & { recipientId: string }) | undefined>;
+    recipientCaller?: (token: string) => Promise<RecipientCaller | undefined>;
   } = {},
 ) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {

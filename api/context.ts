@@ -3,6 +3,7 @@ import type { onRequestAsyncHookHandler } from 'fastify';
 import type { Database } from '../db/connect';
 import type { Preferences } from '../domain/preferences';
 import type { RenderPool } from '../runtime/render-pool';
+import type { InboxStreams } from './inbox-streams';
 import type { StartDispatcher } from './start-dispatcher';
 import type { TenantLimits } from './tenant-limits';
 
@@ -34,6 +35,8 @@ export interface ApiContext {
   forgetKeys: () => void;
   /** Checks templates when they are saved and renders previews, on threads a hostile template cannot stall. */
   renderer: Pick<RenderPool, 'check' | 'preview'>;
+  /** The live inboxes open in this process; absent without a database listener. */
+  inboxStreams?: InboxStreams;
   /** Turns the caller's key into `request.tenantId`, or answers 401, before anything else looks at the request. */
   authenticate: onRequestAsyncHookHandler;
 }

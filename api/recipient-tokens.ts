@@ -27,6 +27,9 @@ export function issueRecipientToken(
   return { token: `${RECIPIENT_TOKEN_PREFIX}${signed}`, expiresAt: new Date(exp * 1000) };
 }
 
+/** A browser holding a recipient token: its recipient, and when its token was issued and expires (ms). */
+export type RecipientCaller = Caller & { recipientId: string; issuedAt: number; expiresAt: number };
+
 /**
  * The caller a recipient token stands for, or undefined when it is forged, expired, or issued before the
  * recipient's tokens were revoked (the recipient deleted), or its tenant is gone.
@@ -35,7 +38,7 @@ export async function recipientCaller(
   db: Database,
   secret: string,
   token: string,
-): Promise<(Caller & { recipientId: string }) | undefined> {
+): Promise<RecipientCaller | undefined> {
   const claim = verifyLink(tokenKey(secret), token.slice(RECIPIENT_TOKEN_PREFIX.length));
   if (claim?.purpose !== 'inbox') return undefined;
   const standing = await inboxTokenStanding(db, claim.tenantId, claim.recipientId);
@@ -43,6 +46,8 @@ export async function recipientCaller(
   return {
     tenantId: claim.tenantId,
     recipientId: claim.recipientId,
+    issuedAt: claim.issuedAt,
+    expiresAt: ((claim as { exp?: number }).exp ?? 0) * 1000,
     keyId: 'recipient-token',
     scopes: [],
     // Each recipient's browsers have an allowance of their own: many open inboxes spend none of the

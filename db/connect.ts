@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { postgresListen, type Listen } from './listener';
 import * as schema from './schema';
 import { projectRoot, scriptArgs } from '../runtime/project-files';
 
@@ -12,6 +13,8 @@ export interface DatabaseHandle {
   db: Database;
   /** `postgres` when DATABASE_URL names a server, `pglite` for the embedded default. */
   kind: 'postgres' | 'pglite';
+  /** Hears the database's NOTIFY messages on a channel: from every process on PostgreSQL, this one's on PGlite. */
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -60,7 +63,7 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
     client.release();
   }
   const db = drizzle(pool, { schema });
-  return { db: db as unknown as Database, kind: 'postgres', close: () => pool.end() };
+  return { db: db as unknown as Database, kind: 'postgres', listen: postgresListen(url), close: () => pool.end() };
 }
 
 async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
@@ -88,5 +91,9 @@ export async function openPgliteInProcess(dataDir?: string): Promise<DatabaseHan
   const client = new PGlite(dataDir, { postgresqlconf: 'shared_buffers=16MB' });
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Database, kind: 'pglite', close: () => client.close() };
+  const listen: Listen = async (channel, heard) => {
+    const stop = await client.listen(channel, heard);
+    return () => stop();
+  };
+  return { db: db as unknown as Database, kind: 'pglite', listen, close: () => client.close() };
 }

@@ -100,6 +100,17 @@ export function listInbox(
     .limit(limit);
 }
 
+/** The recipient's messages with these ids, as they are now, in id order. */
+export function inboxMessagesByIds(db: Database, tenantId: string, recipientId: string, ids: number[]) {
+  return db
+    .select(columnsOf())
+    .from(m)
+    .where(and(ofRecipient(tenantId, recipientId), inArray(m.id, ids)))
+    .orderBy(m.id);
+}
+
+export type InboxMessageRow = Awaited<ReturnType<typeof inboxMessagesByIds>>[number];
+
 const columnsOf = () => ({
   id: m.id,
   notificationId: m.notificationId,

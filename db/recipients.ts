@@ -1,5 +1,6 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database } from './connect';
+import { deleteInboxEvents } from './inbox-events';
 import { pseudonymOfAddress } from './recipient-pseudonyms';
 import { broadcastChunks, experimentExposures, inboxMessages, preferences, recipients, trackedLinks } from './schema';
 
@@ -31,6 +32,8 @@ export async function deleteRecipientData(db: Database, tenantId: string, recipi
     .delete(inboxMessages)
     .where(and(eq(inboxMessages.tenantId, tenantId), inArray(inboxMessages.recipientId, ids)))
     .returning({ id: inboxMessages.id });
+  // The deletions just logged go with the rest of its inbox's events.
+  await deleteInboxEvents(db, tenantId, ids);
   // Its links (their URLs may name it) and its experiment exposures go too.
   await db.delete(trackedLinks).where(and(eq(trackedLinks.tenantId, tenantId), inArray(trackedLinks.recipientId, ids)));
   await db

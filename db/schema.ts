@@ -12,6 +12,7 @@ import type {
   Guardrails,
 } from '../domain/experiments/experiment';
 import {
+  bigserial,
   boolean,
   doublePrecision,
   index,
@@ -282,6 +283,25 @@ export const inboxMessages = pgTable(
     // The feed's order and its pages' keys.
     index('inbox_messages_feed').on(t.tenantId, t.recipientId, t.createdAt, t.id),
   ],
+);
+
+/**
+ * What happened to each recipient's inbox, in order: the log a live inbox resumes from. Written by the
+ * database itself (triggers on inbox_messages, migration 0013), so no write path can leave an event out;
+ * each event is announced on the `herald_inbox` channel by its id alone. Kept for a day.
+ */
+export const inboxEvents = pgTable(
+  'inbox_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    /** `added`, `changed` or `deleted`. */
+    kind: text('kind').notNull(),
+    messageIds: integer('message_ids').array().notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('inbox_events_recipient').on(t.tenantId, t.recipientId, t.id), index('inbox_events_at').on(t.at)],
 );
 
 /** Each recipient's preferences; `version` makes every change conditional on the one it read. */

@@ -69,6 +69,7 @@ export async function startProductionRole(role: 'api' | 'worker') {
     tracing,
     temporalAddress,
     db: database.db,
+    listen: database.listen,
     api: role === 'api',
     worker: role === 'worker',
     devOutbox: false,

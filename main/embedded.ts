@@ -81,6 +81,7 @@ run('herald', async () => {
     tracing,
     temporalAddress: temporal.address,
     db: database.db,
+    listen: database.listen,
     api: true,
     worker: true,
     devOutbox: true,

@@ -4,6 +4,7 @@ import { prebuiltWorkflowBundle } from '../runtime/project-files';
 import { createActivities } from '../activities';
 import { buildProviders, closeProviders } from '../activities/providers';
 import { buildApi } from '../api/app';
+import type { Listen } from '../db/listener';
 import type { Database } from '../db/connect';
 import { storedSecret } from '../db/secrets';
 import { registerSearchAttributes } from '../worker/search-attributes';
@@ -20,6 +21,8 @@ export interface HeraldOptions {
   config: Config;
   temporalAddress: string;
   db: Database;
+  /** Hears the database's announcements, for the live inbox. */
+  listen?: Listen;
   api: boolean;
   worker: boolean;
   /** Mount /dev/outbox (the embedded mode, where unconfigured channels deliver into it). */
@@ -126,6 +129,8 @@ export async function startHerald(options: HeraldOptions) {
         webhookAllowPrivate: config.providers.webhookAllowPrivate,
         redis,
         renderer,
+        listen: options.listen,
+        inboxStreams: config.inboxStreams,
       });
       const built = api;
       shutdown.add('in-flight HTTP requests', () => built.close());

@@ -61,7 +61,7 @@ export function redacted(value: unknown, depth = 0, seen = new WeakSet<object>()
  */
 function loggedUrl(url: string | undefined): string | undefined {
   const keyless = url
-    ?.replace(/([?&]api_key=)[^&]*/, '$1[redacted]')
+    ?.replace(/([?&](?:api_key|token)=)[^&]*/g, '$1[redacted]')
     .replace(/^\/(ack|unsubscribe)\/[^/?]+/, '/$1/[token]');
   if (keyless === undefined) return undefined;
   let decoded = keyless;

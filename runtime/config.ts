@@ -49,6 +49,9 @@ const schema = z.object({
   // have the balancer's address refused for all of them.
   HERALD_TRUST_PROXY: optional,
   HERALD_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(20),
+  HERALD_INBOX_STREAMS_PER_RECIPIENT: z.coerce.number().int().positive().default(10),
+  HERALD_INBOX_STREAMS_PER_TENANT: z.coerce.number().int().positive().default(10_000),
+  HERALD_INBOX_HEARTBEAT_SECONDS: z.coerce.number().positive().default(15),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
@@ -137,6 +140,8 @@ export interface Config {
   tenantLimits: { ratePerSecond: number; burst: number; dailyQuota: number };
   /** Shares rate-limit counts between API instances; each counts on its own when absent. */
   redisUrl?: string;
+  /** Live inboxes open at once in an API process, per recipient and per tenant, and their heartbeat. */
+  inboxStreams: { perRecipient: number; perTenant: number; heartbeatMs: number };
   bodyLimit: number;
   /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated). */
   trustProxy?: string;
@@ -213,6 +218,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dailyQuota: e.HERALD_TENANT_DAILY_QUOTA,
     },
     redisUrl: e.REDIS_URL,
+    inboxStreams: {
+      perRecipient: e.HERALD_INBOX_STREAMS_PER_RECIPIENT,
+      perTenant: e.HERALD_INBOX_STREAMS_PER_TENANT,
+      heartbeatMs: e.HERALD_INBOX_HEARTBEAT_SECONDS * 1000,
+    },
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     trustProxy: e.HERALD_TRUST_PROXY,
     authFailuresPerMinute: e.HERALD_AUTH_FAILURES_PER_MINUTE,

@@ -16,6 +16,7 @@ import type { InboxFeed } from '../../domain/inbox';
 import type { Database } from '../../db/connect';
 import type { ApiContext } from '../context';
 import { sendInboxReceipts } from '../inbox-receipts';
+import { inboxMessageJson } from '../inbox-json';
 import { notFound, Problem } from '../problems';
 import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
@@ -152,21 +153,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
       });
       const last = rows.at(-1);
       return {
-        messages: rows.map((r) => ({
-          id: r.id,
-          notification_id: r.notificationId,
-          category: r.category ?? undefined,
-          subject: r.subject ?? undefined,
-          text: r.text,
-          html: r.html ?? undefined,
-          actions: r.actions,
-          created_at: r.createdAt.toISOString(),
-          seen_at: r.seenAt?.toISOString() ?? null,
-          read_at: r.readAt?.toISOString() ?? null,
-          interacted_at: r.interactedAt?.toISOString() ?? null,
-          archived_at: r.archivedAt?.toISOString() ?? null,
-          snoozed_until: r.snoozedUntil?.toISOString() ?? null,
-        })),
+        messages: rows.map(inboxMessageJson),
         ...(rows.length === size && last ? { next: keyText({ createdAtMicros: last.key, id: last.id }) } : {}),
       };
     },

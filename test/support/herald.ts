@@ -32,7 +32,7 @@ export function testDatabase(): Promise<DatabaseHandle> {
  * A database no other test writes to: a new one on the PostgreSQL server DATABASE_URL names (the
  * test files running beside this one share that database), else a fresh in-memory PGlite.
  */
-export async function isolatedDatabase(): Promise<DatabaseHandle> {
+export async function isolatedDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return openDatabase({});
   const name = `herald_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
@@ -45,6 +45,7 @@ export async function isolatedDatabase(): Promise<DatabaseHandle> {
   const handle = await openDatabase({ url: own.toString(), poolSize: 4 });
   return {
     ...handle,
+    url: own.toString(),
     async close() {
       await handle.close();
       const dropper = new pg.Client({ connectionString: url });
@@ -91,6 +92,7 @@ export async function startTestHerald(
     config,
     temporalAddress,
     db: database.db,
+    listen: database.listen,
     api: true,
     worker: true,
     devOutbox: true,

@@ -108,13 +108,16 @@ describe('structured logs', () => {
     );
   });
 
-  it('keep an API key in a URL out of the request line', () => {
+  it('keep an API key or a recipient token in a URL out of the request line', () => {
     const serialize = loggerOptions('info').serializers!.req!;
     expect(serialize({ method: 'GET', url: '/dev/outbox?limit=5&api_key=hk_secret' })).toEqual({
       method: 'GET',
       url: '/dev/outbox?limit=5&api_key=[redacted]',
       route: undefined,
     });
+    expect(serialize({ method: 'GET', url: '/inbox/stream?token=hrt_payload.signature' }).url).toBe(
+      '/inbox/stream?token=[redacted]',
+    );
   });
 
   it('carry the trace id of the span they were written in', () => {
