@@ -12,6 +12,7 @@ import { httpRequestDuration, httpRequests } from '../observability/metrics';
 import { startServerSpan } from '../observability/tracing';
 import { trackAllowedMethods } from './allowed-methods';
 import { drainOnClose } from './drain';
+import { OPTIONAL_BODY } from './schemas';
 import { DEFAULT_STREAM_LIMITS, InboxStreams, type StreamLimits } from './inbox-streams';
 import type { Listen } from '../db/listener';
 import type { Redis } from 'ioredis';
@@ -110,6 +111,21 @@ export interface ApiOptions {
   renderer?: ApiContext['renderer'];
 }
 
+/**
+ * A route that takes no body as well as an empty one says so with `x-body-optional` in its schema: the
+ * document then marks its body not required (Fastify's schemas cannot).
+ */
+function withOptionalBodies<D extends { paths?: object }>(document: D): D {
+  for (const path of Object.values(document.paths ?? {}) as Record<string, Record<string, unknown>>[])
+    for (const operation of Object.values(path)) {
+      if (typeof operation !== 'object' || operation === null || !(OPTIONAL_BODY in operation)) continue;
+      const op = operation as Record<string, unknown> & { requestBody?: { required?: boolean } };
+      delete op[OPTIONAL_BODY];
+      if (op.requestBody) op.requestBody.required = false;
+    }
+  return document;
+}
+
 /** Formats the request schemas name beyond JSON Schema's own: E.164 phone numbers, IANA time zones. */
 function heraldFormats(ajv: Ajv): Ajv {
   return ajv
@@ -159,6 +175,8 @@ export async function buildApi(options: ApiOptions) {
   drainOnClose(app);
 
   await app.register(swagger, {
+    transformObject: (document) =>
+      'openapiObject' in document ? withOptionalBodies(document.openapiObject) : document.swaggerObject,
     openapi: {
       info: { title: 'Herald', description: 'Durable multi-channel notifications', version: '0.1.0' },
       components: {

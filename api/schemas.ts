@@ -417,3 +417,6 @@ export const receiptBodySchema = {
     error: { type: 'string', maxLength: 1024, pattern: NO_NUL },
   },
 } as const;
+
+/** In a route's schema, `[OPTIONAL_BODY]: true`: it takes no body as well as one (a preValidation hook makes it `{}`). */
+export const OPTIONAL_BODY = 'x-body-optional';

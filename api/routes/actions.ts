@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import { recordAudit, type AuditAction } from '../audit';
 import type { ApiContext } from '../context';
 import { actOnNotification, type NotificationAction } from '../notification-actions';
-import { acknowledgementSchema, idSchema, NO_NUL, problems } from '../schemas';
+import { acknowledgementSchema, idSchema, NO_NUL, OPTIONAL_BODY, problems } from '../schemas';
 
 const actionBodySchema = {
   type: 'object',
@@ -70,6 +70,7 @@ export const actionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContex
           security: [{ bearer: [] }],
           params: { type: 'object', required: ['notification_id'], properties: { notification_id: idSchema } },
           body: actionBodySchema,
+          [OPTIONAL_BODY]: true,
           response: { 202: actionResultSchema, ...problems(400, 401, 404, 409, 413, 415) },
         },
       },

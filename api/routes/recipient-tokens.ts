@@ -3,7 +3,7 @@ import { durationMs } from '../../domain/orchestration';
 import type { ApiContext } from '../context';
 import { Problem } from '../problems';
 import { DEFAULT_TOKEN_TTL_MS, issueRecipientToken, MAX_TOKEN_TTL_MS } from '../recipient-tokens';
-import { BODY_PROBLEMS, durationSchema, problems, recipientIdSchema } from '../schemas';
+import { BODY_PROBLEMS, durationSchema, OPTIONAL_BODY, problems, recipientIdSchema } from '../schemas';
 
 /**
  * Recipient tokens: an app's backend asks for one and hands it to the recipient's browser, which then
@@ -21,6 +21,7 @@ export const recipientTokenRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: A
         summary: "A short-lived token that opens this recipient's inbox, for a browser",
         tags: ['inbox'],
         security: [{ bearer: [] }],
+        [OPTIONAL_BODY]: true,
         params: { type: 'object', required: ['id'], properties: { id: recipientIdSchema } },
         body: {
           type: 'object',
