@@ -2,6 +2,7 @@ import type Ajv from 'ajv';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cors from '@fastify/cors';
 import type { Client } from '@temporalio/client';
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import type { Database } from '../db/connect';
@@ -21,6 +22,7 @@ import { recipientCaller } from './recipient-tokens';
 import { recipientTokenRoutes } from './routes/recipient-tokens';
 import { inboxSettingsRoutes } from './routes/inbox-settings';
 import { inboxStreamRoutes } from './routes/inbox-stream';
+import { widgetRoutes } from './routes/widget';
 import { FailedAuthThrottle } from './auth-throttle';
 import { limitRequests, TenantLimits, type LimitDefaults } from './tenant-limits';
 import { problems } from './schemas';
@@ -189,6 +191,14 @@ export async function buildApi(options: ApiOptions) {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Herald takes bearer credentials only, never cookies, so a page on any origin may call it: an app's page
+  // holding a recipient token reads its inbox and stream from Herald's origin.
+  await app.register(cors, {
+    origin: '*',
+    allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+    exposedHeaders: ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'retry-after'],
+    maxAge: 600,
+  });
 
   // The API speaks JSON only: any other body is refused with 415, not parsed as text.
   app.removeContentTypeParser(['text/plain', 'application/json']);
@@ -304,6 +314,11 @@ export async function buildApi(options: ApiOptions) {
   });
   await app.register(webhookRoutes, context);
   await app.register(linkRoutes, context);
+  // The widget's script, for any page; in development, a page that shows it live.
+  await app.register(widgetRoutes, {
+    ...context,
+    demoInbox: options.devOutbox ? { tenantId: 'dev', recipientId: 'ada' } : undefined,
+  });
   // The one authentication boundary: nothing inside is parsed, validated or looked up without a key.
   await app.register(
     async (admin) => {

@@ -103,6 +103,7 @@ run('herald', async () => {
     `  Admin token    ${config.adminToken ? 'from HERALD_ADMIN_TOKEN' : `in ${path.join(config.dataDir, 'admin-token')}`}   (npm run admin -- help)`,
   );
   log(`  Dev outbox     ${base}/dev/outbox?api_key=${apiKey}`);
+  log(`  Inbox demo     ${base}/demo/inbox   (recipient "ada", live)`);
   if (!config.temporal.address)
     log(
       `  Temporal UI    http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`,

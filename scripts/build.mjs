@@ -19,4 +19,6 @@ cpSync(path.join(root, 'runtime/render-thread.mjs'), path.join(dist, 'runtime/re
 step('bundling the workflows, with and without workflow spans');
 node(path.join(dist, 'scripts/bundle-workflows.js'), path.join(dist, 'workflow-bundle.js'));
 node(path.join(dist, 'scripts/bundle-workflows.js'), path.join(dist, 'workflow-bundle-spans.js'), '--workflow-spans');
+step('bundling the inbox widget');
+node(path.join(root, 'scripts/build-widget.mjs'));
 step(`done: node dist/main/api.js, node dist/main/worker.js, node dist/main/embedded.js`);

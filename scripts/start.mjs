@@ -8,6 +8,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = process.argv[2] ?? 'main/embedded.ts';
 
 ensureInstalled();
+// The inbox widget the API serves (and /demo/inbox shows), built from its sources: esbuild is there only once installed.
+try {
+  await (await import('./build-widget.mjs')).buildWidget();
+} catch (error) {
+  console.warn(`[herald] the inbox widget was not built (${error.message}): /widget/herald-inbox.js answers 404`);
+}
 
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
   cwd: process.cwd(),

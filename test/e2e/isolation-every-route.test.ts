@@ -89,7 +89,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
 
   const n = () => ids.notification;
   /** What B tries on each route, and what it must get: 404, or (in B's own namespace) nothing of A's. */
-  const attempts: Record<string, { url: () => string; body?: object; expect: 404 | 422 | 'nothing of A' }> = {
+  const attempts: Record<string, { url: () => string; body?: object; expect: 401 | 404 | 422 | 'nothing of A' }> = {
     // A's stored recipient is no recipient of B's.
     'POST /notify': {
       url: () => '/notify',
@@ -113,6 +113,8 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
     'GET /recipients/{id}/inbox': { url: () => '/recipients/ada/inbox', expect: 'nothing of A' },
     'GET /recipients/{id}/inbox/counts': { url: () => '/recipients/ada/inbox/counts', expect: 'nothing of A' },
     'GET /settings/inbox': { url: () => '/settings/inbox', expect: 'nothing of A' },
+    // A key opens no live inbox; B's token for its own `ada` hears only B's (the live inbox suite checks).
+    'GET /inbox/stream': { url: () => '/inbox/stream', expect: 401 },
     'PUT /settings/inbox': { url: () => '/settings/inbox', body: { feeds: [{ name: 'b' }] }, expect: 'nothing of A' },
     // A token B makes for its own `ada`: it opens B's inbox, never A's (the recipient tokens suite reads with it).
     'POST /recipients/{id}/tokens': { url: () => '/recipients/ada/tokens', body: {}, expect: 'nothing of A' },

@@ -118,6 +118,26 @@ describe('recipient tokens', () => {
     expect((await call(bearer(fresh.token), 'GET', '/recipients/ada/inbox')).json()).toEqual({ messages: [] });
   });
 
+  it("opens the inbox to a page on another origin (CORS), the token in a header", async () => {
+    const origin = 'https://app.example.com';
+    const preflight = await herald.api.inject({
+      method: 'OPTIONS',
+      url: '/recipients/ada/inbox/read',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': '*' });
+    expect(String(preflight.headers['access-control-allow-headers'])).toMatch(/authorization/);
+    const { token } = await tokenFor('ada');
+    const read = await call({ ...bearer(token), origin }, 'GET', '/recipients/ada/inbox/counts');
+    expect(read.statusCode).toBe(200);
+    expect(read.headers['access-control-allow-origin']).toBe('*');
+  });
+
   it('is issued without a body, for an hour', async () => {
     const res = await herald.api.inject({ method: 'POST', url: '/recipients/ada/tokens', headers: a.auth });
     expect(res.statusCode).toBe(201);
