@@ -118,7 +118,7 @@ describe('recipient tokens', () => {
     expect((await call(bearer(fresh.token), 'GET', '/recipients/ada/inbox')).json()).toEqual({ messages: [] });
   });
 
-  it("opens the inbox to a page on another origin (CORS), the token in a header", async () => {
+  it('opens the inbox to a page on another origin (CORS), the token in a header', async () => {
     const origin = 'https://app.example.com';
     const preflight = await herald.api.inject({
       method: 'OPTIONS',
