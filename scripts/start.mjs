@@ -1,5 +1,5 @@
 // `npm start` on a fresh clone: install what is missing, then run Herald in one process tree.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ensureInstalled } from './ensure-installed.mjs';
@@ -8,12 +8,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = process.argv[2] ?? 'main/embedded.ts';
 
 ensureInstalled();
-// The inbox widget the API serves (and /demo/inbox shows), built from its sources: esbuild is there only once installed.
-try {
-  await (await import('./build-widget.mjs')).buildWidget();
-} catch (error) {
-  console.warn(`[herald] the inbox widget was not built (${error.message}): /widget/herald-inbox.js answers 404`);
-}
+// The inbox widget the API serves (and /demo/inbox shows), built from its sources, in a process of its own:
+// esbuild keeps a service process while its caller lives.
+const widget = spawnSync(process.execPath, [path.join(root, 'scripts/build-widget.mjs')], { encoding: 'utf8' });
+if (widget.status !== 0)
+  console.warn(`[herald] the inbox widget was not built: /widget/herald-inbox.js answers 404\n${widget.stderr.trim()}`);
 
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
   cwd: process.cwd(),

@@ -17,35 +17,32 @@ ALTER TABLE "inbox_events" ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
 CREATE POLICY "tenant_rows" ON "inbox_events" USING ("tenant_id" = current_setting('herald.tenant_id', true)) WITH CHECK ("tenant_id" = current_setting('herald.tenant_id', true));
 --> statement-breakpoint
--- One event per recipient per statement, its message ids in order, announced by id on commit.
-CREATE FUNCTION herald_inbox_event() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE e record;
+-- Each event is announced by id on commit.
+CREATE FUNCTION herald_inbox_announce() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  FOR e IN
-    INSERT INTO inbox_events (tenant_id, recipient_id, kind, message_ids)
-    SELECT tenant_id, recipient_id, TG_ARGV[0], array_agg(id ORDER BY id) FROM changed_rows GROUP BY tenant_id, recipient_id
-    RETURNING id, tenant_id, recipient_id
-  LOOP
-    PERFORM pg_notify('herald_inbox', json_build_array(e.tenant_id, e.recipient_id, e.id)::text);
-  END LOOP;
+  PERFORM pg_notify('herald_inbox', json_build_array(NEW.tenant_id, NEW.recipient_id, NEW.id)::text);
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER "inbox_events_announced" AFTER INSERT ON "inbox_events" FOR EACH ROW EXECUTE FUNCTION herald_inbox_announce();
+--> statement-breakpoint
+-- One event per recipient per statement, its message ids in order.
+CREATE FUNCTION herald_inbox_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO inbox_events (tenant_id, recipient_id, kind, message_ids)
+  SELECT tenant_id, recipient_id, TG_ARGV[0], array_agg(id ORDER BY id) FROM changed_rows GROUP BY tenant_id, recipient_id;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 -- A change is an event only when a state moved: a retried send's no-op update is none.
 CREATE FUNCTION herald_inbox_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE e record;
 BEGIN
-  FOR e IN
-    INSERT INTO inbox_events (tenant_id, recipient_id, kind, message_ids)
-    SELECT n.tenant_id, n.recipient_id, 'changed', array_agg(n.id ORDER BY n.id)
-    FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE (n.seen_at, n.read_at, n.interacted_at, n.archived_at, n.snoozed_until)
-      IS DISTINCT FROM (o.seen_at, o.read_at, o.interacted_at, o.archived_at, o.snoozed_until)
-    GROUP BY n.tenant_id, n.recipient_id
-    RETURNING id, tenant_id, recipient_id
-  LOOP
-    PERFORM pg_notify('herald_inbox', json_build_array(e.tenant_id, e.recipient_id, e.id)::text);
-  END LOOP;
+  INSERT INTO inbox_events (tenant_id, recipient_id, kind, message_ids)
+  SELECT n.tenant_id, n.recipient_id, 'changed', array_agg(n.id ORDER BY n.id)
+  FROM new_rows n JOIN old_rows o ON o.id = n.id
+  WHERE (n.seen_at, n.read_at, n.interacted_at, n.archived_at, n.snoozed_until)
+    IS DISTINCT FROM (o.seen_at, o.read_at, o.interacted_at, o.archived_at, o.snoozed_until)
+  GROUP BY n.tenant_id, n.recipient_id;
   RETURN NULL;
 END $$;
 --> statement-breakpoint

@@ -26,6 +26,7 @@ const TABLES = {
   experimentExposures: schema.experimentExposures,
   trackedLinks: schema.trackedLinks,
   inboxTokenRevocations: schema.inboxTokenRevocations,
+  inboxEvents: schema.inboxEvents,
 };
 
 /** Valid bodies to mutate: a mutated valid body gets past the first checks and probes the deeper ones. */

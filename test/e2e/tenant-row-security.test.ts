@@ -50,13 +50,13 @@ describe("PostgreSQL's row-level security keeps each tenant's rows to that tenan
   afterAll(() => database?.close());
 
   it('has a policy on every table that holds tenant rows', async () => {
-    expect(tenantTables).toHaveLength(18);
+    expect(tenantTables).toHaveLength(19);
     const { rows } = (await db.execute(
       sql`select c.relname, c.relrowsecurity, count(p.polname)::int as policies
           from pg_class c left join pg_policy p on p.polrelid = c.oid
           where c.relname in (${sql.join([...tenantTables, 'tenants'], sql`, `)}) group by c.relname, c.relrowsecurity`,
     )) as unknown as { rows: { relname: string; relrowsecurity: boolean; policies: number }[] };
-    expect(rows).toHaveLength(19);
+    expect(rows).toHaveLength(20);
     for (const row of rows)
       expect({ [row.relname]: [row.relrowsecurity, row.policies] }).toEqual({ [row.relname]: [true, 1] });
   });

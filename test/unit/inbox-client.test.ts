@@ -1,19 +1,8 @@
-import { createInbox, type Inbox, type InboxMessage, type InboxOptions } from '../../clients/inbox';
+import { createInbox, type Inbox, type InboxOptions } from '../../clients/inbox';
 import type { EventSourceLike } from '../../clients/inbox/stream';
+import { inboxMessage } from '../support/inbox-messages';
 
-/** Message `id` was created `id` seconds into 2030: a larger id is newer. */
-const message = (id: number, state: Partial<InboxMessage> = {}): InboxMessage => ({
-  id,
-  notification_id: `n${id}`,
-  text: `message ${id}`,
-  created_at: new Date(Date.UTC(2030, 0, 1, 0, 0, id)).toISOString(),
-  seen_at: null,
-  read_at: null,
-  interacted_at: null,
-  archived_at: null,
-  snoozed_until: null,
-  ...state,
-});
+const message = inboxMessage;
 const counts = (unread: number, total = unread) => ({ unread, unseen: unread, total });
 
 interface Call {
