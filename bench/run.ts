@@ -6,7 +6,8 @@
  * --burst N sets the single-recipient burst (10,000 in full mode).
  * --temporal-address runs it all against that Temporal server instead of the embedded dev server,
  * such as the 8-shard one `scripts/temporal-cluster.sh start` runs.
- * --only templates runs the templates section alone, with its own baselines (bench-results/latest-templates.json).
+ * --only templates runs the templates section alone, with its own baselines (bench-results/latest-templates.json);
+ * --only live-inbox the live inbox's (bench-results/latest-live-inbox.json).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,13 +27,15 @@ import { pool } from '../domain/pool';
 import { phasesOf, type Probe } from './phases';
 import { fmt, type Row } from './report';
 import { templateStages } from './templates';
+import { inboxStreamStages } from './inbox-streams';
 import { cpuSecondsSince, cpuTimes, latencySummary, memoryOf, steadyRssMb } from './stats';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 const givenTemporal = optionValue('--temporal-address');
 const only = optionValue('--only');
-if (only !== undefined && only !== 'templates') throw new Error(`--only takes templates, not ${only}`);
+if (only !== undefined && only !== 'templates' && only !== 'live-inbox')
+  throw new Error(`--only takes templates or live-inbox, not ${only}`);
 const sizes = withBurst(
   quick
     ? {
@@ -52,6 +55,9 @@ const sizes = withBurst(
         templated: 100,
         renders: 200,
         versions: 1_000,
+        streams: 200,
+        streamProbes: 10,
+        streamBurst: 150,
       }
     : {
         noop: 200_000,
@@ -70,6 +76,9 @@ const sizes = withBurst(
         templated: 1_000,
         renders: 2_000,
         versions: 1_000,
+        streams: 1_000,
+        streamProbes: 60,
+        streamBurst: 2_000,
       },
 );
 const CONNECTIONS = 16;
@@ -159,7 +168,7 @@ async function main() {
   };
 
   try {
-    if (only !== 'templates') {
+    if (only === undefined) {
       // 1. Baselines.
       const noop = new NodeProcess('bench/noop-server.ts', { direct: true, env: process.env });
       await noop.waitFor('listening');
@@ -600,9 +609,31 @@ async function main() {
       });
     }
 
-    // 11. Templates: rendered at send time against finished text, per channel, and their cache's memory.
-    const pids = () => ({ herald: [heraldPid], server: serverPids() });
-    await templateStages({ base, auth, smtp, pids }, sizes, { record, check });
+    // 11. Live inboxes: many open streams, their memory, accept → event, and a burst beside them.
+    if (only !== 'templates') {
+      const burst = async (size: number) => {
+        // Low priority, as the burst above: the probes beside it are normal.
+        const body = JSON.stringify({
+          channels: ['sms'],
+          recipients: [{ phone: '+14155550100' }],
+          message: 'bench',
+          priority: 'low',
+        });
+        const before = await smsFinished(base);
+        const run = await load({ url: `${base}/notify`, body, headers: auth, amount: size });
+        check(run['2xx'] === size, `burst beside live inboxes: ${run['2xx']}/${size} accepted`);
+        const drained = await until(async () => (await smsFinished(base)) - before >= size, 900_000);
+        check(drained, `burst beside live inboxes: ${size} not drained`);
+        return rate(run);
+      };
+      await inboxStreamStages({ base, auth, heraldPid, burst }, sizes, { record, check });
+    }
+
+    // 12. Templates: rendered at send time against finished text, per channel, and their cache's memory.
+    if (only !== 'live-inbox') {
+      const pids = () => ({ herald: [heraldPid], server: serverPids() });
+      await templateStages({ base, auth, smtp, pids }, sizes, { record, check });
+    }
   } finally {
     await connection.close();
     await herald.stop();
@@ -801,6 +832,14 @@ async function acceptedByPriority(base: string): Promise<Record<'high' | 'normal
  */
 async function sendsFinished(base: string): Promise<number> {
   return (await heraldCounters(base))('herald_delivery_attempts_total', /(^|,)outcome="(sent|delivered|failed)"(,|$)/);
+}
+
+/** SMS sends finished for good: the bursts beside live inboxes, whose in-app probes are sends too. */
+async function smsFinished(base: string): Promise<number> {
+  return (await heraldCounters(base))(
+    'herald_delivery_attempts_total',
+    /^(?=.*(^|,)channel="sms"(,|$))(?=.*(^|,)outcome="(sent|delivered|failed)"(,|$))/,
+  );
 }
 
 async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -5,6 +5,8 @@ export interface ServerEvent {
   id?: string;
   event: string;
   data: string;
+  /** When it was read (performance.now()). */
+  receivedAt: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export class EventStreamReader {
     else {
       let text = '';
       for await (const chunk of res) text += String(chunk);
-      reader.events.push({ event: 'problem', data: text });
+      reader.events.push({ event: 'problem', data: text, receivedAt: performance.now() });
       reader.ended = true;
     }
     return reader;
@@ -81,7 +83,7 @@ export class EventStreamReader {
   }
 
   private take(block: string): void {
-    const event: ServerEvent = { event: 'message', data: '' };
+    const event: ServerEvent = { event: 'message', data: '', receivedAt: performance.now() };
     let fields = 0;
     for (const line of block.split('\n')) {
       if (line.startsWith(':')) {
