@@ -91,15 +91,16 @@ export class InboxStreams {
       throw tooMany(`Recipient ${caller.recipientId} has ${streams.size} live inboxes open here, the most allowed`);
     if ((this.perTenant.get(caller.tenantId) ?? 0) >= this.limits.perTenant)
       throw tooMany(`This tenant has ${this.limits.perTenant} live inboxes open here, the most allowed`);
-    await this.start();
     const stream: Stream = { ...caller, out, lastId: 0, again: false, closed: false };
-    // Counted before its first read: an event that comes meanwhile wakes it.
+    // Counted at once, so streams opening together keep to the limits, and before its first read: an
+    // event that comes meanwhile wakes it.
     this.byRecipient.set(key, streams.add(stream));
     this.perTenant.set(caller.tenantId, (this.perTenant.get(caller.tenantId) ?? 0) + 1);
     out.once('close', () => this.close(stream));
     stream.expiry = setTimeout(() => out.end(), Math.max(0, caller.expiresAt - Date.now()));
     stream.expiry.unref();
     try {
+      await this.start();
       write(stream, `retry: ${RETRY_MS}\n\n`);
       // An id Herald could not have given (-1) cannot be resumed from.
       const resumeFrom =
@@ -122,7 +123,8 @@ export class InboxStreams {
       }
       this.pull(stream);
     } catch (error) {
-      out.end();
+      out.destroy();
+      this.close(stream);
       throw error;
     }
     return stream;
