@@ -102,14 +102,22 @@ describe('the live inbox', () => {
     await call(tenant.auth, 'POST', '/recipients/bea/inbox/read', { ids: [two.id] });
 
     const again = await open(token, { 'last-event-id': lastId });
-    const missed = await again.until((e) => e.filter((x) => x.event !== 'counts').length >= 3);
+    await again.until((e) => e.some((x) => x.event === 'changed'));
     await new Promise((r) => setTimeout(r, 300));
-    expect(again.events.map((e) => e.event)).toEqual(['added', 'added', 'changed']);
-    expect(again.events.map((e) => Number(e.id))).toEqual([...missed.map((e) => Number(e.id))].sort((a, b) => a - b));
-    expect(Number(again.events[0]!.id)).toBeGreaterThan(Number(lastId));
-    // Each message as it is now: `two` was read after it arrived.
-    expect(texts(again.named('added'))).toEqual(['two', 'three']);
-    expect(dataOf(again.named('changed')[0]!).counts).toEqual({ unread: 2, unseen: 2, total: 3 });
+    // What it missed and nothing else: the two messages added (one event each, or one for both when the
+    // worker stored them in one statement), then the read; no `counts`, since it resumed.
+    const events = again.events;
+    expect(events.map((e) => e.event)).toEqual([...events.slice(0, -1).map(() => 'added'), 'changed']);
+    const ids = events.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toBeGreaterThan(Number(lastId));
+    // Each message as it is now (`two` was read after it arrived), each once.
+    expect(texts(again.named('added')).sort()).toEqual(['three', 'two']);
+    expect(dataOf(again.named('changed')[0]!)).toMatchObject({
+      ids: [two.id],
+      counts: { unread: 2, unseen: 2, total: 3 },
+    });
   });
 
   it('says reset when it cannot resume from the id given', async () => {
