@@ -15,6 +15,7 @@ import type { Listen, StopListening } from '../db/listener';
 import { inTenant } from '../db/tenant-scope';
 import { inboxMessageJson } from './inbox-json';
 import { Problem } from './problems';
+import { revoked } from './recipient-tokens';
 
 export interface StreamLimits {
   /** Open streams per recipient, and per tenant, in this process. */
@@ -205,7 +206,7 @@ export class InboxStreams {
       const events = await inboxEventsAfter(db, tenantId, recipientId, stream.lastId, EVENTS_AT_ONCE);
       if (events.length === 0) return undefined;
       const standing = await inboxTokenStanding(db, tenantId, recipientId);
-      if (!standing || (standing.revokedAt && stream.issuedAt <= standing.revokedAt.getTime())) return 'revoked';
+      if (!standing || revoked(standing, stream.issuedAt)) return 'revoked';
       const shown = [...new Set(events.filter((e) => e.kind !== 'deleted').flatMap((e) => e.messageIds))];
       const messages = shown.length > 0 ? await inboxMessagesByIds(db, tenantId, recipientId, shown) : [];
       return { events, messages, counts: await inboxCounts(db, tenantId, recipientId, new Date()) };

@@ -42,7 +42,7 @@ export async function recipientCaller(
   const claim = verifyLink(tokenKey(secret), token.slice(RECIPIENT_TOKEN_PREFIX.length));
   if (claim?.purpose !== 'inbox') return undefined;
   const standing = await inboxTokenStanding(db, claim.tenantId, claim.recipientId);
-  if (!standing || (standing.revokedAt && claim.issuedAt <= standing.revokedAt.getTime())) return undefined;
+  if (!standing || revoked(standing, claim.issuedAt)) return undefined;
   return {
     tenantId: claim.tenantId,
     recipientId: claim.recipientId,
@@ -55,6 +55,11 @@ export async function recipientCaller(
     rateKey: `${claim.tenantId}/recipient/${sha256(claim.recipientId)}`,
     limits: { ratePerSecond: standing.ratePerSecond, burst: standing.burst, dailyQuota: standing.dailyQuota },
   };
+}
+
+/** Whether a token issued at `issuedAt` (ms) was issued before its recipient's tokens were revoked. */
+export function revoked(standing: { revokedAt: Date | null }, issuedAt: number): boolean {
+  return standing.revokedAt !== null && issuedAt <= standing.revokedAt.getTime();
 }
 
 /** A key of their own for recipient tokens, derived from the link secret: no link passes for a token, nor one for a link. */
