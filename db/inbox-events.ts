@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lt, lte, max } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, lte, max } from 'drizzle-orm';
 import type { Database } from './connect';
 import { inboxEvents } from './schema';
 
@@ -47,7 +47,10 @@ export async function pruneInboxEvents(db: Database, before: Date): Promise<void
 
 /** Drops a deleted recipient's events, the ones its deletion just wrote included. */
 export async function deleteInboxEvents(db: Database, tenantId: string, recipientIds: string[]): Promise<void> {
-  for (const id of recipientIds) await db.delete(inboxEvents).where(ofRecipient(tenantId, id));
+  if (recipientIds.length === 0) return;
+  await db
+    .delete(inboxEvents)
+    .where(and(eq(inboxEvents.tenantId, tenantId), inArray(inboxEvents.recipientId, recipientIds)));
 }
 
 /** What an announcement names, or undefined when it is not one of Herald's. */
