@@ -15,6 +15,7 @@ import { trackAllowedMethods } from './allowed-methods';
 import { drainOnClose } from './drain';
 import { OPTIONAL_BODY } from './schemas';
 import { DEFAULT_STREAM_LIMITS, InboxStreams, type StreamLimits } from './inbox-streams';
+import { wakeSnoozedOnSchedule } from './inbox-wakeups';
 import type { Listen } from '../db/listener';
 import type { Redis } from 'ioredis';
 import { adminAuth, bearerAuth } from './auth';
@@ -109,6 +110,8 @@ export interface ApiOptions {
   listen?: Listen;
   /** Limits of the live inbox; the defaults when absent. */
   inboxStreams?: Partial<StreamLimits>;
+  /** How often snoozed inbox messages whose time has come are woken; 5 s when absent. */
+  snoozeCheckMs?: number;
   /** Checks templates when saved and renders previews; a pool of its own, started when first used, when absent. */
   renderer?: ApiContext['renderer'];
 }
@@ -173,6 +176,10 @@ export async function buildApi(options: ApiOptions) {
     : undefined;
   // Live inboxes end first: their clients reconnect elsewhere, and the drain does not wait on them.
   if (inboxStreams) app.addHook('preClose', () => inboxStreams.stop());
+  if (inboxStreams) {
+    const stopWaking = wakeSnoozedOnSchedule(options.db, app.log, options.snoozeCheckMs ?? 5000);
+    app.addHook('preClose', stopWaking);
+  }
   // A stop answers every request the API has taken, and ends as soon as they are answered.
   drainOnClose(app);
 

@@ -195,6 +195,15 @@ export async function changeInbox(
   return changed;
 }
 
+/**
+ * Brings back to the feed, across tenants, the messages whose snooze has ended: an update, so the
+ * database's triggers write each recipient's `changed` event and live inboxes show them at once. How many.
+ */
+export async function wakeSnoozedMessages(db: Database, now: Date): Promise<number> {
+  const woken = await db.update(m).set({ snoozedUntil: null }).where(lte(m.snoozedUntil, now)).returning({ id: m.id });
+  return woken.length;
+}
+
 /** Deletes one message; false when the recipient has none with that id. */
 export async function deleteInboxMessage(
   db: Database,

@@ -131,6 +131,7 @@ export async function startHerald(options: HeraldOptions) {
         renderer,
         listen: options.listen,
         inboxStreams: config.inboxStreams,
+        snoozeCheckMs: config.inboxSnoozeCheckMs,
       });
       const built = api;
       shutdown.add('in-flight HTTP requests', () => built.close());

@@ -52,6 +52,7 @@ const schema = z.object({
   HERALD_INBOX_STREAMS_PER_RECIPIENT: z.coerce.number().int().positive().default(10),
   HERALD_INBOX_STREAMS_PER_TENANT: z.coerce.number().int().positive().default(10_000),
   HERALD_INBOX_HEARTBEAT_SECONDS: z.coerce.number().positive().default(15),
+  HERALD_INBOX_SNOOZE_CHECK_SECONDS: z.coerce.number().positive().default(5),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
   HERALD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
@@ -142,6 +143,8 @@ export interface Config {
   redisUrl?: string;
   /** Live inboxes open at once in an API process, per recipient and per tenant, and their heartbeat. */
   inboxStreams: { perRecipient: number; perTenant: number; heartbeatMs: number };
+  /** How often snoozed in-app messages whose time has come are brought back to the feed. */
+  inboxSnoozeCheckMs: number;
   bodyLimit: number;
   /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated). */
   trustProxy?: string;
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perTenant: e.HERALD_INBOX_STREAMS_PER_TENANT,
       heartbeatMs: e.HERALD_INBOX_HEARTBEAT_SECONDS * 1000,
     },
+    inboxSnoozeCheckMs: e.HERALD_INBOX_SNOOZE_CHECK_SECONDS * 1000,
     bodyLimit: e.HERALD_BODY_LIMIT_BYTES,
     trustProxy: e.HERALD_TRUST_PROXY,
     authFailuresPerMinute: e.HERALD_AUTH_FAILURES_PER_MINUTE,

@@ -1,0 +1,24 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/connect';
+import { wakeSnoozedMessages } from '../db/inbox-messages';
+
+/**
+ * Wakes snoozed inbox messages every `everyMs`, so a snooze that ends is an event live inboxes hear (a
+ * read already judges snoozes by the clock; this is what tells an open inbox). Each API process runs it:
+ * a message is woken by whichever comes first, and the others find nothing to do. Returns its stop, which
+ * waits for a check under way.
+ */
+export function wakeSnoozedOnSchedule(db: Database, log: FastifyBaseLogger, everyMs: number): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= wakeSnoozedMessages(db, new Date())
+      .then(() => undefined)
+      .catch((error: unknown) => log.warn({ err: error }, 'could not wake snoozed inbox messages'))
+      .finally(() => (running = undefined));
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

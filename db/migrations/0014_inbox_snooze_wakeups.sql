@@ -1,0 +1,1 @@
+CREATE INDEX "inbox_messages_snoozed" ON "inbox_messages" USING btree ("snoozed_until") WHERE "inbox_messages"."snoozed_until" is not null;
