@@ -283,7 +283,9 @@ export const inboxMessages = pgTable(
     // The feed's order and its pages' keys.
     index('inbox_messages_feed').on(t.tenantId, t.recipientId, t.createdAt, t.id),
     // The snoozed messages, for waking them when their time comes.
-    index('inbox_messages_snoozed').on(t.snoozedUntil).where(sql`${t.snoozedUntil} is not null`),
+    index('inbox_messages_snoozed')
+      .on(t.snoozedUntil)
+      .where(sql`${t.snoozedUntil} is not null`),
   ],
 );
 
