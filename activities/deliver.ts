@@ -166,7 +166,10 @@ export function createDeliver(
     }
     const templated = input.message.template ? await templatedMessage(input, attempts) : undefined;
     const plain = plugin.render(
-      withAcknowledgeLink(templated ? { ...input, message: templated.message } : input, links),
+      withAcknowledgeLink(
+        templated ? { ...input, message: { ...templated.message, groupKey: input.message.groupKey } } : input,
+        links,
+      ),
     );
     const details = templated ? { ...plain.details, ...templated.details } : plain.details;
     const rendered: RenderedMessage = { ...plain, ...templated?.extras, ...(details ? { details } : {}) };

@@ -1,11 +1,12 @@
-import type { InboxMessageRow } from '../db/inbox-messages';
+import type { InboxGroup, InboxMessageRow } from '../db/inbox-messages';
 
-/** An in-app message as the inbox routes and the live stream show it. */
-export function inboxMessageJson(r: InboxMessageRow) {
+/** An in-app message as the inbox routes and the live stream show it; in a grouped list, with its group. */
+export function inboxMessageJson(r: InboxMessageRow & { group?: InboxGroup }) {
   return {
     id: r.id,
     notification_id: r.notificationId,
     category: r.category ?? undefined,
+    group_key: r.groupKey,
     subject: r.subject ?? undefined,
     text: r.text,
     html: r.html ?? undefined,
@@ -16,5 +17,6 @@ export function inboxMessageJson(r: InboxMessageRow) {
     interacted_at: r.interactedAt?.toISOString() ?? null,
     archived_at: r.archivedAt?.toISOString() ?? null,
     snoozed_until: r.snoozedUntil?.toISOString() ?? null,
+    ...(r.group ? { group: r.group } : {}),
   };
 }

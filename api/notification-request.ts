@@ -54,6 +54,7 @@ export interface NotifyBody {
   locale?: string;
   priority?: Priority;
   category?: string;
+  group_key?: string;
   metadata?: unknown;
   strategy?: Strategy;
   fallback?: { channels: readonly string[]; after: string; unless?: string };
@@ -160,7 +161,7 @@ export async function buildNotificationRequest(
     tenantId,
     channels,
     recipients: contacts,
-    message: resolved,
+    message: body.group_key === undefined ? resolved : { ...resolved, groupKey: body.group_key },
     priority: body.priority ?? 'normal',
     category: body.category,
     metadata: body.metadata as Record<string, unknown> | undefined,

@@ -241,6 +241,14 @@ export const notifyBodySchema = {
     },
     priority: { type: 'string', enum: PRIORITIES, default: 'normal' },
     category: { type: 'string', minLength: 1, maxLength: 64, pattern: NO_NUL },
+    group_key: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      pattern: NO_NUL,
+      description:
+        "Groups the in-app message with the recipient's others of the same key: a grouped inbox shows them as one entry, its newest, with their count. Other channels ignore it",
+    },
     metadata: { type: 'object', maxProperties: 50 },
     strategy: {
       type: 'string',

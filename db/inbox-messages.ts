@@ -1,5 +1,5 @@
-import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lte, notExists, or, sql, type SQL } from 'drizzle-orm';
+import { alias, type PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database } from './connect';
 import { inboxMessages } from './schema';
 
@@ -22,7 +22,12 @@ export interface CategoryFilter {
   categories?: string[];
 }
 
-export interface InboxFilter extends CategoryFilter {
+/** Categories, and one group's messages (`group_key`) when `groupKey` is given. */
+export interface MessageFilter extends CategoryFilter {
+  groupKey?: string;
+}
+
+export interface InboxFilter extends MessageFilter {
   view: InboxView;
   /** The moment snoozes are judged by. */
   now: Date;
@@ -31,7 +36,7 @@ export interface InboxFilter extends CategoryFilter {
 export type InboxAction = 'seen' | 'read' | 'interacted' | 'unread' | 'archive' | 'unarchive' | 'snooze';
 
 /** The messages one change applies to: these ids, or every message of a view (of one category). */
-export type InboxTarget = { ids: number[] } | ({ all: true } & CategoryFilter);
+export type InboxTarget = { ids: number[] } | ({ all: true } & MessageFilter);
 
 export interface InboxCounts {
   unread: number;
@@ -39,33 +44,55 @@ export interface InboxCounts {
   total: number;
 }
 
-const m = inboxMessages;
-const ofRecipient = (tenantId: string, recipientId: string) =>
-  and(eq(m.tenantId, tenantId), eq(m.recipientId, recipientId))!;
-const awake = (now: Date) => or(isNull(m.snoozedUntil), lte(m.snoozedUntil, now))!;
-const inFeed = (now: Date) => and(isNull(m.archivedAt), awake(now))!;
-const inCategories = ({ category, categories }: CategoryFilter) =>
-  and(
-    category !== undefined ? eq(m.category, category) : undefined,
-    categories !== undefined ? inArray(m.category, categories) : undefined,
-  );
+/** A group's entry in a grouped list: its key, and its messages (and unread ones) in the list's view. */
+export interface InboxGroup {
+  key: string;
+  count: number;
+  unread: number;
+}
 
-function viewCondition(view: InboxView, now: Date): SQL | undefined {
+const m = inboxMessages;
+/** The same table again, for asking whether a group has a newer message than the one at hand. */
+const newer = alias(inboxMessages, 'newer');
+type Messages = typeof m | typeof newer;
+
+const ofRecipient = (tenantId: string, recipientId: string, t: Messages = m) =>
+  and(eq(t.tenantId, tenantId), eq(t.recipientId, recipientId))!;
+const awake = (now: Date, t: Messages = m) => or(isNull(t.snoozedUntil), lte(t.snoozedUntil, now))!;
+const inFeed = (now: Date, t: Messages = m) => and(isNull(t.archivedAt), awake(now, t))!;
+const inCategories = ({ category, categories }: CategoryFilter, t: Messages = m) =>
+  and(
+    category !== undefined ? eq(t.category, category) : undefined,
+    categories !== undefined ? inArray(t.category, categories) : undefined,
+  );
+const ofFilter = (filter: MessageFilter, t: Messages = m) =>
+  and(inCategories(filter, t), filter.groupKey !== undefined ? eq(t.groupKey, filter.groupKey) : undefined);
+
+function viewCondition(view: InboxView, now: Date, t: Messages = m): SQL | undefined {
   switch (view) {
     case 'feed':
-      return inFeed(now);
+      return inFeed(now, t);
     case 'unread':
-      return and(inFeed(now), isNull(m.readAt));
+      return and(inFeed(now, t), isNull(t.readAt));
     case 'unseen':
-      return and(inFeed(now), isNull(m.seenAt));
+      return and(inFeed(now, t), isNull(t.seenAt));
     case 'archived':
-      return isNotNull(m.archivedAt);
+      return isNotNull(t.archivedAt);
     case 'snoozed':
-      return and(isNull(m.archivedAt), gt(m.snoozedUntil, now));
+      return and(isNull(t.archivedAt), gt(t.snoozedUntil, now));
     case 'all':
       return undefined;
   }
 }
+
+/** The recipient's messages a list shows: its view, categories and group. */
+const listed = (tenantId: string, recipientId: string, filter: InboxFilter, t: Messages = m) =>
+  and(ofRecipient(tenantId, recipientId, t), viewCondition(filter.view, filter.now, t), ofFilter(filter, t));
+
+/** A key as the database orders messages: the same (created_at, id) pair, to the microsecond. */
+const position = (key: InboxKey) =>
+  sql`(timestamptz 'epoch' + ${key.createdAtMicros}::bigint * interval '1 microsecond', ${key.id})`;
+const keyColumn = () => sql<string>`(extract(epoch from ${m.createdAt}) * 1000000)::bigint::text`.as('key');
 
 /**
  * A page of a recipient's inbox, newest first, after `after` (the last message of the page before).
@@ -81,23 +108,91 @@ export function listInbox(
   after?: InboxKey,
 ) {
   return db
-    .select({
-      ...columnsOf(),
-      key: sql<string>`(extract(epoch from ${m.createdAt}) * 1000000)::bigint::text`.as('key'),
-    })
+    .select({ ...columnsOf(), key: keyColumn() })
     .from(m)
     .where(
       and(
-        ofRecipient(tenantId, recipientId),
-        viewCondition(filter.view, filter.now),
-        inCategories(filter),
-        after
-          ? sql`(${m.createdAt}, ${m.id}) < (timestamptz 'epoch' + ${after.createdAtMicros}::bigint * interval '1 microsecond', ${after.id})`
-          : undefined,
+        listed(tenantId, recipientId, filter),
+        after ? sql`(${m.createdAt}, ${m.id}) < ${position(after)}` : undefined,
       ),
     )
     .orderBy(desc(m.createdAt), desc(m.id))
     .limit(limit);
+}
+
+/** Where a grouped walk is: after the last entry of the page before, among messages up to its first. */
+export interface GroupedPage {
+  after?: InboxKey;
+  /**
+   * The newest message when the walk began: later pages leave out what arrived since, so no group moves
+   * under the walk (a group shown returns nowhere further down, one not yet shown keeps its place).
+   */
+  upTo?: InboxKey;
+}
+
+/**
+ * A page of a recipient's inbox with each group folded into one entry: the group's newest message in
+ * the view, at that message's place, with the group's count and unread count in the view. Messages
+ * without a group are entries of their own. Keyed like `listInbox`, on each entry's newest message.
+ */
+export async function listGroupedInbox(
+  db: Database,
+  tenantId: string,
+  recipientId: string,
+  filter: InboxFilter,
+  limit: number,
+  page: GroupedPage = {},
+) {
+  const upTo = (t: Messages) => (page.upTo ? sql`(${t.createdAt}, ${t.id}) <= ${position(page.upTo)}` : undefined);
+  const newerInGroup = db
+    .select({ one: sql`1` })
+    .from(newer)
+    .where(
+      and(
+        listed(tenantId, recipientId, filter, newer),
+        eq(newer.groupKey, m.groupKey),
+        sql`(${newer.createdAt}, ${newer.id}) > (${m.createdAt}, ${m.id})`,
+        upTo(newer),
+      ),
+    );
+  const heads = await db
+    .select({ ...columnsOf(), key: keyColumn() })
+    .from(m)
+    .where(
+      and(
+        listed(tenantId, recipientId, filter),
+        upTo(m),
+        page.after ? sql`(${m.createdAt}, ${m.id}) < ${position(page.after)}` : undefined,
+        or(isNull(m.groupKey), notExists(newerInGroup)),
+      ),
+    )
+    .orderBy(desc(m.createdAt), desc(m.id))
+    .limit(limit);
+  const keys = [...new Set(heads.flatMap((h) => (h.groupKey === null ? [] : [h.groupKey])))];
+  const tallies =
+    keys.length === 0
+      ? []
+      : await db
+          .select({
+            key: m.groupKey,
+            count: count(),
+            unread: sql<number>`count(*) filter (where ${m.readAt} is null)`.mapWith(Number),
+          })
+          .from(m)
+          .where(and(listed(tenantId, recipientId, filter), upTo(m), inArray(m.groupKey, keys)))
+          .groupBy(m.groupKey);
+  const byKey = new Map(tallies.map((t) => [t.key!, t]));
+  return heads.map((head) => ({ ...head, group: groupOf(head, byKey) }));
+}
+
+function groupOf(
+  head: { groupKey: string | null; readAt: Date | null },
+  tallies: Map<string, { count: number; unread: number }>,
+): InboxGroup | undefined {
+  if (head.groupKey === null) return undefined;
+  // A group changed between the two reads may have no tally left: its head, at least, is in it.
+  const tally = tallies.get(head.groupKey) ?? { count: 1, unread: head.readAt === null ? 1 : 0 };
+  return { key: head.groupKey, count: tally.count, unread: tally.unread };
 }
 
 /** The recipient's messages with these ids, as they are now, in id order. */
@@ -115,6 +210,7 @@ const columnsOf = () => ({
   id: m.id,
   notificationId: m.notificationId,
   category: m.category,
+  groupKey: m.groupKey,
   subject: m.subject,
   text: m.text,
   html: m.html,
@@ -186,7 +282,7 @@ export async function changeInbox(
   const which =
     'ids' in target
       ? inArray(m.id, target.ids)
-      : and(action === 'unarchive' ? undefined : inFeed(now), inCategories(target));
+      : and(action === 'unarchive' ? undefined : inFeed(now), ofFilter(target));
   const changed = await db
     .update(m)
     .set(changes[action])

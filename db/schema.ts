@@ -262,6 +262,8 @@ export const inboxMessages = pgTable(
     /** One delivery, one row: a retried send finds its row instead of writing another. */
     deliveryKey: text('delivery_key').notNull().unique(),
     category: text('category'),
+    /** The notification's `group_key`: a grouped inbox shows a group's messages as one entry. */
+    groupKey: text('group_key'),
     subject: text('subject'),
     text: text('text').notNull(),
     html: text('html'),
@@ -282,6 +284,10 @@ export const inboxMessages = pgTable(
     index('inbox_messages_recipient').on(t.tenantId, t.recipientId, t.id),
     // The feed's order and its pages' keys.
     index('inbox_messages_feed').on(t.tenantId, t.recipientId, t.createdAt, t.id),
+    // A group's messages, newest first: its expansion, and its count in a grouped feed.
+    index('inbox_messages_group')
+      .on(t.tenantId, t.recipientId, t.groupKey, t.createdAt, t.id)
+      .where(sql`${t.groupKey} is not null`),
     // The snoozed messages, for waking them when their time comes.
     index('inbox_messages_snoozed')
       .on(t.snoozedUntil)

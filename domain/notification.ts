@@ -71,6 +71,11 @@ export interface Message {
   actions?: MessageAction[];
   /** Rendered from a template for each recipient and channel when sent; `text` is then empty. */
   template?: TemplateRef;
+  /**
+   * The notification's `group_key`: the in-app inbox shows a group's messages as one entry. It rides with
+   * the message so the in-app channel has it where it stores the row; other channels ignore it.
+   */
+  groupKey?: string;
 }
 
 /** A template's versions as they were live at accept: a retry, a later step or a replay renders these. */

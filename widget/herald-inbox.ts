@@ -11,7 +11,7 @@ import {
   type TokenSource,
 } from '../clients/inbox';
 import { bellIcon } from './icons';
-import { messageItem } from './message-item';
+import { messageItem, type ItemContext } from './message-item';
 import { ENGLISH, fill, type InboxStrings } from './strings';
 import { styles } from './styles';
 
@@ -31,6 +31,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
  * `<herald-inbox base-url recipient-id token>`: a bell with the unread count that opens the recipient's
  * inbox, kept live. `token` may also be set, as a property, to a function that fetches a fresh one.
  * Dispatches `herald-action` (cancelable: cancel it to handle the link yourself) when an action is used.
+ * Messages sent with one `group_key` show as one, their newest, until opened; `grouped="false"` lists each.
  */
 export class HeraldInbox extends LitElement {
   static override styles = styles;
@@ -42,6 +43,7 @@ export class HeraldInbox extends LitElement {
     locale: {},
     snoozeMinutes: { attribute: 'snooze-minutes', type: Number },
     pageSize: { attribute: 'page-size', type: Number },
+    grouped: { converter: (value: string | null) => value !== 'false' },
     open: { type: Boolean, reflect: true },
     view: { state: true },
     feeds: { state: true },
@@ -56,6 +58,7 @@ export class HeraldInbox extends LitElement {
   declare locale: string | undefined;
   declare snoozeMinutes: number;
   declare pageSize: number;
+  declare grouped: boolean;
   declare open: boolean;
   declare private view: InboxState | undefined;
   declare private feeds: InboxFeed[];
@@ -80,6 +83,7 @@ export class HeraldInbox extends LitElement {
     this.strings = {};
     this.snoozeMinutes = 60;
     this.pageSize = 20;
+    this.grouped = true;
     this.open = false;
     this.feeds = [];
     this.failed = false;
@@ -107,7 +111,12 @@ export class HeraldInbox extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>) {
-    if (changed.has('baseUrl') || changed.has('recipientId') || (changed.has('token') && !this.inbox))
+    if (
+      changed.has('baseUrl') ||
+      changed.has('recipientId') ||
+      (changed.has('grouped') && this.hasUpdated) ||
+      (changed.has('token') && !this.inbox)
+    )
       this.connectInbox();
   }
 
@@ -122,6 +131,7 @@ export class HeraldInbox extends LitElement {
         return typeof token === 'function' ? token() : token;
       },
       pageSize: this.pageSize,
+      grouped: this.grouped,
     });
     this.inbox = inbox;
     this.unsubscribe = inbox.subscribe((state) => (this.view = state));
@@ -148,6 +158,11 @@ export class HeraldInbox extends LitElement {
 
   private get messages(): readonly InboxMessage[] {
     return this.view?.messages ?? [];
+  }
+
+  /** Every message on show: the list's, and those of the group opened. */
+  private get shown(): readonly InboxMessage[] {
+    return [...this.messages, ...(this.view?.expanded?.messages ?? [])];
   }
 
   protected override render() {
@@ -228,20 +243,57 @@ export class HeraldInbox extends LitElement {
     const setSize = view?.hasMore ? -1 : messages.length;
     return html`<div role="feed" aria-busy=${view?.loading ?? false} aria-labelledby="title">
         ${messages.map((m, i) =>
-          messageItem(m, {
-            position: i + 1,
-            setSize,
-            focusable: i === active,
-            text: (key) => this.text(key),
-            when: (iso) => this.when(iso),
-            toggleRead: () => this.change(m.read_at === null ? 'read' : 'unread', { ids: [m.id] }),
-            archive: () => this.change('archive', { ids: [m.id] }),
-            snooze: () => this.change('snooze', { ids: [m.id] }, new Date(Date.now() + this.snoozeMinutes * 60_000)),
-            use: (action, event) => this.use(m, action, event),
-          }),
+          messageItem(m, { ...this.itemContext(m, i + 1, setSize, i === active), group: this.groupControl(m) }),
         )}
       </div>
       ${view?.hasMore ? html`<div class="sentinel"></div>` : nothing}`;
+  }
+
+  private itemContext(m: InboxMessage, position: number, setSize: number, focusable: boolean): ItemContext {
+    return {
+      position,
+      setSize,
+      focusable,
+      text: (key) => this.text(key),
+      when: (iso) => this.when(iso),
+      toggleRead: () => this.change(m.read_at === null ? 'read' : 'unread', { ids: [m.id] }),
+      archive: () => this.change('archive', { ids: [m.id] }),
+      snooze: () => this.change('snooze', { ids: [m.id] }, new Date(Date.now() + this.snoozeMinutes * 60_000)),
+      use: (action, event) => this.use(m, action, event),
+    };
+  }
+
+  /** On a group's newest message: "+N more", and the group's other messages while it is open. */
+  private groupControl(m: InboxMessage): ItemContext['group'] {
+    const group = m.group;
+    if (!group || group.count < 2) return undefined;
+    const open = this.view?.expanded?.key === group.key ? this.view.expanded : undefined;
+    const more = group.count - 1;
+    return {
+      shown: open ? this.text('groupLess') : this.text('groupMore', { count: more }),
+      label: open ? this.text('groupLess') : this.text('groupShow', { count: more }),
+      expanded: open !== undefined,
+      toggle: () => (open ? this.inbox?.collapse() : void this.inbox?.expand(group.key)),
+      items: open
+        ? html`<div
+            class="group"
+            id="g${m.id}"
+            role="group"
+            aria-label=${this.text('groupItems', { count: group.count })}
+          >
+            ${open.messages
+              .filter((other) => other.id !== m.id)
+              .map((other, i) => messageItem(other, this.itemContext(other, i + 1, open.hasMore ? -1 : more, false)))}
+            ${
+              open.hasMore
+                ? html`<button class="link" @click=${() => this.inbox?.loadMoreOfGroup()}>
+                    ${this.text('groupNextPage')}
+                  </button>`
+                : nothing
+            }
+          </div>`
+        : undefined,
+    };
   }
 
   protected override updated() {
@@ -254,7 +306,7 @@ export class HeraldInbox extends LitElement {
     this.focusOnRender = undefined;
     if (!this.open) return;
     // What the open list shows has been seen.
-    const unseen = this.messages.filter((m) => m.seen_at === null && !this.seenAsked.has(m.id)).map((m) => m.id);
+    const unseen = this.shown.filter((m) => m.seen_at === null && !this.seenAsked.has(m.id)).map((m) => m.id);
     if (unseen.length > 0) {
       for (const id of unseen) this.seenAsked.add(id);
       void this.change('seen', { ids: unseen });
@@ -340,7 +392,7 @@ export class HeraldInbox extends LitElement {
 
   private read(item: HTMLElement) {
     const id = Number(item.dataset.id);
-    if (this.messages.find((m) => m.id === id)?.read_at === null) void this.change('read', { ids: [id] });
+    if (this.shown.find((m) => m.id === id)?.read_at === null) void this.change('read', { ids: [id] });
   }
 
   private onFocusIn = (event: FocusEvent) => {
@@ -358,7 +410,8 @@ export class HeraldInbox extends LitElement {
     if (event.key === 'Escape') return this.close();
     const items = this.items();
     const focused = this.shadowRoot!.activeElement;
-    const current = items.findIndex((item) => item.contains(focused));
+    // The innermost message holding the focus: an opened group's messages sit inside its newest.
+    const current = items.findLastIndex((item) => item.contains(focused));
     if (event.key === 'Enter' && current >= 0 && items[current] === focused) {
       event.preventDefault();
       return this.read(items[current]!);

@@ -13,6 +13,18 @@ export interface ItemContext {
   archive(): void;
   snooze(): void;
   use(action: MessageAction, event: Event): void;
+  /** On a group's newest message: the control that opens the group, and its messages when open. */
+  group?: GroupControl;
+}
+
+export interface GroupControl {
+  /** What the control shows ("+2 more"), and what it does, for screen readers. */
+  shown: string;
+  label: string;
+  expanded: boolean;
+  toggle(): void;
+  /** The group's other messages, while it is open. */
+  items?: TemplateResult;
 }
 
 /** Only web addresses become links: a `javascript:` one in a message must not run in the app's page. */
@@ -48,7 +60,10 @@ export function messageItem(m: InboxMessage, c: ItemContext) {
       </h3>
       ${m.subject ? html`<p class="text" id="t${m.id}">${m.text}</p>` : nothing}
       <div class="meta">
-        <time datetime=${m.created_at} title=${when.full}>${when.relative}</time>
+        <span class="when">
+          <time datetime=${m.created_at} title=${when.full}>${when.relative}</time>
+          ${c.group ? groupButton(m, c.group) : nothing}
+        </span>
         <div class="controls">
           ${control(c.text(unread ? 'markRead' : 'markUnread'), unread ? readIcon : unreadIcon, c.toggleRead)}
           ${control(c.text('archive'), archiveIcon, c.archive)} ${control(c.text('snooze'), snoozeIcon, c.snooze)}
@@ -76,6 +91,20 @@ export function messageItem(m: InboxMessage, c: ItemContext) {
             </div>`
           : nothing
       }
+      ${c.group?.items ?? nothing}
     </div>
   </article>`;
 }
+
+/** Opens and closes a group; while open, it names the messages it shows. */
+const groupButton = (m: InboxMessage, g: GroupControl) =>
+  html`<button
+    class="link more"
+    part="group-toggle"
+    aria-expanded=${g.expanded}
+    aria-controls=${g.expanded ? `g${m.id}` : nothing}
+    aria-label=${g.label}
+    @click=${g.toggle}
+  >
+    ${g.shown}
+  </button>`;

@@ -17,6 +17,13 @@ export const ENGLISH = {
   loadFailed: 'Notifications could not be loaded.',
   retry: 'Try again',
   changeFailed: 'That did not work. Try again in a moment.',
+  /** A group's control, on its newest message: how many more it holds, and what the control does. */
+  groupMore: '+{count} more',
+  groupShow: 'Show {count} more like this',
+  groupLess: 'Show less',
+  /** The opened group's messages, for screen readers. */
+  groupItems: '{count} notifications in this group',
+  groupNextPage: 'Show more of this group',
 };
 
 /** A tab's label is `strings['feed:<name>']` when set, else the feed's name. */

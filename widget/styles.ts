@@ -173,6 +173,26 @@ export const styles = css`
     color: var(--muted);
     font-size: 0.8rem;
   }
+  .when {
+    display: flex;
+    align-items: center;
+    gap: 0.4rem;
+  }
+  .more {
+    padding: 0 0.25rem;
+    font-size: 0.8rem;
+  }
+  /* An opened group's other messages, under its newest. */
+  .group {
+    margin: 0.5rem 0 0 -0.25rem;
+    border-left: 2px solid var(--border);
+  }
+  .group article {
+    padding: 0.5rem 0.75rem;
+  }
+  .group article:last-of-type {
+    border-bottom: 0;
+  }
   .controls {
     display: flex;
     gap: 0.15rem;

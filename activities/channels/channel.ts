@@ -12,6 +12,8 @@ export interface RenderedMessage {
   data?: Record<string, string>;
   payload?: unknown;
   blocks?: unknown[];
+  /** The notification's `group_key`: the in-app inbox shows a group's messages as one entry. */
+  groupKey?: string;
 }
 
 /** How a message reads on one channel (where a contact is reached on it: domain/channel-addresses). */

@@ -28,6 +28,7 @@ export class InboxProvider implements Provider {
       notificationId: message.notificationId,
       deliveryKey: message.deliveryKey,
       category: message.category,
+      groupKey: message.groupKey,
       subject: message.subject,
       text: message.text,
       html: message.html,

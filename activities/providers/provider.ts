@@ -23,6 +23,8 @@ export interface OutboundMessage {
   data?: Record<string, string>;
   payload?: unknown;
   blocks?: unknown[];
+  /** The notification's `group_key`, which the in-app inbox stores; other providers ignore it. */
+  groupKey?: string;
 }
 
 export interface SendResult {

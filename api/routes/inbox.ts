@@ -3,9 +3,11 @@ import {
   changeInbox,
   deleteInboxMessage,
   inboxCounts,
+  listGroupedInbox,
   listInbox,
   type InboxAction,
   type InboxCounts,
+  type InboxFilter,
   type InboxKey,
   type InboxTarget,
   type InboxView,
@@ -31,6 +33,12 @@ const MAX_IDS = 500;
 const MAX_MESSAGE_ID = 2_147_483_647;
 const stateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
 const categorySchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const groupKeySchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: "One group's messages: the `group_key` the notifications were sent with",
+} as const;
 export const FEED_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$';
 const feedNameSchema = {
   type: 'string',
@@ -50,6 +58,7 @@ const messageSchema = {
   required: [
     'id',
     'notification_id',
+    'group_key',
     'text',
     'created_at',
     'seen_at',
@@ -61,6 +70,17 @@ const messageSchema = {
   properties: {
     ...storedMessageFields,
     category: { type: 'string' },
+    group_key: { type: ['string', 'null'], description: 'The `group_key` it was sent with; null when none' },
+    group: {
+      type: 'object',
+      required: ['key', 'count', 'unread'],
+      description: 'In a grouped list (`grouped=true`), on the newest message of a group: the whole group',
+      properties: {
+        key: { type: 'string' },
+        count: { type: 'integer', description: "The group's messages in the list's view and filters" },
+        unread: { type: 'integer', description: 'Those of them not read' },
+      },
+    },
     actions: {
       type: 'array',
       items: { type: 'object', properties: { label: { type: 'string' }, url: { type: 'string' } } },
@@ -115,6 +135,13 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
             },
             category: categorySchema,
             feed: feedNameSchema,
+            grouped: {
+              type: 'string',
+              enum: ['true', 'false'],
+              description:
+                "true: each group is one entry, at its newest message's place, with the group's count and unread count",
+            },
+            group_key: groupKeySchema,
             after: {
               type: 'string',
               pattern: '^[A-Za-z0-9_-]{1,200}$',
@@ -137,24 +164,40 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
     },
     async (request) => {
       const { tenantId } = request;
-      const { limit = '50', view = 'feed', category, feed, after } = request.query;
+      const { limit = '50', view = 'feed', category, feed, after, group_key: groupKey } = request.query;
+      const grouped = request.query.grouped === 'true';
+      if (grouped && groupKey !== undefined)
+        throw new Problem(
+          422,
+          'Grouped or one group',
+          '`group_key` lists the messages of one group; `grouped=true` folds every group into one entry: give one of them',
+          'group_key',
+        );
       const size = Number(limit);
-      const key = pageKey(after);
+      const page = pageKey(after);
+      const recipientId = request.params.id;
       const rows = await inTenant(ctx.db, tenantId, async (db) => {
         const categories = feed === undefined ? {} : await feedCategories(db, tenantId, feed, 'feed');
-        return listInbox(
-          db,
-          tenantId,
-          request.params.id,
-          { view, category, ...categories, now: new Date() },
-          size,
-          key,
-        );
+        const filter: InboxFilter = {
+          view,
+          category,
+          ...categories,
+          ...(groupKey !== undefined ? { groupKey } : {}),
+          now: new Date(),
+        };
+        return grouped
+          ? listGroupedInbox(db, tenantId, recipientId, filter, size, page)
+          : listInbox(db, tenantId, recipientId, filter, size, page?.after);
       });
       const last = rows.at(-1);
+      const first = rows[0];
+      // A grouped walk keeps where it began, so that later pages leave out what arrived since.
+      const upTo = grouped ? (page?.upTo ?? (first && { createdAtMicros: first.key, id: first.id })) : undefined;
       return {
-        messages: rows.map(inboxMessageJson),
-        ...(rows.length === size && last ? { next: keyText({ createdAtMicros: last.key, id: last.id }) } : {}),
+        messages: rows.map((row) => inboxMessageJson(row)),
+        ...(rows.length === size && last
+          ? { next: keyText({ after: { createdAtMicros: last.key, id: last.id }, upTo }) }
+          : {}),
       };
     },
   );
@@ -221,7 +264,8 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
           body: {
             type: 'object',
             additionalProperties: false,
-            description: 'The messages: `ids`, or `all` (narrowed by `category`, or by a `feed` of the tenant)',
+            description:
+              'The messages: `ids`, or `all` (narrowed by `category`, by a `feed` of the tenant, or to one `group_key`)',
             properties: {
               ids: {
                 type: 'array',
@@ -232,6 +276,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
               all: { type: 'boolean', const: true },
               category: categorySchema,
               feed: feedNameSchema,
+              group_key: groupKeySchema,
               ...(action === 'snooze' ? { until: { type: 'string', format: 'date-time' } } : {}),
             },
           },
@@ -250,7 +295,7 @@ export const inboxRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiContext
       },
       async (request) => {
         const { tenantId } = request;
-        const body = request.body as { ids?: number[]; all?: true; category?: string; feed?: string; until?: string };
+        const body = request.body as TargetBody & { until?: string };
         const target = targetOf(body);
         const now = new Date();
         const until = action === 'snooze' ? snoozeUntil(body.until, now) : undefined;
@@ -315,15 +360,29 @@ function categoriesOf(feeds: InboxFeed[], name: string, field: string) {
   return feed.categories ? { categories: feed.categories } : {};
 }
 
-function targetOf(body: { ids?: number[]; all?: true; category?: string; feed?: string }): InboxTarget {
+/** Which messages a change names, as its body gives them. */
+interface TargetBody {
+  ids?: number[];
+  all?: true;
+  category?: string;
+  feed?: string;
+  group_key?: string;
+}
+
+function targetOf(body: TargetBody): InboxTarget {
   if (body.ids && body.all) throw new Problem(422, 'Ids or all', 'Give `ids` or `all`, not both', 'all');
   if (body.ids) {
-    for (const field of ['category', 'feed'] as const)
+    for (const field of ['category', 'feed', 'group_key'] as const)
       if (body[field] !== undefined)
         throw new Problem(422, `${field} with ids`, `\`${field}\` narrows \`all\`; with \`ids\`, leave it out`, field);
     return { ids: body.ids };
   }
-  if (body.all) return { all: true, ...(body.category !== undefined ? { category: body.category } : {}) };
+  if (body.all)
+    return {
+      all: true,
+      ...(body.category !== undefined ? { category: body.category } : {}),
+      ...(body.group_key !== undefined ? { groupKey: body.group_key } : {}),
+    };
   throw new Problem(422, 'No messages named', 'Name the messages: `ids` (up to 500), or `all: true`', 'ids');
 }
 
@@ -349,23 +408,26 @@ function snoozeUntil(until: string | undefined, now: Date): Date {
   return at;
 }
 
-/** A page's key as the client carries it: opaque, and checked when it comes back. */
-function keyText(key: InboxKey): string {
-  return Buffer.from(JSON.stringify([key.createdAtMicros, key.id])).toString('base64url');
+/** Where the next page starts: after this entry, and in a grouped walk, among messages up to its first. */
+interface PageKey {
+  after: InboxKey;
+  upTo?: InboxKey;
 }
 
-function pageKey(text: string | undefined): InboxKey | undefined {
+/** A page's key as the client carries it: opaque, and checked when it comes back. */
+function keyText({ after, upTo }: PageKey): string {
+  const pairs = [after, ...(upTo ? [upTo] : [])].flatMap((key) => [key.createdAtMicros, key.id]);
+  return Buffer.from(JSON.stringify(pairs)).toString('base64url');
+}
+
+function pageKey(text: string | undefined): PageKey | undefined {
   if (text === undefined) return undefined;
   try {
-    const [createdAtMicros, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    // Microseconds from 1970 to 9999, and an id the database can hold.
-    if (
-      typeof createdAtMicros === 'string' &&
-      /^[0-9]{1,18}$/.test(createdAtMicros) &&
-      Number(createdAtMicros) < 253402300800e6
-    )
-      if (Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_MESSAGE_ID)
-        return { createdAtMicros, id: id as number };
+    const parts = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    const after = Array.isArray(parts) ? inboxKey(parts[0], parts[1]) : undefined;
+    // A grouped page's key carries where its walk began; a plain list's, only the position.
+    const upTo = parts.length === 4 ? inboxKey(parts[2], parts[3]) : undefined;
+    if (after && (parts.length === 2 || upTo)) return { after, ...(upTo ? { upTo } : {}) };
   } catch {
     // Not ours: said below.
   }
@@ -375,4 +437,19 @@ function pageKey(text: string | undefined): InboxKey | undefined {
     "`after` is not a page key Herald gave: pass the previous page's `next` as it came",
     'after',
   );
+}
+
+/** Microseconds from 1970 to 9999, and an id the database can hold; undefined for anything else. */
+function inboxKey(createdAtMicros: unknown, id: unknown): InboxKey | undefined {
+  if (
+    typeof createdAtMicros === 'string' &&
+    /^[0-9]{1,18}$/.test(createdAtMicros) &&
+    Number(createdAtMicros) < 253402300800e6 &&
+    typeof id === 'number' &&
+    Number.isInteger(id) &&
+    id > 0 &&
+    id <= MAX_MESSAGE_ID
+  )
+    return { createdAtMicros, id };
+  return undefined;
 }

@@ -6,8 +6,13 @@ export interface CategoryFilter {
   categories?: string[];
 }
 
+/** Categories, and one group's messages when `groupKey` is set. */
+export interface MessageFilter extends CategoryFilter {
+  groupKey?: string;
+}
+
 /** A change's messages as a tab applies it: ids, or all of the feed's with the feed's categories resolved. */
-export type LocalTarget = { ids: number[] } | ({ all: true } & CategoryFilter);
+export type LocalTarget = { ids: number[] } | ({ all: true } & MessageFilter);
 
 const inFeed = (m: InboxMessage, now: number) =>
   m.archived_at === null && (m.snoozed_until === null || Date.parse(m.snoozed_until) <= now);
@@ -37,9 +42,13 @@ export function inCategories(m: InboxMessage, { category, categories }: Category
   );
 }
 
-/** Whether a change of `all` takes the message: the feed's (the archive's, to unarchive), of its categories. */
-export function takenByAll(m: InboxMessage, change: InboxChange, filter: CategoryFilter, now: number): boolean {
-  return (change === 'unarchive' || inFeed(m, now)) && inCategories(m, filter);
+export function inGroup(m: InboxMessage, groupKey: string | undefined): boolean {
+  return groupKey === undefined || m.group_key === groupKey;
+}
+
+/** Whether a change of `all` takes the message: the feed's (the archive's, to unarchive), of its categories and group. */
+export function takenByAll(m: InboxMessage, change: InboxChange, filter: MessageFilter, now: number): boolean {
+  return (change === 'unarchive' || inFeed(m, now)) && inCategories(m, filter) && inGroup(m, filter.groupKey);
 }
 
 /** The message after a change made at `at`; a state set again keeps its first time, as the server keeps it. */

@@ -10,10 +10,21 @@ export interface MessageAction {
   url: string;
 }
 
+/** A grouped list's entry for a group: its key, and its messages (and unread ones) in the list's view. */
+export interface InboxGroup {
+  key: string;
+  count: number;
+  unread: number;
+}
+
 export interface InboxMessage {
   id: number;
   notification_id: string;
   category?: string;
+  /** The `group_key` it was sent with; null (or absent, from an older server) when none. */
+  group_key?: string | null;
+  /** In a grouped list, on a group's newest message: the whole group. */
+  group?: InboxGroup;
   subject?: string;
   text: string;
   html?: string;
@@ -57,10 +68,14 @@ export interface ListQuery extends ListFilter {
   /** 1 to 200. */
   limit?: number;
   after?: string;
+  /** Each group one entry, its newest message with `group`. */
+  grouped?: boolean;
+  /** One group's messages. */
+  group_key?: string;
 }
 
-/** The messages a change applies to: these ids, or all of the feed's (narrowed by a category or a feed). */
-export type ChangeTarget = { ids: number[] } | { all: true; category?: string; feed?: string };
+/** The messages a change applies to: these ids, or all of the feed's (narrowed by a category, a feed or a group). */
+export type ChangeTarget = { ids: number[] } | { all: true; category?: string; feed?: string; group_key?: string };
 
 /** What a change answers. */
 export interface ChangeResult {

@@ -1,0 +1,2 @@
+ALTER TABLE "inbox_messages" ADD COLUMN "group_key" text;--> statement-breakpoint
+CREATE INDEX "inbox_messages_group" ON "inbox_messages" USING btree ("tenant_id","recipient_id","group_key","created_at","id") WHERE "inbox_messages"."group_key" is not null;
