@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
 import type { Client } from '@temporalio/client';
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import type { Database } from '../db/connect';
@@ -187,7 +188,7 @@ export async function buildApi(options: ApiOptions) {
     transformObject: (document) =>
       'openapiObject' in document ? withOptionalBodies(document.openapiObject) : document.swaggerObject,
     openapi: {
-      info: { title: 'Herald', description: 'Durable multi-channel notifications', version: '0.1.0' },
+      info: { title: 'Herald', description: 'Durable multi-channel notifications', version: '0.2.0' },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key, `hk_<id>_<secret>`' },
@@ -205,6 +206,22 @@ export async function buildApi(options: ApiOptions) {
     allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
     exposedHeaders: ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'retry-after'],
     maxAge: 600,
+  });
+  // The live inbox's WebSocket option: an upgrade passes the hooks (authentication, limits) as any request does.
+  await app.register(websocket, {
+    // Clients send nothing but pongs and their close: what one may make the server read is kept small.
+    options: { maxPayload: 4096 },
+    // A client's socket failing (gone without a close) is the client's doing, not the API's error.
+    errorHandler: (error, socket, request) => {
+      request.log.warn({ err: error }, 'a WebSocket failed');
+      socket.terminate();
+    },
+    // The live inbox closed its sockets (1001) as the stop began, and the drain gave their clients time to
+    // answer; one still open would hold the server's close until ws gives up on it, 30 s on.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.terminate();
+      done();
+    },
   });
 
   // The API speaks JSON only: any other body is refused with 415, not parsed as text.

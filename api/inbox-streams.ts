@@ -1,4 +1,3 @@
-import type { PassThrough } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect';
 import {
@@ -14,6 +13,7 @@ import { inboxTokenStanding } from '../db/inbox-tokens';
 import type { Listen, StopListening } from '../db/listener';
 import { inTenant } from '../db/tenant-scope';
 import { inboxMessageJson } from './inbox-json';
+import type { InboxSink } from './inbox-sink';
 import { Problem } from './problems';
 import { revoked } from './recipient-tokens';
 
@@ -34,23 +34,29 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxBufferedBytes: 1 << 20,
 };
 
-/** What a client waits before reconnecting: an API restart is over in about that long. */
-const RETRY_MS = 1000;
 /** Events read per query while catching up. */
 const EVENTS_AT_ONCE = 100;
 /** How long the log keeps events: a live inbox away for longer reloads. */
 const EVENTS_KEPT_MS = 86_400_000;
 const PRUNE_EVERY_MS = 600_000;
 
-interface Stream {
+/** Whose live inbox it is. */
+export interface StreamCaller {
   tenantId: string;
   recipientId: string;
   /** The token's: the stream ends when it expires, or once the recipient's tokens are revoked. */
   issuedAt: number;
   expiresAt: number;
-  out: PassThrough;
+}
+
+/** A live inbox counted against the limits; `open` puts it on a sink. */
+export interface LiveStream extends StreamCaller {
+  /** None until it is open: a WebSocket is counted before its upgrade, so one over the limits gets a 429. */
+  sink?: InboxSink;
   /** The last event sent. */
   lastId: number;
+  /** Its first read is done: events announced before then are in that read, or in the pull that follows it. */
+  ready: boolean;
   pulling?: Promise<void>;
   again: boolean;
   closed: boolean;
@@ -62,13 +68,15 @@ interface Stream {
  * (written by triggers), announced by id on a NOTIFY channel: from every process on PostgreSQL, so a
  * read in one API process reaches a browser on another. An announcement wakes the recipient's streams,
  * which read the events after the last one they sent, with the messages as they are now and the counts,
- * from the tables. A client that reconnects with `Last-Event-ID` gets what it missed the same way.
+ * from the tables. A client that reconnects with `Last-Event-ID` gets what it missed the same way. What
+ * a stream says goes to its sink, which puts it on the wire: Server-Sent Events or WebSocket frames.
  */
 export class InboxStreams {
-  private readonly byRecipient = new Map<string, Set<Stream>>();
+  private readonly byRecipient = new Map<string, Set<LiveStream>>();
   private readonly perTenant = new Map<string, number>();
   private started?: Promise<StopListening>;
   private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
 
   constructor(
     private readonly db: Database,
@@ -78,41 +86,56 @@ export class InboxStreams {
   ) {}
 
   /**
-   * Opens a stream for the recipient on `out`, resuming after `lastEventId` when given. Over the limits
-   * it is a 429 naming them. Resolves once the stream is open; events follow.
+   * Counts a live inbox for the caller, SSE and WebSocket alike; over the limits it is a 429 naming them.
+   * Counted at once, so streams opening together keep to the limits. `open` it, or `release` it.
    */
-  async open(
-    caller: { tenantId: string; recipientId: string; issuedAt: number; expiresAt: number },
-    lastEventId: string | undefined,
-    out: PassThrough,
-  ): Promise<Stream> {
+  admit(caller: StreamCaller): LiveStream {
+    if (this.stopped) throw new Problem(503, 'Live inbox unavailable', 'This API process is stopping: connect again');
     const key = keyOf(caller.tenantId, caller.recipientId);
-    const streams = this.byRecipient.get(key) ?? new Set<Stream>();
+    const streams = this.byRecipient.get(key) ?? new Set<LiveStream>();
     if (streams.size >= this.limits.perRecipient)
       throw tooMany(`Recipient ${caller.recipientId} has ${streams.size} live inboxes open here, the most allowed`);
     if ((this.perTenant.get(caller.tenantId) ?? 0) >= this.limits.perTenant)
       throw tooMany(`This tenant has ${this.limits.perTenant} live inboxes open here, the most allowed`);
-    const stream: Stream = { ...caller, out, lastId: 0, again: false, closed: false };
-    // Counted at once, so streams opening together keep to the limits, and before its first read: an
-    // event that comes meanwhile wakes it.
+    const stream: LiveStream = { ...caller, lastId: 0, ready: false, again: false, closed: false };
     this.byRecipient.set(key, streams.add(stream));
     this.perTenant.set(caller.tenantId, (this.perTenant.get(caller.tenantId) ?? 0) + 1);
-    out.once('close', () => this.close(stream));
-    stream.expiry = setTimeout(() => out.end(), Math.max(0, caller.expiresAt - Date.now()));
+    return stream;
+  }
+
+  /** Lets go of a stream admitted but never opened (a WebSocket whose upgrade failed); once closed, nothing. */
+  release(stream: LiveStream): void {
+    this.close(stream);
+  }
+
+  /**
+   * Opens an admitted stream on `sink`, resuming after `lastEventId` when given. Resolves once the stream
+   * is open; events follow. A stream let go meanwhile, or admitted before the API began stopping, ends.
+   */
+  async open(stream: LiveStream, lastEventId: string | undefined, sink: InboxSink): Promise<void> {
+    if (stream.closed || this.stopped) {
+      // Its client is gone already, or the API stopped while it was upgrading: either way it reconnects.
+      sink.end('shutdown');
+      this.close(stream);
+      return;
+    }
+    stream.sink = sink;
+    sink.onClose(() => this.close(stream));
+    stream.expiry = setTimeout(() => sink.end('expired'), Math.max(0, stream.expiresAt - Date.now()));
     stream.expiry.unref();
+    const { tenantId, recipientId } = stream;
     try {
       await this.start();
-      write(stream, `retry: ${RETRY_MS}\n\n`);
       // An id Herald could not have given (-1) cannot be resumed from.
       const resumeFrom =
         lastEventId === undefined ? undefined : /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : -1;
-      const { latest, kept, counts } = await inTenant(this.db, caller.tenantId, async (db) => ({
-        latest: await latestInboxEventId(db, caller.tenantId, caller.recipientId),
+      const { latest, kept, counts } = await inTenant(this.db, tenantId, async (db) => ({
+        latest: await latestInboxEventId(db, tenantId, recipientId),
         kept:
           resumeFrom === undefined ||
           resumeFrom === 0 ||
-          (resumeFrom > 0 && (await inboxEventKept(db, caller.tenantId, caller.recipientId, resumeFrom))),
-        counts: await inboxCounts(db, caller.tenantId, caller.recipientId, new Date()),
+          (resumeFrom > 0 && (await inboxEventKept(db, tenantId, recipientId, resumeFrom))),
+        counts: await inboxCounts(db, tenantId, recipientId, new Date()),
       }));
       if (resumeFrom !== undefined && kept && resumeFrom <= latest) {
         stream.lastId = resumeFrom;
@@ -122,19 +145,20 @@ export class InboxStreams {
         stream.lastId = latest;
         this.send(stream, latest, resumeFrom === undefined ? 'counts' : 'reset', counts);
       }
+      stream.ready = true;
       this.pull(stream);
     } catch (error) {
-      out.destroy();
+      sink.end('failed');
       this.close(stream);
       throw error;
     }
-    return stream;
   }
 
   /** Ends every stream (clients reconnect to another process, or to this one once it is back), and listens no more. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    for (const streams of this.byRecipient.values()) for (const stream of streams) stream.out.end();
+    this.each((stream) => stream.sink?.end('shutdown'));
     const stop = await this.started?.catch(() => undefined);
     this.started = undefined;
     await stop?.();
@@ -156,7 +180,7 @@ export class InboxStreams {
         () => this.each((stream) => this.pull(stream)),
       );
       this.timers = [
-        setInterval(() => this.each((stream) => write(stream, ': ping\n\n')), this.limits.heartbeatMs),
+        setInterval(() => this.each((stream) => stream.sink?.ping()), this.limits.heartbeatMs),
         setInterval(
           () =>
             void pruneInboxEvents(this.db, new Date(Date.now() - EVENTS_KEPT_MS)).catch((error) =>
@@ -180,7 +204,9 @@ export class InboxStreams {
   }
 
   /** Sends the stream the events after its last, one pull at a time; one asked for meanwhile runs after. */
-  private pull(stream: Stream): void {
+  private pull(stream: LiveStream): void {
+    // Before its first read, that read (and the pull after it) takes what this would.
+    if (!stream.ready) return;
     if (stream.pulling) {
       stream.again = true;
       return;
@@ -194,13 +220,13 @@ export class InboxStreams {
       .catch((error) => {
         // The client reconnects and resumes from its last event.
         this.log.warn({ err: error }, 'a live inbox could not read its events; closing it');
-        stream.out.end();
+        stream.sink?.end('failed');
       })
       .finally(() => (stream.pulling = undefined));
   }
 
   /** Sends the next events, with their messages as they are now and the counts; how many it sent. */
-  private async sendNext(stream: Stream): Promise<number> {
+  private async sendNext(stream: LiveStream): Promise<number> {
     const { tenantId, recipientId } = stream;
     const read = await inTenant(this.db, tenantId, async (db) => {
       const events = await inboxEventsAfter(db, tenantId, recipientId, stream.lastId, EVENTS_AT_ONCE);
@@ -213,7 +239,7 @@ export class InboxStreams {
     });
     if (read === undefined) return 0;
     if (read === 'revoked') {
-      stream.out.end();
+      stream.sink?.end('revoked');
       return 0;
     }
     const byId = new Map(read.messages.map((m) => [m.id, m]));
@@ -228,17 +254,18 @@ export class InboxStreams {
     return read.events.length;
   }
 
-  private send(stream: Stream, id: number, event: string, counts: InboxCounts, data: object = {}): void {
-    write(stream, `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify({ ...data, counts })}\n\n`);
+  private send(stream: LiveStream, id: number, event: string, counts: InboxCounts, data: object = {}): void {
+    if (stream.closed || !stream.sink) return;
+    stream.sink.event(id, event, { ...data, counts });
     // A client that stops reading is let go: it reconnects and resumes from the log.
-    if (stream.out.writableLength > this.limits.maxBufferedBytes) stream.out.destroy();
+    if (stream.sink.buffered() > this.limits.maxBufferedBytes) stream.sink.end('slow');
   }
 
-  private each(visit: (stream: Stream) => void): void {
+  private each(visit: (stream: LiveStream) => void): void {
     for (const streams of this.byRecipient.values()) for (const stream of streams) visit(stream);
   }
 
-  private close(stream: Stream): void {
+  private close(stream: LiveStream): void {
     if (stream.closed) return;
     stream.closed = true;
     clearTimeout(stream.expiry);
@@ -253,10 +280,6 @@ export class InboxStreams {
 }
 
 const keyOf = (tenantId: string, recipientId: string) => JSON.stringify([tenantId, recipientId]);
-
-function write(stream: Stream, text: string): void {
-  if (!stream.closed && !stream.out.destroyed) stream.out.write(text);
-}
 
 const tooMany = (detail: string) =>
   new Problem(429, 'Too many live inboxes', `${detail}: close one (each browser tab keeps one)`, 'authorization');

@@ -15,10 +15,13 @@ import type {
 
 export type * from './types';
 export { InboxError, type TokenSource } from './http';
+export { webSocketEventSource } from './stream';
 
 export interface InboxOptions extends Connection {
   /** Messages per page of the kept list; 20 when absent. */
   pageSize?: number;
+  /** Each group one entry in the kept list: its newest message, with `group` (its count); `expand` opens one. */
+  grouped?: boolean;
   /** The browser's own when absent: given in tests, or where there is none. */
   EventSource?: EventSourceClass;
   BroadcastChannel?: BroadcastChannelClass;
@@ -36,6 +39,16 @@ export interface InboxState {
   error?: Error;
   /** The live stream is open. */
   live: boolean;
+  /** The group opened with `expand`: its messages, newest first. */
+  expanded?: ExpandedGroup;
+}
+
+export interface ExpandedGroup {
+  key: string;
+  messages: readonly InboxMessage[];
+  hasMore: boolean;
+  loading: boolean;
+  error?: Error;
 }
 
 export type InboxListener = (state: InboxState) => void;
@@ -54,7 +67,10 @@ export function createInbox(options: InboxOptions) {
   const globals = globalThis as unknown as { EventSource?: EventSourceClass; BroadcastChannel?: BroadcastChannelClass };
   const listeners = new Set<InboxListener>();
   let filter: ListFilter = { view: 'feed' };
-  let list = new LiveList({ view: 'feed' });
+  const grouped = options.grouped === true;
+  let list = new LiveList({ view: 'feed', grouped });
+  /** The group opened, kept in step like the list. */
+  let group: { key: string; list: LiveList; loading: boolean; error?: Error } | undefined;
   let counts: InboxCounts | undefined;
   let countsStamp = -Infinity;
   let loading = false;
@@ -70,7 +86,31 @@ export function createInbox(options: InboxOptions) {
   let state = snapshot();
 
   function snapshot(): InboxState {
-    return { messages: list.messages(), counts, filter, hasMore: list.next !== undefined, loading, error, live };
+    return {
+      messages: list.messages(),
+      counts,
+      filter,
+      hasMore: list.next !== undefined,
+      loading,
+      error,
+      live,
+      ...(group ? { expanded: expandedOf(group) } : {}),
+    };
+  }
+
+  function expandedOf({ key, list: kept, loading: busy, error: failed }: NonNullable<typeof group>): ExpandedGroup {
+    return {
+      key,
+      messages: kept.messages(),
+      hasMore: kept.next !== undefined,
+      loading: busy,
+      ...(failed ? { error: failed } : {}),
+    };
+  }
+
+  /** Every list this tab keeps: the feed's, and the open group's. */
+  function lists(): LiveList[] {
+    return group ? [list, group.list] : [list];
   }
 
   function emit() {
@@ -95,7 +135,7 @@ export function createInbox(options: InboxOptions) {
   }
 
   async function scopeOf({ view = 'feed', feed, category }: ListFilter): Promise<ListScope> {
-    return { view, category, ...(feed === undefined ? {} : { categories: await categoriesOf(feed) }) };
+    return { view, category, grouped, ...(feed === undefined ? {} : { categories: await categoriesOf(feed) }) };
   }
 
   async function categoriesOf(feed: string) {
@@ -113,7 +153,12 @@ export function createInbox(options: InboxOptions) {
     emit();
     try {
       const [page, fresh] = await Promise.all([
-        http.list({ ...filter, limit: pageSize, ...(first ? {} : { after: list.next }) }),
+        http.list({
+          ...filter,
+          limit: pageSize,
+          ...(grouped ? { grouped } : {}),
+          ...(first ? {} : { after: list.next }),
+        }),
         // The stream counts on connecting; without it, ask.
         first && !live ? http.counts() : undefined,
       ]);
@@ -134,11 +179,54 @@ export function createInbox(options: InboxOptions) {
   }
 
   function receive(message: TabMessage) {
-    if (message.type === 'change') {
-      list.change(message.change, message.target, message.stamp, message.until);
-      setCounts(message.counts, message.stamp);
-    } else list.delete(message.ids, message.stamp);
+    for (const kept of lists())
+      if (message.type === 'change') kept.change(message.change, message.target, message.stamp, message.until);
+      else kept.delete(message.ids, message.stamp);
+    if (message.type === 'change') setCounts(message.counts, message.stamp);
     emit();
+  }
+
+  /**
+   * Counts groups a new message arrived in that the list has no count for (not loaded yet): they are at
+   * the top now, so the first entries of a grouped first page are theirs.
+   */
+  async function countGroups(keys: string[]) {
+    const stamp = Date.now();
+    const kept = list;
+    const page = await http
+      .list({ ...filter, grouped: true, limit: Math.min(200, keys.length) })
+      .catch(() => undefined);
+    if (!page || kept !== list) return;
+    kept.put(
+      page.messages.filter((m) => m.group && keys.includes(m.group.key)),
+      stamp,
+    );
+    emit();
+  }
+
+  /** A page of the open group's messages: the first, or the next. */
+  async function loadGroup(first: boolean) {
+    const opened = group;
+    if (!opened) return;
+    const stamp = Date.now();
+    opened.loading = true;
+    emit();
+    try {
+      const page = await http.list({
+        ...filter,
+        group_key: opened.key,
+        limit: pageSize,
+        ...(first ? {} : { after: opened.list.next }),
+      });
+      if (first) opened.list.firstPage(page, stamp);
+      else opened.list.nextPage(page, stamp);
+      opened.error = undefined;
+    } catch (failure) {
+      opened.error = failure as Error;
+    } finally {
+      opened.loading = false;
+      if (group === opened) emit();
+    }
   }
 
   function channel() {
@@ -159,8 +247,13 @@ export function createInbox(options: InboxOptions) {
     event(kind, data, fresh) {
       const stamp = Date.now();
       setCounts(data.counts, stamp);
-      if (kind === 'added' || kind === 'changed') list.put(data.messages ?? [], stamp);
-      if (kind === 'deleted') list.delete(data.ids ?? [], stamp);
+      const added = kind === 'added';
+      for (const kept of lists()) {
+        if (added || kind === 'changed') kept.put(data.messages ?? [], stamp, added);
+        if (kind === 'deleted') kept.delete(data.ids ?? [], stamp);
+      }
+      const uncounted = added ? list.uncounted(data.messages ?? []) : [];
+      if (uncounted.length > 0 && !fresh) void countGroups(uncounted);
       // A connection that resumed nothing may have missed anything: the list starts over.
       if (fresh) void load(true);
       else emit();
@@ -216,6 +309,7 @@ export function createInbox(options: InboxOptions) {
         const scope = await scopeOf(filter);
         if (started !== generation) return;
         list = new LiveList(scope);
+        group = undefined;
         if (listeners.size > 0) return await load(true);
       } catch (failure) {
         if (started === generation) error = failure as Error;
@@ -234,6 +328,23 @@ export function createInbox(options: InboxOptions) {
     /** The kept list again from its first page. */
     reload: () => load(true),
 
+    /** Opens a group of a grouped list: its messages (in the list's view and feed), kept in step like the list. */
+    async expand(key: string): Promise<void> {
+      const scope = await scopeOf(filter);
+      group = { key, list: new LiveList({ ...scope, grouped: false, groupKey: key }), loading: true };
+      await loadGroup(true);
+    },
+
+    /** The open group's next page, when there is one and none is loading. */
+    async loadMoreOfGroup(): Promise<void> {
+      if (group && group.list.next !== undefined && !group.loading) await loadGroup(false);
+    },
+
+    collapse(): void {
+      group = undefined;
+      emit();
+    },
+
     /** A page of any list, apart from the kept one. */
     list: http.list,
     counts: http.counts,
@@ -248,7 +359,7 @@ export function createInbox(options: InboxOptions) {
         'ids' in target
           ? target
           : await scopeOf({ category: target.category, feed: target.feed }).then(
-              ({ category, categories }) => ({ all: true, category, categories }),
+              ({ category, categories }) => ({ all: true, category, categories, groupKey: target.group_key }),
               () => undefined,
             );
       if (local)

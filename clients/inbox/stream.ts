@@ -78,3 +78,77 @@ export function openStream(
     },
   };
 }
+
+/** The part of the browser's WebSocket used here. */
+export interface WebSocketLike {
+  addEventListener(
+    type: 'open' | 'message' | 'close',
+    listener: (event: { data?: unknown; code?: number }) => void,
+  ): void;
+  close(): void;
+}
+
+export type WebSocketClass = new (url: string) => WebSocketLike;
+
+/** A token that expired or was revoked: the same URL would be refused, as after an HTTP error. */
+const TOKEN_ENDED = 4401;
+const RECONNECT_MS = 1000;
+
+/**
+ * The live inbox over WebSocket with EventSource's face, to give as the `EventSource` option: for where
+ * a proxy passes WebSocket but holds back a long answer. It reconnects as EventSource does, resuming
+ * with `?last_event_id=` (a browser's WebSocket sends no headers); one refused (a browser does not say
+ * why) or whose token ended is closed, and `openStream` opens it again with a new token.
+ */
+export function webSocketEventSource(WebSocket: WebSocketClass): EventSourceClass {
+  return class implements EventSourceLike {
+    readyState = 0;
+    private readonly listeners = new Map<string, ((event: { data?: unknown }) => void)[]>();
+    private socket?: WebSocketLike;
+    private lastId?: string;
+    private timer?: ReturnType<typeof setTimeout>;
+
+    constructor(private readonly url: string) {
+      this.connect();
+    }
+
+    addEventListener(type: string, listener: (event: { data?: unknown }) => void): void {
+      this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+    }
+
+    close(): void {
+      this.readyState = CLOSED;
+      clearTimeout(this.timer);
+      this.socket?.close();
+    }
+
+    private connect(): void {
+      // Relative to the page, as EventSource's is.
+      const url = new URL(this.url, (globalThis as { location?: { href: string } }).location?.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      if (this.lastId !== undefined) url.searchParams.set('last_event_id', this.lastId);
+      const socket = (this.socket = new WebSocket(url.toString()));
+      let opened = false;
+      socket.addEventListener('open', () => {
+        opened = true;
+        this.readyState = 1;
+        this.emit('open', {});
+      });
+      socket.addEventListener('message', (event) => {
+        const frame = JSON.parse(String(event.data)) as { id: string; event: string; data: unknown };
+        this.lastId = frame.id;
+        this.emit(frame.event, { data: JSON.stringify(frame.data) });
+      });
+      socket.addEventListener('close', (event) => {
+        if (this.readyState === CLOSED) return;
+        this.readyState = opened && event.code !== TOKEN_ENDED ? 0 : CLOSED;
+        this.emit('error', {});
+        if (this.readyState === 0) this.timer = setTimeout(() => this.connect(), RECONNECT_MS);
+      });
+    }
+
+    private emit(type: string, event: { data?: unknown }): void {
+      for (const listener of this.listeners.get(type) ?? []) listener(event);
+    }
+  };
+}

@@ -5,6 +5,7 @@ import { Shutdown } from '../../runtime/shutdown';
 import { isolatedDatabase, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 import { EventStreamReader } from '../support/sse';
 import { testTracing } from '../support/tracing';
+import { WebSocketReader } from '../support/websocket';
 
 const url = process.env.DATABASE_URL;
 
@@ -21,6 +22,7 @@ const url = process.env.DATABASE_URL;
   const secondShutdown = new Shutdown();
   const bases: string[] = [];
   const streams: EventStreamReader[] = [];
+  const sockets: WebSocketReader[] = [];
 
   beforeAll(async () => {
     database = await isolatedDatabase();
@@ -43,6 +45,7 @@ const url = process.env.DATABASE_URL;
   }, 180_000);
   afterAll(async () => {
     for (const s of streams) s.close();
+    for (const s of sockets) s.terminate();
     await secondShutdown.run();
     await secondDatabase?.close();
     await first?.stop();
@@ -63,11 +66,21 @@ const url = process.env.DATABASE_URL;
     await stream.until((e) => e.length >= 1);
     return stream;
   };
+  /** The same inbox over WebSocket, the token in the Authorization header as a server-side client sends it. */
+  const connect = async (base: string, recipient: string) => {
+    const { json } = await call(base, 'POST', `/recipients/${recipient}/tokens`, {});
+    const url = `${base.replace(/^http/, 'ws')}/inbox/stream`;
+    const socket = await WebSocketReader.open(url, { authorization: `Bearer ${json.token}` });
+    sockets.push(socket);
+    await socket.until(() => socket.frames.length >= 1);
+    return socket;
+  };
   const notify = (base: string, recipient: string, text: string) =>
     call(base, 'POST', '/notify', { channels: ['in_app'], recipients: [{ id: recipient }], message: text });
 
   it('reaches a stream on one process from a change made through the other', async () => {
     const [onFirst, onSecond] = [await open(bases[0]!, 'ada'), await open(bases[1]!, 'ada')];
+    const socket = await connect(bases[1]!, 'ada');
     // Accepted by the second process, stored by the worker beside the first.
     expect((await notify(bases[1]!, 'ada', 'hello from either')).status).toBe(202);
     for (const stream of [onFirst, onSecond]) await stream.until((e) => e.some((x) => x.event === 'added'));
@@ -78,6 +91,9 @@ const url = process.env.DATABASE_URL;
       (e) => e.event === 'changed',
     );
     expect(JSON.parse(changed!.data)).toMatchObject({ ids: [id], counts: { unread: 0, total: 1 } });
+    // The WebSocket on the second process heard both as well.
+    expect((await socket.first('added')).data).toMatchObject({ ids: [id] });
+    expect((await socket.first('changed')).data).toMatchObject({ ids: [id], counts: { unread: 0, total: 1 } });
   });
 
   it('misses nothing while its listening connection is cut, once it is back', async () => {
