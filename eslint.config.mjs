@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules', '.herald', '.tools', 'db/migrations', 'coverage', 'bench-results', 'dist'] },
+  { ignores: ['node_modules', '.herald', '.tools', 'db/migrations', 'coverage', 'bench-results', '**/dist'] },
   js.configs.recommended,
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
   ...tseslint.configs.recommended,

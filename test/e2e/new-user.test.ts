@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,7 +40,7 @@ describe('a new user with the admin CLI', () => {
     delete env.DATABASE_URL;
     herald = new NodeProcess(undefined, { env });
     await herald.waitFor('Press Ctrl-C to stop');
-  });
+  }, 180_000);
   afterAll(async () => {
     await herald?.stop('SIGINT');
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -119,16 +119,16 @@ describe('a new user with the admin CLI', () => {
     expect((await admin('frobnicate')).code).toBe(2);
   });
 
-  /** The `sh` block of a Markdown file that holds `marker`. */
-  const shellBlock = (file: string, marker: string) => {
-    const blocks = readFileSync(path.join(root, file), 'utf8').split('```sh\n').slice(1);
+  /** The `language` block of a Markdown file that holds `marker`. */
+  const codeBlock = (file: string, marker: string, language = 'sh') => {
+    const blocks = readFileSync(path.join(root, file), 'utf8').split(`\`\`\`${language}\n`).slice(1);
     const block = blocks.map((b) => b.split('\n```')[0]!).find((b) => b.includes(marker));
-    if (!block) throw new Error(`${file} has no sh block with ${marker}`);
+    if (!block) throw new Error(`${file} has no ${language} block with ${marker}`);
     return block;
   };
 
   it('runs the README quick start, then the templates walkthrough, as pasted (only the address changed)', async () => {
-    const script = [shellBlock('README.md', 'export HERALD_KEY'), shellBlock('docs/api.md', 'H=(-H')]
+    const script = [codeBlock('README.md', 'export HERALD_KEY'), codeBlock('docs/api.md', 'H=(-H')]
       .join('\n')
       .replaceAll('localhost:8080', base.replace('http://', ''));
     // A folder as the reader's clone: .herald is where npm start keeps its data.
@@ -145,6 +145,50 @@ describe('a new user with the admin CLI', () => {
       expect(stdout).toMatch(/Allô Lou: 3 articles https:\/\/shop\.example\/o\/A-17/);
     } finally {
       rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('type-checks the README TypeScript example, then runs it as pasted (only the address changed)', async () => {
+    const address = base.replace('http://', '');
+    const source = codeBlock('README.md', 'createHeraldClient', 'ts').replaceAll('localhost:8080', address);
+    // A reader's app with the client installed: its package name leads to the client's sources.
+    const app = mkdtempSync(path.join(os.tmpdir(), 'herald-readme-ts-'));
+    const [file, tsconfig] = [path.join(app, 'example.mts'), path.join(app, 'tsconfig.json')];
+    writeFileSync(file, source);
+    const compilerOptions = {
+      strict: true,
+      target: 'ES2022',
+      module: 'nodenext',
+      lib: ['ES2023'],
+      types: ['node'],
+      typeRoots: [path.join(root, 'node_modules/@types')],
+      skipLibCheck: true,
+      noEmit: true,
+      paths: { '@herald/client': [path.join(root, 'clients/node/src/index.ts')] },
+    };
+    writeFileSync(tsconfig, JSON.stringify({ compilerOptions, files: [file] }));
+    try {
+      await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]).catch(
+        (error: { stdout: string }) => {
+          throw new Error(`The README's TypeScript does not type-check:\n${error.stdout}`);
+        },
+      );
+      const key = readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim();
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], {
+        cwd: root,
+        env: { ...env, HERALD_KEY: key, TSX_TSCONFIG_PATH: tsconfig },
+      });
+      const [, id, status] = /^(\S+) (\S+)\n$/.exec(stdout) ?? [];
+      expect(status).toMatch(/^(accepted|sending|delivered)$/);
+      const delivered = await eventually(
+        () => api(key, 'GET', `/status/${id}`),
+        (r) => r.body.status === 'delivered',
+      );
+      expect(delivered.body.deliveries).toEqual([
+        expect.objectContaining({ recipient_id: 'ada', channel: 'email', provider: 'dev-outbox' }),
+      ]);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
     }
   });
 
