@@ -16,6 +16,8 @@ const OUTSIDE_TENANTS: Record<string, string> = {
   'GET /r/{id}': 'a tracked link: its id carries its tenant',
 };
 
+const UNLIMITED = { ratePerSecond: 100_000, burst: 100_000, dailyQuota: null };
+
 describe("every tenant route: tenant B can neither see nor touch tenant A's data", () => {
   let herald: TestHerald;
   let a: TestTenant;
@@ -28,7 +30,8 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
   // Herald's start takes a minute or more on a loaded machine (the workflows are bundled for its worker).
   beforeAll(async () => {
     herald = await startTestHerald({ HERALD_ADMIN_TOKEN: 'admin-token-isolation-0123456789' });
-    a = await herald.createTenant();
+    // Limits out of the way: the walk makes many calls a second, and limits have tests of their own.
+    a = await herald.createTenant(UNLIMITED);
     await call(a, 'PUT', '/recipients/ada', { email: 'ada@example.com' });
     await call(a, 'PUT', '/recipients/ada/preferences', { channels: { sms: false } });
     await call(a, 'PUT', '/escalation-policies/oncall', { steps: [{ after: '5m', channels: ['sms'] }] });
@@ -83,7 +86,7 @@ describe("every tenant route: tenant B can neither see nor touch tenant A's data
   }, 180_000);
   // A new tenant B for each attempt: what B made in one attempt does not meet the next.
   beforeEach(async () => {
-    b = await herald.createTenant();
+    b = await herald.createTenant(UNLIMITED);
   });
   afterAll(() => herald?.stop());
 
