@@ -80,15 +80,21 @@ async function createPgliteInChildProcess(dataDir: string): Promise<void> {
   await promisify(execFile)(process.execPath, scriptArgs('create-embedded-database', dataDir), { cwd: projectRoot });
 }
 
-/** Opens (creating it if need be) the embedded database in this process. */
-export async function openPgliteInProcess(dataDir?: string): Promise<DatabaseHandle> {
+/**
+ * Opens (creating it if need be) the embedded database in this process; an in-memory one may start as a
+ * copy of another's files (`PGlite.dumpDataDir`), which skips initdb.
+ */
+export async function openPgliteInProcess(dataDir?: string, copyOf?: Blob): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   // A small buffer pool: PostgreSQL's 128 MB default, touched at start, was ≈110 MiB of Herald's idle memory.
   // The embedded database's files stay in the operating system's page cache all the same.
-  const client = new PGlite(dataDir, { postgresqlconf: 'shared_buffers=16MB' });
+  const client = new PGlite(dataDir, {
+    postgresqlconf: 'shared_buffers=16MB',
+    ...(copyOf ? { loadDataDir: copyOf } : {}),
+  });
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
   const listen: Listen = async (channel, heard) => {

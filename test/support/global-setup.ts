@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { openDatabase } from '../../db/connect';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { ensureTemporalBinary } from '../../runtime/temporal-binaries';
+import { makeSharedSetup } from './shared-setup';
 import { startSharedDevServer } from './temporal';
 
 export default async function globalSetup() {
@@ -16,4 +17,5 @@ export default async function globalSetup() {
 
   // Migrate PostgreSQL once up front, so test files never race to create the schema.
   if (process.env.DATABASE_URL) await (await openDatabase({ url: process.env.DATABASE_URL })).close();
+  await makeSharedSetup();
 }

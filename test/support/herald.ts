@@ -4,29 +4,40 @@ import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { newApiKey, upsertTenant, type TenantLimits } from '../../api/tenants';
 import { tenants } from '../../db/schema';
-import { openDatabase, type DatabaseHandle } from '../../db/connect';
+import { openDatabase, openPgliteInProcess, type DatabaseHandle } from '../../db/connect';
 import { loadConfig } from '../../runtime/config';
 import { connectClient } from '../../runtime/temporal';
 import { startHerald } from '../../main/herald';
 import { Shutdown } from '../../runtime/shutdown';
 import { bundleWorkflows, type BundleOptions } from '../../worker/workflow-bundle';
+import { sharedMigratedDatabase, sharedWorkflowBundle } from './shared-setup';
 import { testTracing } from './tracing';
 
 export const WEBHOOK_SECRET = 'whsec_test_secret';
 
 const bundles = new Map<boolean, Promise<WorkflowBundle>>();
 
-/** Bundled once per test file and kind, as the SDK advises; tests record spans, so workflows make them by default. */
+/**
+ * Bundled once per run by the global setup (else once per test file) and kind, as the SDK advises; tests
+ * record spans, so workflows make them by default.
+ */
 export function workflowBundle(options: BundleOptions = { workflowSpans: true }): Promise<WorkflowBundle> {
   let bundle = bundles.get(options.workflowSpans);
-  if (!bundle) bundles.set(options.workflowSpans, (bundle = bundleWorkflows(options)));
+  if (!bundle) {
+    const shared = sharedWorkflowBundle(options);
+    bundle = shared ? Promise.resolve(shared) : bundleWorkflows(options);
+    bundles.set(options.workflowSpans, bundle);
+  }
   return bundle;
 }
 
 /** A real PostgreSQL when DATABASE_URL is set, else a fresh in-memory PGlite. */
 export function testDatabase(): Promise<DatabaseHandle> {
-  return openDatabase({ url: process.env.DATABASE_URL, poolSize: 4 });
+  return process.env.DATABASE_URL ? openDatabase({ url: process.env.DATABASE_URL, poolSize: 4 }) : freshPglite();
 }
+
+/** A new in-memory PGlite, a copy of the run's migrated one when there is one. */
+const freshPglite = () => openPgliteInProcess(undefined, sharedMigratedDatabase());
 
 /**
  * A database no other test writes to: a new one on the PostgreSQL server DATABASE_URL names (the
@@ -34,7 +45,7 @@ export function testDatabase(): Promise<DatabaseHandle> {
  */
 export async function isolatedDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const url = process.env.DATABASE_URL;
-  if (!url) return openDatabase({});
+  if (!url) return freshPglite();
   const name = `herald_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const server = new pg.Client({ connectionString: url });
   await server.connect();
