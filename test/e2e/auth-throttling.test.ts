@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { buildApi } from '../../api/app';
 import { newApiKey, TenantDirectory } from '../../api/tenants';
 import type { Database } from '../../db/connect';
@@ -196,6 +197,8 @@ describe('failed authentication on API instances of their own', () => {
   it('is counted in Redis for every instance, and by each alone while Redis is away', async () => {
     const redis = await startRedis();
     const clients = [connectRedis(redis.url), connectRedis(redis.url)];
+    // Commands fail at once until a client has connected (no offline queue): the count would start in memory.
+    await Promise.all(clients.map((r) => (r.status === 'ready' ? undefined : once(r, 'ready'))));
     const apis = await Promise.all(clients.map((r) => instance({ redis: r })));
     const audit = (api: number, remoteAddress: string) =>
       apis[api]!.inject({

@@ -7,7 +7,7 @@ describe('deleting a recipient on request', () => {
   beforeAll(async () => {
     herald = await startTestHerald();
     tenant = await herald.createTenant();
-  });
+  }, 180_000);
   afterAll(() => herald?.stop());
 
   const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object, as = tenant) =>
