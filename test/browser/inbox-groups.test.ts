@@ -1,19 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
-
-const root = path.resolve(__dirname, '../..');
-
-const appPage = (recipient: string, token: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>An app</title>
-<script type="module" src="/widget/herald-inbox.js"></script></head>
-<body><header style="display:flex;justify-content:flex-end;padding:8px">
-<herald-inbox recipient-id="${recipient}" token="${token}"></herald-inbox></header>
-<main><h1>An app</h1></main></body></html>`;
+import { appPage, buildWidget, launchChromium, widgetContext } from '../support/widget-browser';
 
 /** Groups in the `<herald-inbox>` widget: one entry per group, opened by its "+N more" control. */
 describe('inbox groups in the widget', () => {
@@ -25,17 +13,8 @@ describe('inbox groups in the widget', () => {
   let widget: Buffer;
 
   beforeAll(async () => {
-    const executablePath = execFileSync('bash', [path.join(root, 'scripts/install-chromium.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }).trim();
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'herald-widget-')), 'herald-inbox.js');
-    execFileSync(process.execPath, [path.join(root, 'scripts/build-widget.mjs'), file]);
-    widget = readFileSync(file);
-    [herald, browser] = await Promise.all([
-      startTestHerald({}, { isolated: true }),
-      chromium.launch({ executablePath }),
-    ]);
+    widget = buildWidget();
+    [herald, browser] = await Promise.all([startTestHerald({}, { isolated: true }), launchChromium()]);
     base = await herald.api.listen({ port: 0, host: '127.0.0.1' });
     tenant = await herald.createTenant();
   }, 180_000);
@@ -45,10 +24,7 @@ describe('inbox groups in the widget', () => {
   });
 
   beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
-    await context.route('**/widget/herald-inbox.js', (route) =>
-      route.fulfill({ body: widget, contentType: 'text/javascript' }),
-    );
+    context = await widgetContext(browser, widget);
   });
   afterEach(() => context?.close());
 

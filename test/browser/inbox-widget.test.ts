@@ -1,24 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { newApiKey, upsertTenant } from '../../api/tenants';
 import { startHerald } from '../../main/herald';
 import { Shutdown } from '../../runtime/shutdown';
 import { eventually, startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 import { testTracing } from '../support/tracing';
+import { appPage, buildWidget, launchChromium, widgetContext } from '../support/widget-browser';
 
 const root = path.resolve(__dirname, '../..');
-
-/** A page of an app at Herald's own origin, with the widget for one recipient. */
-const appPage = (recipient: string, token: string, attributes: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>An app</title>
-<script type="module" src="/widget/herald-inbox.js"></script></head>
-<body><header style="display:flex;justify-content:flex-end;padding:8px">
-<herald-inbox recipient-id="${recipient}" token="${token}" ${attributes}></herald-inbox></header>
-<main><h1>An app</h1></main></body></html>`;
 
 /** The `<herald-inbox>` widget in Chromium, against a real Herald: live, across tabs, by keyboard, accessible. */
 describe('the inbox widget in a browser', () => {
@@ -30,19 +21,9 @@ describe('the inbox widget in a browser', () => {
   let widget: Buffer;
 
   beforeAll(async () => {
-    const executablePath = execFileSync('bash', [path.join(root, 'scripts/install-chromium.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }).trim();
-    // Built for this file alone: `npm run build`, in another test, empties dist/ while it runs.
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'herald-widget-')), 'herald-inbox.js');
-    execFileSync(process.execPath, [path.join(root, 'scripts/build-widget.mjs'), file]);
-    widget = readFileSync(file);
+    widget = buildWidget();
     // A database of its own: the demo page shows the `dev` tenant, which this file makes.
-    [herald, browser] = await Promise.all([
-      startTestHerald({}, { isolated: true }),
-      chromium.launch({ executablePath }),
-    ]);
+    [herald, browser] = await Promise.all([startTestHerald({}, { isolated: true }), launchChromium()]);
     base = await herald.api.listen({ port: 0, host: '127.0.0.1' });
     tenant = await herald.createTenant();
     // The worker's first workflow loads its code: measured times start from a warm one.
@@ -55,10 +36,7 @@ describe('the inbox widget in a browser', () => {
   });
 
   beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
-    await context.route('**/widget/herald-inbox.js', (route) =>
-      route.fulfill({ body: widget, contentType: 'text/javascript' }),
-    );
+    context = await widgetContext(browser, widget);
   });
   afterEach(() => context?.close());
 
