@@ -16,6 +16,7 @@ import { trackAllowedMethods } from './allowed-methods';
 import { drainOnClose } from './drain';
 import { OPTIONAL_BODY } from './schemas';
 import { DEFAULT_STREAM_LIMITS, InboxStreams, type StreamLimits } from './inbox-streams';
+import { clientErrorHandler } from './client-errors';
 import { wakeSnoozedOnSchedule } from './inbox-wakeups';
 import type { Listen } from '../db/listener';
 import type { Redis } from 'ioredis';
@@ -157,6 +158,7 @@ export async function buildApi(options: ApiOptions) {
     routerOptions: { maxParamLength: 1024 },
     // Requests that reach a closing API are read and answered, not refused unread: see drainOnClose.
     return503OnClosing: false,
+    clientErrorHandler,
     // A URL the router cannot take still gets a problem, not Fastify's own JSON.
     frameworkErrors: (error, _request, reply) =>
       sendProblem(

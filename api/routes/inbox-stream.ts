@@ -72,7 +72,7 @@ export const inboxStreamRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiC
       },
       response: {
         200: { description: EVENTS, content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        ...problems(400, 401, 429, 503),
+        ...problems(400, 401, 429, 431, 503),
       },
     },
     // A WebSocket is checked and counted here, while a refusal can still be an HTTP answer: the handler upgrades.

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { startTestHerald, type TestHerald, type TestTenant } from '../support/herald';
 import { EventStreamReader, type ServerEvent } from '../support/sse';
 
@@ -161,6 +162,24 @@ describe('the live inbox', () => {
     streams.pop()!.close();
     await new Promise((r) => setTimeout(r, 200));
     expect((await open(token)).status).toBe(200);
+  });
+
+  it('answers a URL too long for the HTTP parser with a problem naming the fix', async () => {
+    const url = `${base}/inbox/stream?token=${encodeURIComponent('é'.repeat(3000))}`;
+    const answer = await new Promise<{ status?: number; type?: string; body: string }>((resolve, reject) => {
+      http
+        .get(url, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }));
+        })
+        .on('error', reject);
+    });
+    expect(answer).toMatchObject({ status: 431, type: 'application/problem+json' });
+    expect(JSON.parse(answer.body)).toMatchObject({
+      status: 431,
+      detail: expect.stringContaining('Authorization header'),
+    });
   });
 
   it('ends once its recipient is deleted', async () => {

@@ -5611,6 +5611,23 @@ export interface paths {
             };
           };
         };
+        /** @description The URL and headers are longer than 16 KiB */
+        431: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type?: string;
+              title?: string;
+              status?: number;
+              detail?: string;
+              /** @description The request field at fault */
+              field?: string;
+              instance?: string;
+            };
+          };
+        };
         /** @description A dependency is down; `field` names which */
         503: {
           headers: {
