@@ -81,8 +81,11 @@ export const inboxStreamRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ApiC
       const { hub, caller } = liveInbox(request);
       const stream = hub.admit(caller);
       admitted.set(request, stream);
-      // An upgrade that never completes (the client went, or its handshake was bad) lets the count go.
-      request.raw.socket.once('close', () => hub.release(stream));
+      // An upgrade that never completes (the client went, or its handshake was bad) lets the count go; so
+      // does one whose client went during the checks before this, whose close has passed (release is once).
+      const socket = request.raw.socket;
+      socket.once('close', () => hub.release(stream));
+      if (socket.destroyed) hub.release(stream);
     },
     handler: async (request, reply) => {
       const { hub, caller } = liveInbox(request);
