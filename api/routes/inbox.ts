@@ -20,7 +20,7 @@ import type { ApiContext } from '../context';
 import { sendInboxReceipts } from '../inbox-receipts';
 import { inboxMessageJson } from '../inbox-json';
 import { notFound, Problem } from '../problems';
-import { BODY_PROBLEMS, problems, recipientIdSchema, storedMessageFields } from '../schemas';
+import { BODY_PROBLEMS, NO_NUL, problems, recipientIdSchema, storedMessageFields } from '../schemas';
 
 const params = { type: 'object', required: ['id'], properties: { id: recipientIdSchema } } as const;
 /** What the inbox routes share: a recipient token opens them as well as a key, each is about one recipient. */
@@ -32,11 +32,13 @@ const MAX_IDS = 500;
 /** The largest message id PostgreSQL's `serial` holds: a larger one names no message. */
 const MAX_MESSAGE_ID = 2_147_483_647;
 const stateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
-const categorySchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
+// PostgreSQL's text cannot hold a NUL: one is a 400 naming the field, not a failed query.
+const categorySchema = { type: 'string', minLength: 1, maxLength: 128, pattern: NO_NUL } as const;
 const groupKeySchema = {
   type: 'string',
   minLength: 1,
   maxLength: 200,
+  pattern: NO_NUL,
   description: "One group's messages: the `group_key` the notifications were sent with",
 } as const;
 export const FEED_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$';

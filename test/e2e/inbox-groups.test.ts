@@ -286,6 +286,12 @@ describe('inbox groups', () => {
       status: 400,
       field: 'group_key',
     });
+    for (const query of ['group_key=a%00b', 'category=a%00b'])
+      expect(await problem('GET', `/recipients/someone/inbox?${query}`)).toMatchObject({
+        status: 400,
+        field: query.split('=')[0],
+        detail: expect.stringContaining('must not contain a NUL character'),
+      });
     expect(await problem('GET', '/recipients/someone/inbox?grouped=yes')).toMatchObject({
       status: 400,
       field: 'grouped',
