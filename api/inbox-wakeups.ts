@@ -2,6 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect';
 import { wakeSnoozedMessages } from '../db/inbox-messages';
 
+/** Messages woken per statement: a first check after a long pause takes its backlog a batch at a time. */
+const WAKE_AT_ONCE = 1000;
+
+async function wakeAll(db: Database): Promise<void> {
+  while ((await wakeSnoozedMessages(db, WAKE_AT_ONCE)) === WAKE_AT_ONCE);
+}
+
 /**
  * Wakes snoozed inbox messages every `everyMs`, so a snooze that ends is an event live inboxes hear (a
  * read already judges snoozes by the clock; this is what tells an open inbox). Each API process runs it:
@@ -11,8 +18,7 @@ import { wakeSnoozedMessages } from '../db/inbox-messages';
 export function wakeSnoozedOnSchedule(db: Database, log: FastifyBaseLogger, everyMs: number): () => Promise<void> {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running ??= wakeSnoozedMessages(db, new Date())
-      .then(() => undefined)
+    running ??= wakeAll(db)
       .catch((error: unknown) => log.warn({ err: error }, 'could not wake snoozed inbox messages'))
       .finally(() => (running = undefined));
   }, everyMs);

@@ -124,8 +124,10 @@ export function listInbox(
 export interface GroupedPage {
   after?: InboxKey;
   /**
-   * The newest message when the walk began: later pages leave out what arrived since, so no group moves
-   * under the walk (a group shown returns nowhere further down, one not yet shown keeps its place).
+   * The newest message when the walk began: later pages leave out what arrived since, so no arrival moves
+   * a group under the walk (a group shown returns nowhere further down, one not yet shown keeps its
+   * place). A group whose newest message leaves the view between pages (read in the unread view,
+   * archived, snoozed) may show again further down, at its next one.
    */
   upTo?: InboxKey;
 }
@@ -292,11 +294,17 @@ export async function changeInbox(
 }
 
 /**
- * Brings back to the feed, across tenants, the messages whose snooze has ended: an update, so the
- * database's triggers write each recipient's `changed` event and live inboxes show them at once. How many.
+ * Brings back to the feed, across tenants, up to `limit` messages whose snooze has ended by the database's
+ * clock: an update, so the database's triggers write each recipient's `changed` event and live inboxes
+ * show them at once. How many it woke.
  */
-export async function wakeSnoozedMessages(db: Database, now: Date): Promise<number> {
-  const woken = await db.update(m).set({ snoozedUntil: null }).where(lte(m.snoozedUntil, now)).returning({ id: m.id });
+export async function wakeSnoozedMessages(db: Database, limit: number): Promise<number> {
+  const due = db
+    .select({ id: m.id })
+    .from(m)
+    .where(lte(m.snoozedUntil, sql`now()`))
+    .limit(limit);
+  const woken = await db.update(m).set({ snoozedUntil: null }).where(inArray(m.id, due)).returning({ id: m.id });
   return woken.length;
 }
 
