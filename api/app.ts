@@ -149,6 +149,9 @@ function isTimeZone(value: string): boolean {
   }
 }
 
+/** The longest request line and headers the API reads; past it, a 431 problem. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
 export async function buildApi(options: ApiOptions) {
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
@@ -159,6 +162,9 @@ export async function buildApi(options: ApiOptions) {
     // Requests that reach a closing API are read and answered, not refused unread: see drainOnClose.
     return503OnClosing: false,
     clientErrorHandler,
+    // Room for what a query's documented maximum lengths allow, however its characters are encoded (a
+    // 2,000-character token can take 24 KB of URL); Node's default is 16 KiB.
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     // A URL the router cannot take still gets a problem, not Fastify's own JSON.
     frameworkErrors: (error, _request, reply) =>
       sendProblem(

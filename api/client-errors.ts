@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 
 /**
  * Answers a request Node's HTTP parser refused before Fastify saw it, as a problem like every other
- * refusal (Fastify's own answer is plain JSON): URL and headers past Node's 16 KiB, or a request that
+ * refusal (Fastify's own answer is plain JSON): URL and headers past the API's 64 KiB, or a request that
  * does not parse. Written straight to the socket, which is then closed: the parser cannot go on.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
@@ -12,7 +12,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
       ? [
           431,
           'Request Header Fields Too Large',
-          "The URL and headers together are longer than 16 KiB: shorten them (a recipient token fits in the Authorization header; a query's values have their own maximum lengths)",
+          "The URL and headers together are longer than 64 KiB: shorten them (a recipient token fits in the Authorization header; a query's values have their own maximum lengths)",
         ]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'The request did not arrive in time: send it again']

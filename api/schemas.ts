@@ -67,7 +67,7 @@ const PROBLEMS = {
   415: 'The body is not of a type this operation takes',
   422: 'Well-formed, but names something that does not exist',
   429: "Over the tenant's request rate or daily quota: `Retry-After` says when to come back",
-  431: 'The URL and headers are longer than 16 KiB',
+  431: 'The URL and headers are longer than 64 KiB',
   503: 'A dependency is down; `field` names which',
 } as const;
 

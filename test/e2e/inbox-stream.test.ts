@@ -165,7 +165,7 @@ describe('the live inbox', () => {
   });
 
   it('answers a URL too long for the HTTP parser with a problem naming the fix', async () => {
-    const url = `${base}/inbox/stream?token=${encodeURIComponent('é'.repeat(3000))}`;
+    const url = `${base}/inbox/stream?token=${encodeURIComponent('é'.repeat(12_000))}`;
     const answer = await new Promise<{ status?: number; type?: string; body: string }>((resolve, reject) => {
       http
         .get(url, (res) => {

@@ -5611,7 +5611,7 @@ export interface paths {
             };
           };
         };
-        /** @description The URL and headers are longer than 16 KiB */
+        /** @description The URL and headers are longer than 64 KiB */
         431: {
           headers: {
             [name: string]: unknown;
